@@ -25,7 +25,7 @@ struct Level {
   std::int64_t qty_lots;
 };
 
-/// What set_level() did; callers count drops.
+/// What set_level() did.
 enum class LevelChange : std::uint8_t { kInserted, kUpdated, kErased, kAbsent, kDroppedByCap };
 
 class BookSide {
@@ -80,7 +80,10 @@ class BookSide {
     }
     if (qty_lots == 0) return LevelChange::kAbsent;
     if (size() == max_levels_) {
-      if (is_worst_candidate(key)) return LevelChange::kDroppedByCap;
+      if (is_worst_candidate(key)) {
+        ++dropped_;
+        return LevelChange::kDroppedByCap;
+      }
       drop_worst();
       if (window_count_ == 0) {  // the cap took the only window level: start over around this one
         base_ = window_base_for(key);
@@ -144,6 +147,9 @@ class BookSide {
       if (!fn(Level{from_key(far_keys_[i]), far_qty_[i]})) return;
     }
   }
+
+  /// Levels lost to the cap (new levels refused plus worst levels evicted) since construction.
+  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_; }
 
   /// True if `a` is a better price than `b` on this side.
   [[nodiscard]] bool better(std::int64_t a, std::int64_t b) const noexcept { return to_key(a) > to_key(b); }
@@ -274,7 +280,10 @@ class BookSide {
     }
     if (qty == 0) return LevelChange::kAbsent;
     if (size() == max_levels_) {
-      if (pos == 0) return LevelChange::kDroppedByCap;  // worse than everything kept
+      if (pos == 0) {  // worse than everything kept
+        ++dropped_;
+        return LevelChange::kDroppedByCap;
+      }
       drop_worst();
       const auto shifted = at - 1;  // drop_worst removed far_[0], which was below `pos`
       far_keys_.insert(far_keys_.begin() + shifted, key);
@@ -302,6 +311,7 @@ class BookSide {
   // Removes the worst level: far_'s bottom, else the window's lowest slot (never the best unless it
   // is the only level).
   void drop_worst() noexcept {
+    ++dropped_;
     if (!far_keys_.empty()) {
       far_keys_.erase(far_keys_.begin());
       far_qty_.erase(far_qty_.begin());
@@ -330,6 +340,7 @@ class BookSide {
   std::int64_t base_ = 0;
   std::int64_t best_key_ = 0;
   std::uint32_t window_count_ = 0;
+  std::uint64_t dropped_ = 0;
   std::int64_t negate_mask_;  // 0 for bids, -1 (all ones) for asks
   bool is_bid_;
   std::uint32_t max_levels_;
