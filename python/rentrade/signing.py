@@ -151,7 +151,7 @@ def encode_query(params: Params) -> str:
     except TypeError:
         joined = None
     if joined is None:  # outside the except block, so a refusal below is not a chained traceback
-        pairs = [(str(k), format_param(v)) for k, v in pairs]
+        pairs = [(str(k), v if type(v) is str else format_param(v)) for k, v in pairs]
         joined = "&".join(map("=".join, pairs))
     # Deleting the unreserved bytes must leave exactly the separators, or something needs escaping
     # (including a '=' or '&' inside a value).
