@@ -116,19 +116,18 @@ def test_hftbacktest_books_match_every_book_ticker(
     assert result.crossed == 0
     assert (result.matched, result.compared) == (expected, expected)
     assert result.messages == 1 + applied
-    check = cross_check_bbo(sym, MAX_LEVELS)  # the helper the benchmark uses agrees
-    assert (check.matched, check.compared, check.crossed) == (expected, expected, 0)
 
 
 def test_hftbacktest_replay_infers_instruments(shared_data: Path) -> None:
-    # Without instruments, tick and lot are one unit of the last decimal Binance prints: finer than
-    # the real tick (0.10 here), so ticks differ, but every comparison still holds.
-    replay = replay_binance(shared_data / "hftbacktest/examples/usdm/btcusdt_20240808.gz")
+    # Without instruments, tick and lot are one unit of the last decimal Binance prints (8 on spot):
+    # finer than the real tick (0.01), so ticks differ, but every comparison still holds. Also checks
+    # cross_check_bbo(), the helper the benchmark uses, against the counts of the test above.
+    replay = replay_binance(shared_data / "hftbacktest/examples/spot/btcusdt_20240808.gz")
     sym = replay.symbols["BTCUSDT"]
-    assert (sym.instrument.tick_size, sym.instrument.lot_size) == ("0.01", "0.001")
-    assert sym.rule is FUTURES_RULE
+    assert (sym.instrument.tick_size, sym.instrument.lot_size) == ("0.00000001", "0.00000001")
+    assert sym.rule is SPOT_RULE
     check = cross_check_bbo(sym, MAX_LEVELS)
-    assert (check.matched, check.compared, check.crossed) == (629, 629, 0)
+    assert (check.matched, check.compared, check.crossed, check.mismatches) == (564, 564, 0, [])
 
 
 # --------------------------------------------------------------------------------------------------

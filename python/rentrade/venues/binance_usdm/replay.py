@@ -206,12 +206,18 @@ def replay_binance(
     Raises
     ------
     RecordingError
-        On an unreadable frame, as ``bad line N in file F: ...``.
+        On an unreadable frame, as ``bad line N in file F: ...``, or when the recordings hold no
+        Binance market data at all.
     """
     path_list = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
     if not path_list:
         raise ValueError("replay_binance needs at least one recording path")
     scan = _scan(path_list, need_decimals=instruments is None)
+    if not scan.order and instruments is None:
+        raise RecordingError(
+            f"no Binance depthUpdate, bookTicker, trade or REST /depth frame in "
+            f"{[str(p) for p in path_list]}: is this a Binance recording?"
+        )
     if not use_exchange_info:
         scan.exchange_info = None
     decoder = MessageDecoder(_choose_instruments(scan, instruments), BINANCE_VENUE_ID)
