@@ -15,7 +15,7 @@ from rentrade.bench.peers import DeltaStream, TopOfBook
 HAS_CORE = importlib.util.find_spec("rentrade._fastcore") is not None
 
 
-def make_stream(n: int = 3000, seed: int = 7, levels: int = 40) -> DeltaStream:
+def make_stream(n: int = 2000, seed: int = 7, levels: int = 40) -> DeltaStream:
     """Deltas around a drifting touch: sets, removals, removals of absent levels, crossings of depth."""
     rng = random.Random(seed)
     mid = 100_000
@@ -75,6 +75,16 @@ def test_peer_per_call_ends_at_reference_top(adapter_cls: Any, module: str) -> N
     timing = peers.time_per_call(adapter.reset_per_call, passes=2, chunk=32)
     assert timing.ops == 2 * len(stream)
     assert len(timing.samples_ns) == 2 * -(-len(stream) // 32)
+    assert adapter.top() == dict_top(stream)
+
+
+@pytest.mark.parametrize(("adapter_cls", "module"), PEER_PARAMS)
+def test_peer_per_call_top_ends_at_reference_top(adapter_cls: Any, module: str) -> None:
+    _require(module)
+    stream = make_stream(n=1000)
+    adapter = adapter_cls(stream)
+    timing = peers.time_per_call(adapter.reset_per_call_top, passes=1)
+    assert timing.ops == len(stream)
     assert adapter.top() == dict_top(stream)
 
 
@@ -153,10 +163,10 @@ def test_stream_from_synthetic_events() -> None:
 @pytest.mark.skipif(not HAS_CORE, reason="rentrade._fastcore is not built")
 def test_run_peers_checks_every_book() -> None:
     stream = make_stream()
-    results = peers.run_peers(stream, passes=1, batch_size=64)
+    results = peers.run_peers(stream, passes=1, batch_size=64, paths=peers.PATHS)
     expected = dict_top(stream)
     measured = [r for r in results if not r.skipped]
-    assert {(r.name, r.path) for r in measured} >= {("rentrade", peers.PER_CALL), ("rentrade", peers.BATCH)}
+    assert {(r.name, r.path) for r in measured} >= {("rentrade", path) for path in peers.PATHS}
     for result in measured:
         assert result.top == expected, result
         assert result.ops == len(stream)

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BATCH",
+    "PATHS",
     "PER_CALL",
+    "PER_CALL_TOP",
     "DeltaStream",
     "PeerResult",
     "Timing",
@@ -53,6 +55,10 @@ __all__ = [
 
 PER_CALL: Final = "per-call"
 BATCH: Final = "batch"
+PER_CALL_TOP: Final = "per-call+top"
+"""Per call, then read the best bid and ask (price and size): what a strategy does on every update,
+and the fair figure for books that sort lazily (order-book) and so defer their cost to the read."""
+PATHS: Final = (PER_CALL, BATCH, PER_CALL_TOP)
 
 DEFAULT_CHUNK: Final = 32
 """Calls per timed chunk: enough that the two clock reads (~30-40 ns together) are a small share."""
@@ -473,12 +479,16 @@ class _Adapter:
     name: str = ""
     version: str = ""
     per_call_api: str = ""
+    top_api: str = ""
     batch_api: str | None = None
 
     def __init__(self, stream: DeltaStream) -> None:
         raise NotImplementedError
 
     def reset_per_call(self) -> PerCallOp:
+        raise NotImplementedError
+
+    def reset_per_call_top(self) -> PerCallOp:
         raise NotImplementedError
 
     def reset_batch(self, batch_size: int) -> BatchOp:
@@ -498,6 +508,7 @@ class RentradeBook(_Adapter):
 
     name = "rentrade"
     per_call_api = "OrderBook.update_ticks(side, px_ticks, qty_lots)"
+    top_api = "best_bid(); best_ask()"
     batch_api = "OrderBook.apply_events(events[i:i+batch])"
 
     def __init__(self, stream: DeltaStream) -> None:
@@ -516,6 +527,17 @@ class RentradeBook(_Adapter):
     def reset_per_call(self) -> PerCallOp:
         self._reset()
         return self._book.update_ticks, self._args
+
+    def reset_per_call_top(self) -> PerCallOp:
+        self._reset()
+        update, best_bid, best_ask = self._book.update_ticks, self._book.best_bid, self._book.best_ask
+
+        def apply(side: int, px: int, qty: int) -> None:
+            update(side, px, qty)
+            best_bid()
+            best_ask()
+
+        return apply, self._args
 
     def reset_batch(self, batch_size: int) -> BatchOp:
         self._reset()
@@ -543,6 +565,7 @@ class SortedDictBook(_Adapter):
 
     name = "sortedcontainers.SortedDict"
     per_call_api = "SortedDict[key] = qty / SortedDict.pop(key, None)"
+    top_api = "bids.peekitem(0); asks.peekitem(0)"
 
     def __init__(self, stream: DeltaStream) -> None:
         SortedDict = _optional("sortedcontainers").SortedDict  # noqa: N806 - the library's class name
@@ -560,18 +583,37 @@ class SortedDictBook(_Adapter):
         bids, asks = _snapshot_lists(stream)
         self._snapshot = ([(-p, q) for p, q in bids], asks)
 
-    def reset_per_call(self) -> PerCallOp:
+    def _reset(self) -> None:
         # Cleared in place: the per-delta target lists hold these very objects.
         self._bids.clear()
         self._asks.clear()
         self._bids.update(self._snapshot[0])
         self._asks.update(self._snapshot[1])
 
+    def reset_per_call(self) -> PerCallOp:
+        self._reset()
+
         def apply(book: Any, key: int, qty: int) -> None:
             if qty:
                 book[key] = qty
             else:
                 book.pop(key, None)
+
+        return apply, self._args
+
+    def reset_per_call_top(self) -> PerCallOp:
+        self._reset()
+        bids, asks = self._bids, self._asks
+
+        def apply(book: Any, key: int, qty: int) -> None:
+            if qty:
+                book[key] = qty
+            else:
+                book.pop(key, None)
+            if bids:
+                bids.peekitem(0)
+            if asks:
+                asks.peekitem(0)
 
         return apply, self._args
 
@@ -593,6 +635,7 @@ class COrderBook(_Adapter):
 
     name = "order-book"
     per_call_api = "ob.bids[px] = qty / del ob.bids[px]"
+    top_api = "bids.index(0); asks.index(0)"
 
     def __init__(self, stream: DeltaStream) -> None:
         order_book = _optional("order_book")
@@ -611,11 +654,33 @@ class COrderBook(_Adapter):
         )
         self._snapshot = _snapshot_lists(stream)
 
-    def reset_per_call(self) -> PerCallOp:
+    def _reset(self) -> None:
         self._ob.bids = dict(self._snapshot[0])
         self._ob.asks = dict(self._snapshot[1])
         if self._ob.bids is not self._bids or self._ob.asks is not self._asks:
             raise RuntimeError("order-book replaced its side objects on assignment; update this adapter")
+
+    def reset_per_call_top(self) -> PerCallOp:
+        self._reset()
+        bids, asks = self._bids, self._asks
+
+        def apply(book: Any, px: int, qty: int) -> None:
+            if qty:
+                book[px] = qty
+            else:
+                try:  # noqa: SIM105 - suppress() would add a context manager to the timed call
+                    del book[px]
+                except KeyError:
+                    pass
+            if bids:
+                bids.index(0)
+            if asks:
+                asks.index(0)
+
+        return apply, self._args
+
+    def reset_per_call(self) -> PerCallOp:
+        self._reset()
 
         def apply(book: Any, px: int, qty: int) -> None:
             if qty:
@@ -647,6 +712,7 @@ class NautilusBook(_Adapter):
 
     name = "nautilus-trader"
     per_call_api = "OrderBook.apply_delta(OrderBookDelta)"
+    top_api = "best_bid_price(); best_bid_size(); best_ask_price(); best_ask_size()"
     batch_api = "OrderBook.apply_deltas(OrderBookDeltas)"
 
     def __init__(self, stream: DeltaStream) -> None:
@@ -701,6 +767,26 @@ class NautilusBook(_Adapter):
     def reset_per_call(self) -> PerCallOp:
         self._reset()
         return self._book.apply_delta, (self._deltas,)
+
+    def reset_per_call_top(self) -> PerCallOp:
+        self._reset()
+        book = self._book
+        apply_delta = book.apply_delta
+        bid_px, bid_qty, ask_px, ask_qty = (
+            book.best_bid_price,
+            book.best_bid_size,
+            book.best_ask_price,
+            book.best_ask_size,
+        )
+
+        def apply(delta: Any) -> None:
+            apply_delta(delta)
+            bid_px()
+            bid_qty()
+            ask_px()
+            ask_qty()
+
+        return apply, (self._deltas,)
 
     def reset_batch(self, batch_size: int) -> BatchOp:
         self._reset()
@@ -800,36 +886,29 @@ def _skipped(name: str, path: str, reason: str) -> PeerResult:
     )
 
 
-def _measure(adapter: _Adapter, passes: int, chunk: int, batch_size: int) -> list[PeerResult]:
-    results: list[PeerResult] = []
-    timing = time_per_call(adapter.reset_per_call, passes, chunk)
-    results.append(
-        PeerResult(
-            adapter.name,
-            adapter.version,
-            PER_CALL,
-            adapter.per_call_api,
-            timing.samples_ns,
-            timing.wall_ns,
-            timing.ops,
-            adapter.top(),
-        )
+def _time_once(adapter: _Adapter, path: str, chunk: int, batch_size: int) -> Timing:
+    """One pass of one book on one path."""
+    if path == PER_CALL:
+        return time_per_call(adapter.reset_per_call, 1, chunk)
+    if path == PER_CALL_TOP:
+        return time_per_call(adapter.reset_per_call_top, 1, chunk)
+    return time_batches(lambda: adapter.reset_batch(batch_size), 1)
+
+
+def _api(adapter: _Adapter, path: str) -> str:
+    if path == PER_CALL:
+        return adapter.per_call_api
+    if path == PER_CALL_TOP:
+        return f"{adapter.per_call_api}; then {adapter.top_api}"
+    return adapter.batch_api or ""
+
+
+def _merge(timings: Sequence[Timing]) -> Timing:
+    return Timing(
+        np.concatenate([t.samples_ns for t in timings]),
+        sum(t.wall_ns for t in timings),
+        sum(t.ops for t in timings),
     )
-    if adapter.batch_api is not None:
-        timing = time_batches(lambda: adapter.reset_batch(batch_size), passes)
-        results.append(
-            PeerResult(
-                adapter.name,
-                adapter.version,
-                BATCH,
-                adapter.batch_api,
-                timing.samples_ns,
-                timing.wall_ns,
-                timing.ops,
-                adapter.top(),
-            )
-        )
-    return results
 
 
 def run_peers(
@@ -839,8 +918,13 @@ def run_peers(
     chunk: int = DEFAULT_CHUNK,
     batch_size: int = DEFAULT_BATCH_SIZE,
     peers: Sequence[str] | None = None,
+    paths: Sequence[str] = (PER_CALL, BATCH),
 ) -> list[PeerResult]:
     """Measure rentrade and every installed peer on ``stream``, in this run, and check their books.
+
+    Passes are interleaved: pass 1 of every book and path, then pass 2 of each in reverse order, and
+    so on, so that a burst of noise from a shared machine lands on all books rather than on whichever
+    ran during it. After every pass each book's best bid and ask are checked.
 
     Parameters
     ----------
@@ -854,51 +938,93 @@ def run_peers(
         Updates per batch call for the batch paths.
     peers
         Names from :data:`PEERS` to run (default: all); rentrade is always run, it is the reference.
+    paths
+        Which of :data:`PATHS` to measure. :data:`PER_CALL_TOP` is off by default because order-book
+        re-sorts a whole side on each read, which makes it slow (tens of microseconds per update).
 
     Returns
     -------
     list[PeerResult]
-        rentrade's per-call and batch results first, then each peer's (skipped ones included, with
-        their reason).
+        rentrade's results first, then each peer's in :data:`PEERS` order, each in ``paths`` order. A
+        peer without a batch API has no batch result (its per-call path is its fastest); a peer that
+        is not installed has one result with its ``skipped_reason``.
 
     Raises
     ------
     AssertionError
-        If any book's final best bid or ask differs from rentrade's, or rentrade's from the plain dict
-        reference.
+        If any book's best bid or ask after a pass differs from rentrade's, or rentrade's from the
+        plain dict reference.
     ImportError
         If rentrade's compiled core is not built.
     """
     if len(stream) == 0:
         raise ValueError("the stream has no deltas")
-    wanted = {name for name, _, _ in PEERS} if peers is None else set(peers)
-    unknown = wanted - {name for name, _, _ in PEERS}
-    if unknown:
-        raise ValueError(f"unknown peers {sorted(unknown)}; choose from {[name for name, _, _ in PEERS]}")
+    if passes < 1:
+        raise ValueError(f"passes must be >= 1, got {passes}")
+    names = [name for name, _, _ in PEERS]
+    wanted = set(names) if peers is None else set(peers)
+    if wanted - set(names):
+        raise ValueError(f"unknown peers {sorted(wanted - set(names))}; choose from {names}")
+    if set(paths) - set(PATHS) or not paths:
+        raise ValueError(f"paths must be a non-empty selection of {PATHS}, got {list(paths)}")
 
     expected = reference_top(stream)
-    results = _measure(RentradeBook(stream), passes, chunk, batch_size)
-    for result in results:
-        if result.top != expected:
-            raise AssertionError(
-                f"rentrade {result.path} ended at top of book {result.top}, the dict reference at {expected}"
-            )
-
+    # One slot per book, in report order: an adapter, or the reason it is missing.
+    books: list[_Adapter | PeerResult] = [RentradeBook(stream)]
     for name, _module, adapter_cls in PEERS:
         if name not in wanted:
             continue
         try:
-            adapter = adapter_cls(stream)
+            books.append(adapter_cls(stream))
         except ImportError as exc:
             reason = f"not installed ({exc}); install with: pip install 'rentrade[bench]'"
-            results.append(_skipped(name, PER_CALL, reason))
-            continue
-        peer_results = _measure(adapter, passes, chunk, batch_size)
-        for result in peer_results:
-            if result.top != expected:
+            books.append(_skipped(name, paths[0], reason))
+
+    jobs = [
+        (book, path)
+        for book in books
+        if isinstance(book, _Adapter)
+        for path in paths
+        if path != BATCH or book.batch_api is not None
+    ]
+    timings: dict[tuple[int, str], list[Timing]] = {(id(book), path): [] for book, path in jobs}
+    tops: dict[tuple[int, str], TopOfBook] = {}
+    for n in range(passes):
+        for book, path in jobs if n % 2 == 0 else reversed(jobs):
+            timings[(id(book), path)].append(_time_once(book, path, chunk, batch_size))
+            top = book.top()
+            if top != expected:
+                if isinstance(book, RentradeBook):
+                    raise AssertionError(
+                        f"rentrade {path} ended pass {n + 1} at top of book {top}, the dict reference at "
+                        f"{expected}"
+                    )
                 raise AssertionError(
-                    f"{name} {result.version} {result.path} ({result.api}) ended at top of book "
-                    f"{result.top}, rentrade at {expected}: its run did not do the same work"
+                    f"{book.name} {book.version} {path} ({_api(book, path)}) ended pass {n + 1} at top of "
+                    f"book {top}, rentrade at {expected}: its run did not do the same work"
                 )
-        results.extend(peer_results)
+            tops[(id(book), path)] = top
+
+    results: list[PeerResult] = []
+    for slot in books:
+        if isinstance(slot, PeerResult):
+            results.append(slot)
+            continue
+        for path in paths:
+            key = (id(slot), path)
+            if key not in timings:
+                continue
+            timing = _merge(timings[key])
+            results.append(
+                PeerResult(
+                    slot.name,
+                    slot.version,
+                    path,
+                    _api(slot, path),
+                    timing.samples_ns,
+                    timing.wall_ns,
+                    timing.ops,
+                    tops[key],
+                )
+            )
     return results
