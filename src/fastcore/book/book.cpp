@@ -26,15 +26,15 @@ const char* describe(ApplyError error) noexcept {
 }
 
 std::optional<double> Book::mid_ticks() const noexcept {
-  if (bids_.empty() || asks_.empty()) return std::nullopt;
+  if (sides_[0].empty() || sides_[1].empty()) return std::nullopt;
   // Sum in 128 bits: two large int64 prices would overflow before halving.
-  const i128 sum = static_cast<i128>(bids_.best().px_ticks) + asks_.best().px_ticks;
+  const i128 sum = static_cast<i128>(sides_[0].best().px_ticks) + sides_[1].best().px_ticks;
   return static_cast<double>(sum) / 2.0;
 }
 
 std::optional<std::int64_t> Book::spread_ticks() const noexcept {
-  if (bids_.empty() || asks_.empty()) return std::nullopt;
-  i128 spread = static_cast<i128>(asks_.best().px_ticks) - bids_.best().px_ticks;
+  if (sides_[0].empty() || sides_[1].empty()) return std::nullopt;
+  i128 spread = static_cast<i128>(sides_[1].best().px_ticks) - sides_[0].best().px_ticks;
   if (spread > std::numeric_limits<std::int64_t>::max() || spread < std::numeric_limits<std::int64_t>::min()) {
     return std::nullopt;
   }
@@ -42,9 +42,9 @@ std::optional<std::int64_t> Book::spread_ticks() const noexcept {
 }
 
 std::optional<double> Book::microprice_ticks() const noexcept {
-  if (bids_.empty() || asks_.empty()) return std::nullopt;
-  const Level bid = bids_.best();
-  const Level ask = asks_.best();
+  if (sides_[0].empty() || sides_[1].empty()) return std::nullopt;
+  const Level bid = sides_[0].best();
+  const Level ask = sides_[1].best();
   const double bid_qty = static_cast<double>(bid.qty_lots);
   const double ask_qty = static_cast<double>(ask.qty_lots);
   return (static_cast<double>(bid.px_ticks) * ask_qty + static_cast<double>(ask.px_ticks) * bid_qty) /
@@ -53,9 +53,9 @@ std::optional<double> Book::microprice_ticks() const noexcept {
 
 QueryError Book::try_depth_notional(std::int64_t bps_e4, bool bids, bool asks, __int128& out) const noexcept {
   if (bps_e4 < 0) return QueryError::kBadArgument;
-  if (bids_.empty() || asks_.empty()) return QueryError::kEmptySide;
+  if (sides_[0].empty() || sides_[1].empty()) return QueryError::kEmptySide;
   // Compare px * 2 * kWhole against (bid + ask) * (kWhole -+ bps): mid is never rounded.
-  const i128 two_mid = static_cast<i128>(bids_.best().px_ticks) + asks_.best().px_ticks;
+  const i128 two_mid = static_cast<i128>(sides_[0].best().px_ticks) + sides_[1].best().px_ticks;
   i128 bid_floor = 0;
   i128 ask_ceiling = 0;
   if (!checked_mul(two_mid, kWhole - bps_e4, bid_floor) || !checked_mul(two_mid, kWhole + bps_e4, ask_ceiling)) {
@@ -63,48 +63,48 @@ QueryError Book::try_depth_notional(std::int64_t bps_e4, bool bids, bool asks, _
   }
   i128 total = 0;
   const auto accumulate = [&](const BookSide& book_side, bool is_bid) -> bool {
-    for (std::size_t depth = 0; depth < book_side.size(); ++depth) {
-      const Level level = book_side.at_depth(depth);
+    bool ok = true;
+    book_side.for_each_level([&](Level level) {
       const i128 scaled = static_cast<i128>(level.px_ticks) * 2 * kWhole;
-      if (is_bid ? scaled < bid_floor : scaled > ask_ceiling) break;
+      if (is_bid ? scaled < bid_floor : scaled > ask_ceiling) return false;
       i128 notional = 0;
-      if (!checked_mul(level.px_ticks, level.qty_lots, notional) || !checked_add(total, notional, total)) {
-        return false;
-      }
-    }
-    return true;
+      ok = checked_mul(level.px_ticks, level.qty_lots, notional) && checked_add(total, notional, total);
+      return ok;
+    });
+    return ok;
   };
-  if ((bids && !accumulate(bids_, true)) || (asks && !accumulate(asks_, false))) return QueryError::kOverflow;
+  if ((bids && !accumulate(sides_[0], true)) || (asks && !accumulate(sides_[1], false))) return QueryError::kOverflow;
   out = total;
   return QueryError::kOk;
 }
 
 QueryError Book::try_impact(Side order_side, std::int64_t qty_lots, ImpactResult& out) const noexcept {
   if (qty_lots <= 0) return QueryError::kBadArgument;
-  const BookSide& walk = order_side == Side::kBid ? asks_ : bids_;
+  const BookSide& walk = order_side == Side::kBid ? sides_[1] : sides_[0];
   if (walk.empty()) return QueryError::kEmptySide;
   ImpactResult result;
   result.touch_px = walk.best().px_ticks;
   std::int64_t remaining = qty_lots;
-  for (std::size_t depth = 0; depth < walk.size() && remaining > 0; ++depth) {
-    const Level level = walk.at_depth(depth);
+  bool ok = true;
+  walk.for_each_level([&](Level level) {
     const std::int64_t take = level.qty_lots < remaining ? level.qty_lots : remaining;
     i128 notional = 0;
-    if (!checked_mul(level.px_ticks, take, notional) || !checked_add(result.notional, notional, result.notional)) {
-      return QueryError::kOverflow;
-    }
+    ok = checked_mul(level.px_ticks, take, notional) && checked_add(result.notional, notional, result.notional);
+    if (!ok) return false;
     remaining -= take;
     result.filled_lots += take;
     result.worst_px = level.px_ticks;
     ++result.levels;
-  }
+    return remaining > 0;
+  });
+  if (!ok) return QueryError::kOverflow;
   out = result;
   return QueryError::kOk;
 }
 
 QueryError Book::try_max_qty_within(Side order_side, std::int64_t bps_e4, std::int64_t& out_lots) const noexcept {
   if (bps_e4 < 0) return QueryError::kBadArgument;
-  const BookSide& walk = order_side == Side::kBid ? asks_ : bids_;
+  const BookSide& walk = order_side == Side::kBid ? sides_[1] : sides_[0];
   if (walk.empty()) return QueryError::kEmptySide;
   const bool buying = order_side == Side::kBid;
   // The average price A of Q lots stays within the band when A * kWhole <= limit (buy) or >= (sell).
@@ -114,32 +114,30 @@ QueryError Book::try_max_qty_within(Side order_side, std::int64_t bps_e4, std::i
   }
   i128 filled = 0;
   i128 notional = 0;
-  for (std::size_t depth = 0; depth < walk.size(); ++depth) {
-    const Level level = walk.at_depth(depth);
+  bool ok = true;
+  walk.for_each_level([&](Level level) {
     const i128 scaled = static_cast<i128>(level.px_ticks) * kWhole;
     if (buying ? scaled <= limit : scaled >= limit) {
       // A level inside the band keeps the average inside it: take it whole.
       i128 level_notional = 0;
-      if (!checked_mul(level.px_ticks, level.qty_lots, level_notional) ||
-          !checked_add(notional, level_notional, notional) || !checked_add(filled, level.qty_lots, filled)) {
-        return QueryError::kOverflow;
-      }
-      continue;
+      ok = checked_mul(level.px_ticks, level.qty_lots, level_notional) &&
+           checked_add(notional, level_notional, notional) && checked_add(filled, level.qty_lots, filled);
+      return ok;
     }
     // First level outside the band: take the largest q with (notional + px q) kWhole <= limit (filled + q)
     // (mirrored for sells). Deeper levels are worse still, so the walk ends here.
     i128 limit_filled = 0;
     i128 scaled_notional = 0;
-    if (!checked_mul(limit, filled, limit_filled) || !checked_mul(notional, kWhole, scaled_notional)) {
-      return QueryError::kOverflow;
-    }
+    ok = checked_mul(limit, filled, limit_filled) && checked_mul(notional, kWhole, scaled_notional);
+    if (!ok) return false;
     const i128 slack = buying ? limit_filled - scaled_notional : scaled_notional - limit_filled;
     const i128 cost_per_lot = buying ? scaled - limit : limit - scaled;
     i128 partial = slack / cost_per_lot;
     if (partial > level.qty_lots) partial = level.qty_lots;
     filled += partial;
-    break;
-  }
+    return false;
+  });
+  if (!ok) return QueryError::kOverflow;
   if (filled > std::numeric_limits<std::int64_t>::max()) return QueryError::kOverflow;
   out_lots = static_cast<std::int64_t>(filled);
   return QueryError::kOk;

@@ -49,7 +49,7 @@ class Book {
   static constexpr std::uint32_t kDefaultMaxLevels = 5000;
 
   explicit Book(std::uint32_t max_levels_per_side = kDefaultMaxLevels)
-      : bids_(true, max_levels_per_side), asks_(false, max_levels_per_side) {}
+      : sides_{BookSide(true, max_levels_per_side), BookSide(false, max_levels_per_side)} {}
 
   /// Applies one event. Cost: one set_level() for deltas and snapshot levels, O(1) otherwise.
   [[nodiscard]] ApplyError try_apply(const Event& event) noexcept {
@@ -64,8 +64,8 @@ class Book {
         break;
       }
       case EventKind::kClear:
-        bids_.clear();
-        asks_.clear();
+        sides_[0].clear();
+        sides_[1].clear();
         break;
       case EventKind::kTrade:
       case EventKind::kBbo:
@@ -94,8 +94,8 @@ class Book {
 
   /// Empties both sides; sequence and timestamps are the caller's to set.
   void clear() noexcept {
-    bids_.clear();
-    asks_.clear();
+    sides_[0].clear();
+    sides_[1].clear();
   }
 
   void set_sequence(std::uint64_t seq) noexcept { seq_ = seq; }
@@ -104,9 +104,9 @@ class Book {
     ts_local_ns_ = ts_local_ns;
   }
 
-  [[nodiscard]] const BookSide& side(Side s) const noexcept { return s == Side::kBid ? bids_ : asks_; }
-  [[nodiscard]] const BookSide& bids() const noexcept { return bids_; }
-  [[nodiscard]] const BookSide& asks() const noexcept { return asks_; }
+  [[nodiscard]] const BookSide& side(Side s) const noexcept { return s == Side::kBid ? sides_[0] : sides_[1]; }
+  [[nodiscard]] const BookSide& bids() const noexcept { return sides_[0]; }
+  [[nodiscard]] const BookSide& asks() const noexcept { return sides_[1]; }
 
   /// Best level of a side, or nullopt when that side is empty.
   [[nodiscard]] std::optional<Level> best(Side s) const noexcept {
@@ -117,7 +117,7 @@ class Book {
 
   /// True when both sides are non-empty and the best bid is at or above the best ask.
   [[nodiscard]] bool is_crossed() const noexcept {
-    return !bids_.empty() && !asks_.empty() && bids_.best().px_ticks >= asks_.best().px_ticks;
+    return !sides_[0].empty() && !sides_[1].empty() && sides_[0].best().px_ticks >= sides_[1].best().px_ticks;
   }
 
   /// Mid price in ticks, or nullopt unless both sides have a level.
@@ -146,14 +146,13 @@ class Book {
   [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return dropped_levels_; }
 
  private:
+  // Indexing by the side's value avoids a data-dependent branch per update.
   BookSide* side_ptr(Side s) noexcept {
-    if (s == Side::kBid) return &bids_;
-    if (s == Side::kAsk) return &asks_;
-    return nullptr;
+    const auto index = static_cast<std::uint8_t>(s);
+    return index < 2 ? &sides_[index] : nullptr;
   }
 
-  BookSide bids_;
-  BookSide asks_;
+  BookSide sides_[2];  // [kBid, kAsk]
   std::uint64_t seq_ = 0;
   std::int64_t ts_exchange_ns_ = 0;
   std::int64_t ts_local_ns_ = 0;

@@ -1,12 +1,19 @@
 #pragma once
-/// One side of an L2 book: price levels sorted worst to best, so the levels that change most (the top)
-/// sit at the end of two parallel arrays and are inserted, found and erased without moving the rest.
+/// One side of an L2 book: a dense window of price slots around the top plus a sorted overflow for
+/// levels far below it.
 ///
-/// Invariants: keys strictly increasing; every stored quantity > 0; size() <= max_levels(). Prices are
-/// stored as keys (bids: px, asks: -px) so both sides share one ordering where "greater is better".
-#include <algorithm>
+/// Prices are stored as keys (bids: px, asks: -px) so both sides share one ordering where "greater
+/// is better". Invariants:
+///   - every level with key >= base_ sits in the window at slot key - base_ (< kWindow), every level
+///     with key < base_ sits in far_ (ascending keys);
+///   - a non-empty side has its best level in the window (best_key_ valid iff window_count_ > 0);
+///   - stored quantities are > 0 and size() <= max_levels().
+/// An update inside the window is O(1): one slot, one bitmap bit, and a bitmap scan when the best
+/// level goes. Levels outside it (rare: deep in the book) cost O(far levels). Memory is fixed per
+/// side (kWindow slots) plus the overflow, which max_levels bounds.
+#include <bit>
+#include <cassert>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -18,130 +25,312 @@ struct Level {
   std::int64_t qty_lots;
 };
 
-/// What set_level() did; used by callers that count drops or track the touch.
+/// What set_level() did; callers count drops.
 enum class LevelChange : std::uint8_t { kInserted, kUpdated, kErased, kAbsent, kDroppedByCap };
 
 class BookSide {
  public:
-  /// Levels scanned linearly from the top before falling back to binary search.
-  static constexpr std::size_t kLinearScan = 16;
+  /// Ticks covered by the dense window. 2,048 slots (16 KiB) hold the whole active part of a liquid
+  /// perpetual's book (BTCUSDT: +-200 USD at a 0.1 tick) while 1,000 books stay within tens of MiB.
+  static constexpr std::uint64_t kWindow = 2048;
+  /// Room kept above the best when the window moves, so an improving price does not move it again.
+  static constexpr std::uint64_t kHeadroom = kWindow / 4;
+  /// The window moves down when the best falls this close to its bottom and deeper levels exist.
+  static constexpr std::uint64_t kLowWater = kWindow / 8;
 
-  BookSide(bool is_bid, std::uint32_t max_levels) : is_bid_(is_bid), max_levels_(max_levels) {
-    const std::size_t initial = std::min<std::size_t>(max_levels, 256);
-    keys_.reserve(initial);
-    qty_.reserve(initial);
-  }
+  BookSide(bool is_bid, std::uint32_t max_levels)
+      : qty_(kWindow, 0),
+        bits_(kWindow / 64, 0),
+        negate_mask_(is_bid ? 0 : -1),
+        is_bid_(is_bid),
+        max_levels_(max_levels) {}
 
-  /// Sets the quantity at `px_ticks`; zero removes the level. Amortised O(1) near the top; O(depth)
-  /// for a level `depth` away from it. Allocates only when the side grows past its previous capacity.
-  /// At the cap a new level worse than every stored one is dropped, otherwise the worst level is; the
-  /// top is never dropped.
-  LevelChange set_level(std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
+  /// Sets the quantity at `px_ticks`; zero removes the level. O(1) inside the window. At the cap a
+  /// new level worse than every stored one is dropped, otherwise the worst level is: never the top.
+  LevelChange set_level(std::int64_t px_ticks, std::int64_t qty_lots) {
     const std::int64_t key = to_key(px_ticks);
-    const std::size_t n = keys_.size();
-    // Fast path: a new best level (the most common insertion) appends at the end.
-    if (n == 0 || key > keys_[n - 1]) {
+    if (window_count_ == 0) {  // empty side (far_ is empty too by the invariant)
       if (qty_lots == 0) return LevelChange::kAbsent;
-      if (n == max_levels_) drop_worst();
-      keys_.push_back(key);
-      qty_.push_back(qty_lots);
+      base_ = window_base_for(key);
+      store_in_window(key, qty_lots);
+      best_key_ = key;
       return LevelChange::kInserted;
     }
-    const std::size_t pos = lower_position(key);  // first index whose key >= key
-    if (keys_[pos] == key) {
-      if (qty_lots == 0) {
-        erase_at(pos);
-        return LevelChange::kErased;
+    if (key < base_) return set_far(key, qty_lots);
+    const std::uint64_t slot = offset(key);
+    if (slot >= kWindow) {  // better than anything the window covers
+      if (qty_lots == 0) return LevelChange::kAbsent;
+      if (size() == max_levels_) drop_worst();
+      move_window(key);
+      store_in_window(key, qty_lots);
+      best_key_ = key;
+      return LevelChange::kInserted;
+    }
+    std::int64_t& cell = qty_[slot];
+    if (cell != 0) {
+      if (qty_lots != 0) {
+        cell = qty_lots;
+        return LevelChange::kUpdated;
       }
-      qty_[pos] = qty_lots;
-      return LevelChange::kUpdated;
+      cell = 0;
+      bits_[slot >> 6] &= ~(1ULL << (slot & 63));
+      --window_count_;
+      if (key == best_key_) on_best_removed(slot);
+      return LevelChange::kErased;
     }
     if (qty_lots == 0) return LevelChange::kAbsent;
-    if (n == max_levels_) {
-      if (pos == 0) return LevelChange::kDroppedByCap;  // worse than everything we keep
+    if (size() == max_levels_) {
+      if (is_worst_candidate(key)) return LevelChange::kDroppedByCap;
       drop_worst();
-      insert_at(pos - 1, key, qty_lots);
-      return LevelChange::kInserted;
+      if (window_count_ == 0) {  // the cap took the only window level: start over around this one
+        base_ = window_base_for(key);
+        store_in_window(key, qty_lots);
+        best_key_ = key;
+        return LevelChange::kInserted;
+      }
     }
-    insert_at(pos, key, qty_lots);
+    cell = qty_lots;
+    bits_[slot >> 6] |= 1ULL << (slot & 63);
+    ++window_count_;
+    if (key > best_key_) best_key_ = key;
     return LevelChange::kInserted;
   }
 
   void clear() noexcept {
-    keys_.clear();
-    qty_.clear();
+    for_each_window_slot_ascending([this](std::uint64_t slot) { qty_[slot] = 0; });
+    for (auto& word : bits_) word = 0;
+    window_count_ = 0;
+    far_keys_.clear();
+    far_qty_.clear();
   }
 
-  [[nodiscard]] std::size_t size() const noexcept { return keys_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return keys_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return window_count_ + far_keys_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return window_count_ == 0; }
   [[nodiscard]] std::uint32_t max_levels() const noexcept { return max_levels_; }
   [[nodiscard]] bool is_bid() const noexcept { return is_bid_; }
 
-  /// The level `depth` away from the top (0 = best). Unchecked: callers test depth < size().
-  [[nodiscard]] Level at_depth(std::size_t depth) const noexcept {
-    const std::size_t index = keys_.size() - 1 - depth;
-    return Level{from_key(keys_[index]), qty_[index]};
-  }
-
   /// Best level; unchecked, callers test !empty().
-  [[nodiscard]] Level best() const noexcept { return at_depth(0); }
+  [[nodiscard]] Level best() const noexcept { return Level{from_key(best_key_), qty_[offset(best_key_)]}; }
 
   /// Quantity resting at `px_ticks`, 0 if none.
   [[nodiscard]] std::int64_t qty_at(std::int64_t px_ticks) const noexcept {
-    if (keys_.empty()) return 0;
+    if (window_count_ == 0) return 0;
     const std::int64_t key = to_key(px_ticks);
-    if (key > keys_.back()) return 0;
-    const std::size_t pos = lower_position(key);
-    return keys_[pos] == key ? qty_[pos] : 0;
+    if (key >= base_) {
+      const std::uint64_t slot = offset(key);
+      return slot < kWindow ? qty_[slot] : 0;
+    }
+    const std::size_t pos = far_lower_bound(key);
+    return pos < far_keys_.size() && far_keys_[pos] == key ? far_qty_[pos] : 0;
+  }
+
+  /// Calls fn(Level) from the best level down; stops when fn returns false. O(levels visited + W/64).
+  template <class Fn>
+  void for_each_level(Fn&& fn) const {
+    if (window_count_ == 0) return;
+    const std::uint64_t top = offset(best_key_);
+    for (std::uint64_t word = top >> 6;; --word) {
+      std::uint64_t bits = bits_[word];
+      if (word == top >> 6 && (top & 63) != 63) bits &= (2ULL << (top & 63)) - 1;  // nothing above the best
+      while (bits != 0) {
+        const int bit = 63 - std::countl_zero(bits);
+        bits &= ~(1ULL << bit);
+        const std::uint64_t slot = (word << 6) + static_cast<std::uint64_t>(bit);
+        if (!fn(Level{from_key(key_at(slot)), qty_[slot]})) return;
+      }
+      if (word == 0) break;
+    }
+    for (std::size_t i = far_keys_.size(); i-- > 0;) {
+      if (!fn(Level{from_key(far_keys_[i]), far_qty_[i]})) return;
+    }
   }
 
   /// True if `a` is a better price than `b` on this side.
   [[nodiscard]] bool better(std::int64_t a, std::int64_t b) const noexcept { return to_key(a) > to_key(b); }
 
-  /// Capacity in bytes held by the two arrays (for memory accounting).
-  [[nodiscard]] std::size_t bytes_reserved() const noexcept {
-    return keys_.capacity() * sizeof(std::int64_t) + qty_.capacity() * sizeof(std::int64_t);
-  }
-
  private:
-  [[nodiscard]] std::int64_t to_key(std::int64_t px) const noexcept { return is_bid_ ? px : -px; }
-  [[nodiscard]] std::int64_t from_key(std::int64_t key) const noexcept { return is_bid_ ? key : -key; }
+  // Branch-free negation for asks ((x ^ -1) + 1 == -x): sides alternate unpredictably in a feed.
+  [[nodiscard]] std::int64_t to_key(std::int64_t px) const noexcept { return (px ^ negate_mask_) - negate_mask_; }
+  [[nodiscard]] std::int64_t from_key(std::int64_t key) const noexcept { return to_key(key); }
 
-  // Precondition: size() > 0 and key <= keys_.back(), so the result is a valid index.
-  [[nodiscard]] std::size_t lower_position(std::int64_t key) const noexcept {
-    const std::int64_t* keys = keys_.data();
-    const std::size_t n = keys_.size();
-    // Most updates touch the first few levels: walk down from the top before searching.
-    const std::size_t scan_end = n > kLinearScan ? n - kLinearScan : 0;
-    std::size_t i = n - 1;
-    while (i > scan_end && keys[i - 1] >= key) --i;
-    if (i > scan_end || scan_end == 0) return i;  // keys[i] >= key and keys[i - 1] < key (or i == 0)
-    // keys[scan_end] >= key: branch-free binary search over [0, scan_end], predictable on deep levels.
-    const std::int64_t* base = keys;
-    std::size_t len = scan_end + 1;
-    while (len > 1) {
-      const std::size_t half = len / 2;
-      base = (base[half - 1] < key) ? base + half : base;
-      len -= half;
+  // Unsigned distance from the window base: never overflows, and keys below base_ wrap to huge values.
+  [[nodiscard]] std::uint64_t offset(std::int64_t key) const noexcept {
+    return static_cast<std::uint64_t>(key) - static_cast<std::uint64_t>(base_);
+  }
+  [[nodiscard]] std::int64_t key_at(std::uint64_t slot) const noexcept {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) + slot);
+  }
+
+  // Base that puts `best` kHeadroom slots below the window's top (saturating at the key range's floor).
+  static std::int64_t window_base_for(std::int64_t best) noexcept {
+    constexpr auto kBelow = static_cast<std::int64_t>(kWindow - kHeadroom);
+    return best < std::numeric_limits<std::int64_t>::min() + kBelow ? std::numeric_limits<std::int64_t>::min()
+                                                                     : best - kBelow;
+  }
+
+  void store_in_window(std::int64_t key, std::int64_t qty) noexcept {
+    const std::uint64_t slot = offset(key);
+    qty_[slot] = qty;
+    bits_[slot >> 6] |= 1ULL << (slot & 63);
+    ++window_count_;
+  }
+
+  template <class Fn>
+  void for_each_window_slot_ascending(Fn&& fn) const {
+    for (std::uint64_t word = 0; word < bits_.size(); ++word) {
+      std::uint64_t bits = bits_[word];
+      while (bits != 0) {
+        const int bit = std::countr_zero(bits);
+        bits &= bits - 1;
+        fn((word << 6) + static_cast<std::uint64_t>(bit));
+      }
     }
-    const std::size_t index = static_cast<std::size_t>(base - keys);
-    return keys[index] < key ? index + 1 : index;
   }
 
-  void insert_at(std::size_t pos, std::int64_t key, std::int64_t qty) {
-    keys_.insert(keys_.begin() + static_cast<std::ptrdiff_t>(pos), key);
-    qty_.insert(qty_.begin() + static_cast<std::ptrdiff_t>(pos), qty);
+  // Highest occupied slot strictly below `slot`, or kWindow if none.
+  [[nodiscard]] std::uint64_t highest_below(std::uint64_t slot) const noexcept {
+    if (slot == 0) return kWindow;
+    std::uint64_t word = (slot - 1) >> 6;
+    std::uint64_t bits = bits_[word] & ((2ULL << ((slot - 1) & 63)) - 1);
+    while (true) {
+      if (bits != 0) return (word << 6) + static_cast<std::uint64_t>(63 - std::countl_zero(bits));
+      if (word == 0) return kWindow;
+      bits = bits_[--word];
+    }
   }
 
-  void erase_at(std::size_t pos) noexcept {
-    keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(pos));
-    qty_.erase(qty_.begin() + static_cast<std::ptrdiff_t>(pos));
+  void on_best_removed(std::uint64_t slot) {
+    const std::uint64_t next = highest_below(slot);
+    if (next != kWindow) {
+      best_key_ = key_at(next);
+      // Keep room below the best: a best near the window's floor with deeper levels waiting in far_
+      // would send every nearby update to the slow overflow.
+      if (next < kLowWater && !far_keys_.empty()) move_window(best_key_);
+      return;
+    }
+    if (far_keys_.empty()) return;  // side is now empty
+    move_window(far_keys_.back());  // pulls at least far_'s best into the window and sets best_key_
   }
 
-  void drop_worst() noexcept { erase_at(0); }
+  // Re-bases the window so `new_best` sits kHeadroom below its top; levels move between the window
+  // and far_ to keep the invariants. O(window levels + moved far levels); rare (price jumps).
+  void move_window(std::int64_t new_best) {
+    const std::int64_t new_base = window_base_for(new_best);
+    std::vector<KeyQty>& moved = scratch_;
+    moved.clear();
+    for_each_window_slot_ascending([&](std::uint64_t slot) {
+      moved.push_back(KeyQty{key_at(slot), qty_[slot]});
+      qty_[slot] = 0;
+    });
+    for (auto& word : bits_) word = 0;
+    window_count_ = 0;
+    base_ = new_base;
+    // Window levels now below the base are better than every far level: they append in order.
+    // Callers move the window only to a key at least as good as every stored level, so nothing that
+    // was in the window can land above the new window's top.
+    for (const KeyQty& level : moved) {
+      if (level.key < base_) {
+        far_keys_.push_back(level.key);
+        far_qty_.push_back(level.qty);
+      } else {
+        assert(offset(level.key) < kWindow);
+        store_in_window(level.key, level.qty);
+      }
+    }
+    // Far levels now inside the window come off far_'s top end.
+    while (!far_keys_.empty() && far_keys_.back() >= base_) {
+      store_in_window(far_keys_.back(), far_qty_.back());
+      far_keys_.pop_back();
+      far_qty_.pop_back();
+    }
+    if (window_count_ != 0) best_key_ = key_at(highest_below(kWindow));
+  }
 
-  std::vector<std::int64_t> keys_;
-  std::vector<std::int64_t> qty_;
+  [[nodiscard]] std::size_t far_lower_bound(std::int64_t key) const noexcept {
+    std::size_t lo = 0;
+    std::size_t hi = far_keys_.size();
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (far_keys_[mid] < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  LevelChange set_far(std::int64_t key, std::int64_t qty) {
+    const std::size_t pos = far_lower_bound(key);
+    const auto at = static_cast<std::ptrdiff_t>(pos);
+    if (pos < far_keys_.size() && far_keys_[pos] == key) {
+      if (qty != 0) {
+        far_qty_[pos] = qty;
+        return LevelChange::kUpdated;
+      }
+      far_keys_.erase(far_keys_.begin() + at);
+      far_qty_.erase(far_qty_.begin() + at);
+      return LevelChange::kErased;
+    }
+    if (qty == 0) return LevelChange::kAbsent;
+    if (size() == max_levels_) {
+      if (pos == 0) return LevelChange::kDroppedByCap;  // worse than everything kept
+      drop_worst();
+      const auto shifted = at - 1;  // drop_worst removed far_[0], which was below `pos`
+      far_keys_.insert(far_keys_.begin() + shifted, key);
+      far_qty_.insert(far_qty_.begin() + shifted, qty);
+      return LevelChange::kInserted;
+    }
+    far_keys_.insert(far_keys_.begin() + at, key);
+    far_qty_.insert(far_qty_.begin() + at, qty);
+    return LevelChange::kInserted;
+  }
+
+  // Whether a new level at `key` would be the worst one kept (so the cap drops it instead).
+  [[nodiscard]] bool is_worst_candidate(std::int64_t key) const noexcept {
+    if (!far_keys_.empty()) return false;  // far levels are all below any window key
+    std::uint64_t lowest = kWindow;
+    for (std::uint64_t word = 0; word < bits_.size(); ++word) {
+      if (bits_[word] != 0) {
+        lowest = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(bits_[word]));
+        break;
+      }
+    }
+    return lowest == kWindow || key < key_at(lowest);
+  }
+
+  // Removes the worst level: far_'s bottom, else the window's lowest slot (never the best unless it
+  // is the only level).
+  void drop_worst() noexcept {
+    if (!far_keys_.empty()) {
+      far_keys_.erase(far_keys_.begin());
+      far_qty_.erase(far_qty_.begin());
+      return;
+    }
+    for (std::uint64_t word = 0; word < bits_.size(); ++word) {
+      if (bits_[word] != 0) {
+        const std::uint64_t slot = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(bits_[word]));
+        qty_[slot] = 0;
+        bits_[word] &= bits_[word] - 1;
+        --window_count_;
+        return;
+      }
+    }
+  }
+
+  std::vector<std::int64_t> qty_;     // kWindow slots; 0 = no level
+  std::vector<std::uint64_t> bits_;   // one bit per slot: occupied
+  std::vector<std::int64_t> far_keys_;
+  std::vector<std::int64_t> far_qty_;
+  struct KeyQty {
+    std::int64_t key;
+    std::int64_t qty;
+  };
+  std::vector<KeyQty> scratch_;       // reused by move_window(): no allocation once warmed up
+  std::int64_t base_ = 0;
+  std::int64_t best_key_ = 0;
+  std::uint32_t window_count_ = 0;
+  std::int64_t negate_mask_;  // 0 for bids, -1 (all ones) for asks
   bool is_bid_;
   std::uint32_t max_levels_;
 };

@@ -1,0 +1,34 @@
+"""rentrade: a low-latency execution core for crypto trading.
+
+The compiled core (``rentrade._fastcore``, C++20) keeps exact integer order books; this package is the
+thin Python layer around it. Prices are integer ticks and quantities integer lots of their
+:class:`Instrument`; decimal strings convert exactly, never through a float.
+"""
+
+from rentrade._fastcore import (
+    BookError,
+    BookSet,
+    DecimalError,
+    EventKind,
+    Impact,
+    Instrument,
+    OrderBook,
+    Side,
+)
+from rentrade.events import EVENT_DTYPE, empty_events
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EVENT_DTYPE",
+    "BookError",
+    "BookSet",
+    "DecimalError",
+    "EventKind",
+    "Impact",
+    "Instrument",
+    "OrderBook",
+    "Side",
+    "__version__",
+    "empty_events",
+]

@@ -1,0 +1,75 @@
+"""The core's event record as a numpy structured dtype that views the same bytes.
+
+One record is 64 bytes (one cache line). Arrays made here are 64-byte aligned so the core reads them
+in place; ``tests/test_events.py`` checks this dtype against the C++ layout
+(``rentrade._fastcore.event_layout()``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+EVENT_DTYPE: Final = np.dtype(
+    {
+        "names": [
+            "ts_exchange_ns",
+            "ts_local_ns",
+            "px_ticks",
+            "qty_lots",
+            "seq",
+            "aux",
+            "instrument_id",
+            "kind",
+            "side",
+            "flags",
+            "venue_id",
+            "reserved",
+        ],
+        "formats": ["<i8", "<i8", "<i8", "<i8", "<u8", "<u8", "<u4", "u1", "u1", "u1", "u1", "V8"],
+        "offsets": [0, 8, 16, 24, 32, 40, 48, 52, 53, 54, 55, 56],
+        "itemsize": 64,
+    }
+)
+"""numpy dtype of one event record (see ``src/fastcore/common/event.hpp``)."""
+
+EVENT_ALIGNMENT: Final = 64
+
+KIND_NONE: Final = 0
+KIND_CLEAR: Final = 1
+KIND_SNAPSHOT_LEVEL: Final = 2
+KIND_DELTA: Final = 3
+KIND_TRADE: Final = 4
+KIND_BBO: Final = 5
+
+SIDE_BID: Final = 0
+SIDE_ASK: Final = 1
+
+FLAG_LAST_IN_MESSAGE: Final = 1
+
+
+def empty_events(count: int) -> npt.NDArray[np.void]:
+    """Return a zeroed, 64-byte-aligned array of ``count`` event records.
+
+    Parameters
+    ----------
+    count
+        Number of records.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D array of :data:`EVENT_DTYPE`; the core reads it without copying.
+    """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    raw = np.zeros(count * EVENT_DTYPE.itemsize + EVENT_ALIGNMENT, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % EVENT_ALIGNMENT
+    return raw[offset : offset + count * EVENT_DTYPE.itemsize].view(EVENT_DTYPE)
+
+
+def is_aligned(events: npt.NDArray[np.void]) -> bool:
+    """Whether ``events`` starts on a 64-byte boundary (unaligned arrays are copied in chunks)."""
+    return int(events.ctypes.data) % EVENT_ALIGNMENT == 0
