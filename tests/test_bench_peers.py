@@ -175,6 +175,9 @@ def test_run_peers_checks_every_book() -> None:
     for result in results:
         if result.skipped:
             assert result.skipped_reason and "pip install" in result.skipped_reason
+    table = "\n".join(peers.format_results(results))
+    for result in results:
+        assert result.name in table
 
 
 @pytest.mark.skipif(not HAS_CORE, reason="rentrade._fastcore is not built")

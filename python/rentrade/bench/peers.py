@@ -47,6 +47,7 @@ __all__ = [
     "PeerResult",
     "Timing",
     "TopOfBook",
+    "format_results",
     "reference_top",
     "run_peers",
     "time_batches",
@@ -1028,3 +1029,58 @@ def run_peers(
                 )
             )
     return results
+
+
+def format_results(results: Sequence[PeerResult]) -> list[str]:
+    """Plain-text table of ``results``: percentiles, throughput and the ratio to rentrade, like for like.
+
+    A peer's per-call rows are divided by rentrade's per-call row of the same path; its fastest row
+    (batch if it has one, else per-call) is also divided by rentrade's batch row. Ratios above 1 mean
+    the peer is slower. Skipped peers are listed with their reason.
+
+    Parameters
+    ----------
+    results
+        As returned by :func:`run_peers`.
+
+    Returns
+    -------
+    list[str]
+        Lines to print.
+    """
+    ours = {r.path: r for r in results if r.name == RentradeBook.name and not r.skipped}
+    lines = [
+        f"{'book':28} {'version':9} {'path':13} {'p50':>7} {'p90':>7} {'p99':>7} {'p99.9':>7} {'max':>8}"
+        f" {'Mupd/s':>7} {'x rentrade':>10}  api"
+    ]
+    for r in results:
+        if r.skipped:
+            lines.append(f"{r.name:28} skipped: {r.skipped_reason}")
+            continue
+        p = r.percentiles()
+        base = ours.get(r.path)
+        ratio = (
+            f"{p['p50'] / base.percentiles()['p50']:10.2f}"
+            if base and r.name != RentradeBook.name
+            else " " * 10
+        )
+        lines.append(
+            f"{r.name:28} {r.version:9} {r.path:13} {p['p50']:7.0f} {p['p90']:7.0f} {p['p99']:7.0f}"
+            f" {p['p99.9']:7.0f} {p['max']:8.0f} {r.ops_per_s / 1e6:7.2f} {ratio}  {r.api}"
+        )
+    batch = ours.get(BATCH)
+    if batch is not None:
+        for name in dict.fromkeys(r.name for r in results if r.name != RentradeBook.name and not r.skipped):
+            rows = [r for r in results if r.name == name and r.path in (PER_CALL, BATCH)]
+            if not rows:
+                continue
+            fastest = min(rows, key=lambda r: r.percentiles()["p50"])
+            ratio_fastest = fastest.percentiles()["p50"] / batch.percentiles()["p50"]
+            lines.append(
+                f"fastest path of {name} ({fastest.path}) vs rentrade batch: "
+                f"p50 {ratio_fastest:.2f}x rentrade's"
+            )
+    lines.append(
+        "ns per update; per-call percentiles are of 32-call averages, batch ones of per-batch averages"
+    )
+    return lines
