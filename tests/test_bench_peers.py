@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rentrade import _fastcore
 from rentrade.bench import peers
 from rentrade.bench.peers import DeltaStream, TopOfBook
-
-HAS_CORE = importlib.util.find_spec("rentrade._fastcore") is not None
 
 
 def make_stream(n: int = 2000, seed: int = 7, levels: int = 40) -> DeltaStream:
@@ -146,10 +145,7 @@ def test_raw_scale_is_exact() -> None:
         peers._raw_scale("0.0000000001", 9)
 
 
-@pytest.mark.skipif(not HAS_CORE, reason="rentrade._fastcore is not built")
 def test_stream_from_synthetic_events() -> None:
-    from rentrade import _fastcore  # noqa: PLC0415 - only importable once the core is built
-
     events = _fastcore.synthetic_events(1, 3000)
     stream = DeltaStream.from_events(events, "0.1", "0.001")
     kinds = events["kind"]
@@ -160,7 +156,6 @@ def test_stream_from_synthetic_events() -> None:
     assert stream.events is not None and len(stream.events) == len(stream)
 
 
-@pytest.mark.skipif(not HAS_CORE, reason="rentrade._fastcore is not built")
 def test_run_peers_checks_every_book() -> None:
     stream = make_stream()
     results = peers.run_peers(stream, passes=1, batch_size=64, paths=peers.PATHS)
@@ -180,7 +175,6 @@ def test_run_peers_checks_every_book() -> None:
         assert result.name in table
 
 
-@pytest.mark.skipif(not HAS_CORE, reason="rentrade._fastcore is not built")
 def test_run_peers_raises_when_a_book_is_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
     class WrongBook(peers.SortedDictBook):
         name = "wrong"

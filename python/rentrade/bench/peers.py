@@ -2,9 +2,10 @@
 
 Every peer gets the stream in the form it is cheapest for it to consume, built before the clock starts,
 the way rentrade gets pre-built integer arrays. What is timed is only the book update itself, through
-the cheapest correct Python path each library offers (see each adapter's docstring). After the run,
-each book's best bid and best ask must equal rentrade's and a plain dict reference, or
-:func:`run_peers` raises ``AssertionError``: a benchmark whose books disagree measured nothing.
+the cheapest correct Python path each library offers (see each adapter's docstring), and optionally
+the update followed by a read of the best bid and ask (:data:`PER_CALL_TOP`). After every pass, each
+book's best bid and best ask must equal rentrade's and a plain dict reference, or :func:`run_peers`
+raises ``AssertionError``: a benchmark whose books disagree measured nothing.
 
 Peers are optional (``pip install 'rentrade[bench]'``); a peer that is not installed comes back as a
 :class:`PeerResult` with ``skipped_reason`` set, so the runner can say why it is missing.
@@ -17,7 +18,8 @@ Per-call paths are timed in chunks of ``chunk`` (default 32) consecutive calls w
 averages: they hide single-call outliers shorter than a chunk, for every peer alike. Batch paths are
 timed per batch call and divided by the updates in that batch. Each pass replays the whole stream
 after an untimed reset to the snapshot; the garbage collector is off inside a pass so that a collection
-triggered by one peer's allocations is not charged to whichever peer happens to run next.
+triggered by one peer's allocations is not charged to whichever peer happens to run next. Passes of
+the different books are interleaved, so noise on a shared machine is spread over all of them.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    from rentrade import _fastcore
+from rentrade import _fastcore
+from rentrade.events import KIND_CLEAR, KIND_DELTA, KIND_SNAPSHOT_LEVEL, SIDE_BID, empty_events
 
 __all__ = [
     "BATCH",
@@ -66,11 +68,6 @@ DEFAULT_CHUNK: Final = 32
 
 DEFAULT_BATCH_SIZE: Final = 32
 """Updates per batch call: about one exchange message's worth of deltas."""
-
-_KIND_SNAPSHOT_LEVEL: Final = 2
-_KIND_DELTA: Final = 3
-_KIND_CLEAR: Final = 1
-_SIDE_BID: Final = 0
 
 Level = tuple[int, int]
 """One level as (px_ticks, qty_lots)."""
@@ -184,14 +181,14 @@ class DeltaStream:
             instrument_id = int(present[0]) if len(present) else 0
         mine = events[ids == instrument_id]
         kind = mine["kind"]
-        delta_at = np.flatnonzero(kind == _KIND_DELTA)
+        delta_at = np.flatnonzero(kind == KIND_DELTA)
         first_delta = int(delta_at[0]) if len(delta_at) else len(mine)
         head, tail = mine[:first_delta], mine[first_delta:]
-        if np.any((tail["kind"] == _KIND_SNAPSHOT_LEVEL) | (tail["kind"] == _KIND_CLEAR)):
+        if np.any((tail["kind"] == KIND_SNAPSHOT_LEVEL) | (tail["kind"] == KIND_CLEAR)):
             raise ValueError(
                 "the book is cleared or re-snapshotted after the first delta; split the stream there"
             )
-        levels = head[head["kind"] == _KIND_SNAPSHOT_LEVEL]
+        levels = head[head["kind"] == KIND_SNAPSHOT_LEVEL]
         if len(levels) == 0:
             raise ValueError(
                 f"no SNAPSHOT_LEVEL events for instrument {instrument_id} before its first delta"
@@ -203,7 +200,7 @@ class DeltaStream:
             book = dict(zip(rows["px_ticks"].tolist(), rows["qty_lots"].tolist(), strict=True))
             ordered = sorted(((p, q) for p, q in book.items() if q > 0), reverse=descending)
             snapshot.append(np.array(ordered, dtype=np.int64).reshape(-1, 2))
-        deltas = tail[tail["kind"] == _KIND_DELTA]
+        deltas = tail[tail["kind"] == KIND_DELTA]
         return cls(
             side=np.ascontiguousarray(deltas["side"], dtype=np.uint8),
             px_ticks=np.ascontiguousarray(deltas["px_ticks"], dtype=np.int64),
@@ -219,10 +216,8 @@ class DeltaStream:
         """The deltas as core event records (``self.events`` if given, else built now, untimed)."""
         if self.events is not None:
             return self.events
-        from rentrade.events import empty_events  # noqa: PLC0415 - needs the built package
-
         out = empty_events(len(self))
-        out["kind"] = _KIND_DELTA
+        out["kind"] = KIND_DELTA
         out["instrument_id"] = instrument_id
         out["side"] = self.side
         out["px_ticks"] = self.px_ticks
@@ -233,10 +228,6 @@ class DeltaStream:
 
 def _aligned_copy(records: npt.NDArray[np.void]) -> npt.NDArray[np.void]:
     """Copy records into a 64-byte-aligned array so the core reads them in place, not in chunks."""
-    try:
-        from rentrade.events import empty_events  # noqa: PLC0415 - needs the built package
-    except ImportError:
-        return np.ascontiguousarray(records)
     out = empty_events(len(records))
     out[...] = records
     return out
@@ -513,8 +504,6 @@ class RentradeBook(_Adapter):
     batch_api = "OrderBook.apply_events(events[i:i+batch])"
 
     def __init__(self, stream: DeltaStream) -> None:
-        from rentrade import _fastcore  # noqa: PLC0415 - the compiled core is only needed when run
-
         self.version = _dist_version("rentrade")
         instrument = _fastcore.Instrument("BENCH", "bench", stream.tick_size, stream.lot_size)
         self._book: _fastcore.OrderBook = _fastcore.OrderBook(instrument)
@@ -577,8 +566,8 @@ class SortedDictBook(_Adapter):
         sides = stream.side.tolist()
         prices = stream.px_ticks.tolist()
         self._args = (
-            [self._bids if s == _SIDE_BID else self._asks for s in sides],
-            [-p if s == _SIDE_BID else p for s, p in zip(sides, prices, strict=True)],
+            [self._bids if s == SIDE_BID else self._asks for s in sides],
+            [-p if s == SIDE_BID else p for s, p in zip(sides, prices, strict=True)],
             stream.qty_lots.tolist(),
         )
         bids, asks = _snapshot_lists(stream)
@@ -649,7 +638,7 @@ class COrderBook(_Adapter):
         self._asks: Any = self._ob.asks
         sides = stream.side.tolist()
         self._args = (
-            [self._bids if s == _SIDE_BID else self._asks for s in sides],
+            [self._bids if s == SIDE_BID else self._asks for s in sides],
             stream.px_ticks.tolist(),
             stream.qty_lots.tolist(),
         )
@@ -955,8 +944,8 @@ def run_peers(
     AssertionError
         If any book's best bid or ask after a pass differs from rentrade's, or rentrade's from the
         plain dict reference.
-    ImportError
-        If rentrade's compiled core is not built.
+    ValueError
+        If the stream is empty, or ``passes``, ``peers`` or ``paths`` is invalid.
     """
     if len(stream) == 0:
         raise ValueError("the stream has no deltas")
