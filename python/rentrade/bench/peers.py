@@ -906,7 +906,7 @@ def run_peers(
     passes: int = 3,
     *,
     chunk: int = DEFAULT_CHUNK,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = DEFAULT_BATCH_SIZE,
     peers: Sequence[str] | None = None,
     paths: Sequence[str] = (PER_CALL, BATCH),
 ) -> list[PeerResult]:
@@ -925,7 +925,8 @@ def run_peers(
     chunk
         Per-call updates per clock read.
     batch_size
-        Updates per batch call for the batch paths.
+        Updates per batch call for the batch paths; ``None`` gives the whole stream to one call per
+        pass (each library's best case, but only one sample per pass).
     peers
         Names from :data:`PEERS` to run (default: all); rentrade is always run, it is the reference.
     paths
@@ -958,6 +959,9 @@ def run_peers(
     if set(paths) - set(PATHS) or not paths:
         raise ValueError(f"paths must be a non-empty selection of {PATHS}, got {list(paths)}")
 
+    batch = len(stream) if batch_size is None else batch_size
+    if batch < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
     expected = reference_top(stream)
     # One slot per book, in report order: an adapter, or the reason it is missing.
     books: list[_Adapter | PeerResult] = [RentradeBook(stream)]
@@ -981,7 +985,7 @@ def run_peers(
     tops: dict[tuple[int, str], TopOfBook] = {}
     for n in range(passes):
         for book, path in jobs if n % 2 == 0 else reversed(jobs):
-            timings[(id(book), path)].append(_time_once(book, path, chunk, batch_size))
+            timings[(id(book), path)].append(_time_once(book, path, chunk, batch))
             top = book.top()
             if top != expected:
                 if isinstance(book, RentradeBook):
