@@ -71,5 +71,8 @@ def empty_events(count: int) -> npt.NDArray[np.void]:
 
 
 def is_aligned(events: npt.NDArray[np.void]) -> bool:
-    """Whether ``events`` starts on a 64-byte boundary (unaligned arrays are copied in chunks)."""
-    return int(events.ctypes.data) % EVENT_ALIGNMENT == 0
+    """Whether ``events`` starts on a 64-byte boundary (unaligned arrays are copied in chunks).
+
+    An empty array counts as aligned: there is nothing to read.
+    """
+    return events.size == 0 or int(events.ctypes.data) % EVENT_ALIGNMENT == 0

@@ -60,7 +60,7 @@ class Book {
         if (event.px_ticks == std::numeric_limits<std::int64_t>::min()) return ApplyError::kBadPrice;
         BookSide* side = side_ptr(event.side);
         if (side == nullptr) return ApplyError::kBadSide;
-        if (side->set_level(event.px_ticks, event.qty_lots) == LevelChange::kDroppedByCap) ++dropped_levels_;
+        side->set_level(event.px_ticks, event.qty_lots);
         break;
       }
       case EventKind::kClear:
@@ -87,7 +87,7 @@ class Book {
     if (px_ticks == std::numeric_limits<std::int64_t>::min()) return ApplyError::kBadPrice;
     BookSide* book_side = side_ptr(side);
     if (book_side == nullptr) return ApplyError::kBadSide;
-    if (book_side->set_level(px_ticks, qty_lots) == LevelChange::kDroppedByCap) ++dropped_levels_;
+    book_side->set_level(px_ticks, qty_lots);
     ++updates_;
     return ApplyError::kOk;
   }
@@ -143,7 +143,7 @@ class Book {
   /// Level-changing events applied since construction (clears included).
   [[nodiscard]] std::uint64_t updates() const noexcept { return updates_; }
   /// Levels dropped because a side was at its cap: the book below the kept depth is incomplete.
-  [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return dropped_levels_; }
+  [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return sides_[0].dropped() + sides_[1].dropped(); }
 
  private:
   // Indexing by the side's value avoids a data-dependent branch per update.
@@ -157,7 +157,6 @@ class Book {
   std::int64_t ts_exchange_ns_ = 0;
   std::int64_t ts_local_ns_ = 0;
   std::uint64_t updates_ = 0;
-  std::uint64_t dropped_levels_ = 0;
 };
 
 }  // namespace fastcore::book

@@ -1,0 +1,1 @@
+"""Venue adapters, one package per exchange with the same skeleton (``urls``, ``signing``, ...)."""

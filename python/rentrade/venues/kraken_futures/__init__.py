@@ -1,0 +1,1 @@
+"""Kraken Futures (derivatives)."""
