@@ -140,6 +140,17 @@ def test_bad_input_is_refused_clearly() -> None:
         book.update("middle", "1", "1")
     with pytest.raises(TypeError, match="side must be"):
         book.update_ticks(None, 1, 1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="side must be"):
+        book.update_ticks(True, 1, 1)
+    with pytest.raises(ValueError, match="px_ticks 1180591620717411303424 does not fit in int64"):
+        book.update_ticks(0, 2**70, 1)
+    with pytest.raises(ValueError, match="qty_lots .* does not fit in int64"):
+        book.update_ticks(0, 1, -(2**64))
+    with pytest.raises(TypeError, match="px_ticks must be an int, got float"):
+        book.update_ticks(0, 5.0, 1)  # type: ignore[arg-type]
+    book.update_ticks(side="ask", px_ticks=7, qty_lots=2)  # keywords take the checked path
+    assert book.best_ask() == (7, 2)
+    book.update_ticks(Side.ASK, 7, 0)
     with pytest.raises(DecimalError, match="NaN"):
         book.update("bid", "nan", "1")
     with pytest.raises(DecimalError, match="negative"):
