@@ -48,7 +48,9 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so the docs and tests see the same options)."""
-    parser = argparse.ArgumentParser(prog="rentrade", description="rentrade: low-latency crypto execution core")
+    parser = argparse.ArgumentParser(
+        prog="rentrade", description="rentrade: low-latency crypto execution core"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
         "bench",
@@ -57,13 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
         "with peer libraries measured in the same run on the same stream.",
     )
     bench.add_argument("--data", metavar="PATH", help="run on a recording instead of the synthetic market")
-    bench.add_argument("--events", type=_positive, default=1_000_000, help="synthetic events (default 1,000,000)")
+    bench.add_argument(
+        "--events", type=_positive, default=1_000_000, help="synthetic events (default 1,000,000)"
+    )
     bench.add_argument("--seed", type=int, default=1, help="synthetic market seed (default 1)")
     bench.add_argument("--repeat", type=_positive, default=3, help="measurements per stage (default 3)")
-    bench.add_argument("--books", type=_positive, default=1000, help="books in the many-books stage (default 1000)")
+    bench.add_argument(
+        "--books", type=_positive, default=1000, help="books in the many-books stage (default 1000)"
+    )
     bench.add_argument("--no-peers", action="store_true", help="skip the peer order books")
     bench.add_argument("--no-signing", action="store_true", help="skip the signing stage")
-    bench.add_argument("--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)")
+    bench.add_argument(
+        "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
+    )
     bench.set_defaults(handler=_bench)
     return parser
 

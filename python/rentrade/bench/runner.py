@@ -147,7 +147,9 @@ def _core_book_stage(
     )
 
 
-def _same_books_as_replay(events: npt.NDArray[np.void], instruments: Sequence[Instrument]) -> Callable[[BookSet], None]:
+def _same_books_as_replay(
+    events: npt.NDArray[np.void], instruments: Sequence[Instrument]
+) -> Callable[[BookSet], None]:
     """A check that a measured BookSet ends where an untimed apply of the same events ends."""
     expected = BookSet(list(instruments))
     expected.apply_events(events)
@@ -155,8 +157,12 @@ def _same_books_as_replay(events: npt.NDArray[np.void], instruments: Sequence[In
     def check(books: BookSet) -> None:
         for instrument_id in range(len(expected)):
             for side in (0, 1):
-                if not np.array_equal(books[instrument_id].levels(side), expected[instrument_id].levels(side)):
-                    raise AssertionError(f"book {instrument_id} differs from an untimed replay: the run is invalid")
+                if not np.array_equal(
+                    books[instrument_id].levels(side), expected[instrument_id].levels(side)
+                ):
+                    raise AssertionError(
+                        f"book {instrument_id} differs from an untimed replay: the run is invalid"
+                    )
 
     return check
 
@@ -230,7 +236,9 @@ def run_bench(
     one_check = _same_books_as_replay(events, [instrument])
     runs = [_core_book_stage(events, [instrument], one_check) for _ in range(repeat)]
     report.stages.append(
-        _combine("book update (C++, 1 book)", "core", runs, "each level update timed alone, timer overhead removed")
+        _combine(
+            "book update (C++, 1 book)", "core", runs, "each level update timed alone, timer overhead removed"
+        )
     )
 
     say(f"core: book update, {many_books:,} books")
@@ -280,7 +288,9 @@ def _add_peer_results(report: BenchReport, results: Sequence[peer_books.PeerResu
     ours = {r.path: r for r in results if r.name == "rentrade" and not r.skipped}
     for result in results:
         if result.skipped:
-            report.skipped.append({"stage": f"{result.name} {result.path}", "reason": result.skipped_reason or ""})
+            report.skipped.append(
+                {"stage": f"{result.name} {result.path}", "reason": result.skipped_reason or ""}
+            )
             continue
         summary = _from_samples(result.samples_ns, result.ops, result.wall_ns)
         group = "python" if result.name == "rentrade" else "peer"
@@ -303,7 +313,8 @@ def _add_peer_results(report: BenchReport, results: Sequence[peer_books.PeerResu
         report.ratios.append(
             {
                 "what": f"{name} fastest ({fastest.path}) / rentrade batch",
-                "p50_ratio": float(np.percentile(fastest.samples_ns, 50)) / float(np.percentile(batch.samples_ns, 50)),
+                "p50_ratio": float(np.percentile(fastest.samples_ns, 50))
+                / float(np.percentile(batch.samples_ns, 50)),
             }
         )
 
