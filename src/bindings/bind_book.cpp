@@ -211,7 +211,7 @@ PyObject* update_ticks_fast(PyObject* self, PyObject* const* args, Py_ssize_t na
 PyMethodDef g_update_ticks_def = {
     "update_ticks", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&update_ticks_fast)),
     METH_FASTCALL | METH_KEYWORDS,
-    "update_ticks(side, px_ticks, qty_lots)\n--\n\nSets a level in ticks and lots; 0 lots removes it. The\n"
+    "update_ticks($self, side, px_ticks, qty_lots)\n--\n\nSets a level in ticks and lots; 0 lots removes it. The\n"
     "per-call hot path (~tens of ns); side is Side.BID/ASK, 0/1 or 'bid'/'ask'."};
 
 void add_update_ticks_fast_path(py::class_<OrderBookView>& cls) {
