@@ -15,7 +15,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.data:
         from rentrade.bench.sources import load_recording
 
-        runner.print_progress(f"loading {args.data}")
+        runner.print_progress(f"loading {' '.join(args.data)}")
         events, instrument, source = load_recording(args.data)
     else:
         events = runner.synthetic_events(1, args.events, args.seed)
@@ -58,7 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Per-operation latency (p50/p90/p99/p99.9/max) and throughput of rentrade's stages, "
         "with peer libraries measured in the same run on the same stream.",
     )
-    bench.add_argument("--data", metavar="PATH", help="run on a recording instead of the synthetic market")
+    bench.add_argument(
+        "--data",
+        metavar="PATH",
+        nargs="+",
+        help="run on a Binance recording instead of the synthetic market (several files that belong together: "
+        "cryptofeed's BINANCE_FUTURES.0 .http.0.0 .ws.1.0)",
+    )
     bench.add_argument(
         "--events", type=_positive, default=1_000_000, help="synthetic events (default 1,000,000)"
     )
