@@ -103,7 +103,7 @@ namespace rentrade_bindings {
 
 fastcore::common::Side parse_side(py::handle side) {
   using fastcore::common::Side;
-  if (PyLong_Check(side.ptr())) {
+  if (PyLong_Check(side.ptr()) && !PyBool_Check(side.ptr())) {
     const long value = PyLong_AsLong(side.ptr());
     if (value == 0) return Side::kBid;
     if (value == 1) return Side::kAsk;
