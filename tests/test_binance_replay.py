@@ -132,3 +132,9 @@ def test_not_a_binance_recording(tmp_path: Path) -> None:
     path = write(tmp_path / "bybit.gz", [(1, {"topic": "orderbook.1.X", "type": "snapshot", "data": {}})])
     with pytest.raises(RecordingError, match="is this a Binance recording"):
         replay_binance(path)
+
+
+def test_exchange_info_policy_is_checked(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.gz", [(1, depth("XUSDT", 1, 1, 0, [["1.0", "1"]]))])
+    with pytest.raises(ValueError, match="exchange_info must be 'prefer', 'strict' or 'ignore'"):
+        replay_binance(path, exchange_info="sometimes")  # type: ignore[arg-type]

@@ -157,13 +157,31 @@ def cryptofeed_instruments(shared_data: Path) -> list[Instrument]:
     return instruments
 
 
-def test_cryptofeed_stale_exchange_info_is_refused_with_advice(shared_data: Path) -> None:
+def test_cryptofeed_stale_exchange_info_strict_is_refused_with_advice(shared_data: Path) -> None:
     with pytest.raises(
         RecordingError,
         match=r"bad line 4 in file .*BINANCE_FUTURES\.http\.0\.0: CTKUSDT bid "
         r"level \['0\.50579'.*pass instruments= with finer sizes",
     ):
-        replay_binance(cryptofeed_paths(shared_data))
+        replay_binance(cryptofeed_paths(shared_data), exchange_info="strict")
+
+
+def test_cryptofeed_stale_exchange_info_by_default_falls_back_for_that_symbol_only(shared_data: Path) -> None:
+    with pytest.warns(
+        RuntimeWarning, match=r"CTKUSDT: exchangeInfo sizes \(tick 0\.001, lot 1\) cannot represent"
+    ):
+        replay = replay_binance(cryptofeed_paths(shared_data))
+    ticks = {s: (r.instrument.tick_size, r.instrument_note is not None) for s, r in replay.symbols.items()}
+    assert ticks == {
+        "SUSHIUSDT": ("0.001", False),
+        "AKROUSDT": ("0.00001", False),
+        "KEEPUSDT": ("0.0001", False),
+        "CTKUSDT": ("0.00001", True),
+    }
+    ctk = replay.symbols["CTKUSDT"]
+    assert ctk.instrument_note is not None and "0.50579" in ctk.instrument_note
+    assert float(ctk.instrument.min_notional) == 5  # kept from exchangeInfo
+    assert replay.applied == 752
 
 
 @pytest.mark.parametrize("how", ["instruments", "inferred"])
@@ -172,7 +190,7 @@ def test_cryptofeed_futures_books(shared_data: Path, how: str) -> None:
         instruments = cryptofeed_instruments(shared_data)
         replay = replay_binance(cryptofeed_paths(shared_data), instruments=instruments)
     else:
-        replay = replay_binance(cryptofeed_paths(shared_data), use_exchange_info=False)
+        replay = replay_binance(cryptofeed_paths(shared_data), exchange_info="ignore")
     assert list(replay.symbols) == CF_SYMBOLS
     # The MANIFEST's 764 depthUpdates: each applied after its symbol's snapshot or dropped as older.
     assert replay.applied + replay.dropped_stale == 764

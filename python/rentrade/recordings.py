@@ -267,7 +267,7 @@ _V2_DIRECTIONS = {
 
 def _zstd_reader(path: StrPath, fh: IO[bytes]) -> io.RawIOBase:
     try:
-        import zstandard  # noqa: PLC0415  (optional dependency: only this format needs it)
+        import zstandard  # optional dependency: only this format needs it
     except ImportError:
         raise ImportError(
             f"reading {os.fspath(path)} needs the 'zstandard' package for the cryptofeed v2 .jsonl.zst "

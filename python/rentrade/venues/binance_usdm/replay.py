@@ -7,7 +7,8 @@ itself (REST snapshot, then the applied diffs), the ``bookTicker`` quotes to che
 against, the trades, and the sync counts.
 
 Instruments come, in order of preference, from the ``instruments`` argument, from an ``exchangeInfo``
-HTTP response inside the recordings, or are inferred from the recording: the tick (lot) size is one
+HTTP response inside the recordings (see ``exchange_info`` of :func:`replay_binance` for when it
+disagrees with the recording), or are inferred from the recording: the tick (lot) size is one
 unit in the last decimal place Binance prints for that symbol's prices (quantities). Binance pads every
 price of a symbol to the same number of decimals, so the inferred sizes are exact for replay, though
 they may be finer than the real tick (ticks are then 10x or 100x the real ones).
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import heapq
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -48,6 +50,7 @@ __all__ = [
     "CHECKPOINT_DTYPE",
     "BboCheck",
     "BinanceReplay",
+    "ExchangeInfoPolicy",
     "SymbolReplay",
     "cross_check_bbo",
     "replay_binance",
@@ -103,6 +106,8 @@ class SymbolReplay:
         Diffs still buffered, waiting for a snapshot, when the recording ended.
     empty_diffs : int
         Applied diffs that carried no level (they advance ``u`` but produce no record).
+    instrument_note : str or None
+        Why the instrument differs from the recorded ``exchangeInfo``, when it does.
     """
 
     symbol: str
@@ -118,6 +123,7 @@ class SymbolReplay:
     snapshots: int = 0
     unsynced_at_end: int = 0
     empty_diffs: int = 0
+    instrument_note: str | None = None
 
 
 @dataclass(slots=True)
@@ -170,13 +176,16 @@ class _SymbolState:
     empty_diffs: int = 0
 
 
+ExchangeInfoPolicy = Literal["prefer", "strict", "ignore"]
+
+
 def replay_binance(
     paths: StrPath | Sequence[StrPath],
     *,
     instruments: Sequence[Instrument] | None = None,
     rule: SyncRule | None = None,
     snapshot_symbol: str | None = None,
-    use_exchange_info: bool = True,
+    exchange_info: ExchangeInfoPolicy = "prefer",
     max_buffered: int = 100_000,
 ) -> BinanceReplay:
     """Replay Binance recordings into synced per-symbol event arrays.
@@ -187,15 +196,20 @@ def replay_binance(
         Recordings, merged by local receive time; e.g. the hftbacktest ``btcusdt_20240808.gz``, or
         the cryptofeed ``BINANCE_FUTURES.0``, ``.http.0.0`` and ``.ws.1.0`` together.
     instruments : sequence of Instrument, optional
-        Instruments for the symbols; see the module docstring for what happens without them.
+        Instruments for the symbols, used as given (a price they cannot represent is an error).
+        Without them, see ``exchange_info`` and the module docstring.
     rule : SyncRule, optional
         Force a sync rule; by default futures for symbols whose diffs carry ``pu``, spot otherwise.
     snapshot_symbol : str, optional
         Symbol of in-band REST snapshots, which do not name one (hftbacktest). By default the only
         symbol with depth diffs in the same file.
-    use_exchange_info : bool, optional
-        False ignores recorded ``exchangeInfo`` responses and infers every instrument from the
-        recording, for recordings whose ``exchangeInfo`` disagrees with their own prices.
+    exchange_info : {"prefer", "strict", "ignore"}, optional
+        What to do with an ``exchangeInfo`` response found in the recordings. ``"prefer"``: use its
+        tick and lot sizes, except for a symbol whose recorded prices or quantities they cannot
+        represent (a recorded exchangeInfo can predate a tick change, and resting orders keep their
+        old prices); that symbol falls back to sizes inferred from the recording, with a
+        ``RuntimeWarning`` and :attr:`SymbolReplay.instrument_note` saying why. ``"strict"``: such a
+        price is an error. ``"ignore"``: infer every instrument from the recording.
     max_buffered : int, optional
         Per-symbol limit on diffs held while waiting for a snapshot.
 
@@ -209,6 +223,8 @@ def replay_binance(
         On an unreadable frame, as ``bad line N in file F: ...``, or when the recordings hold no
         Binance market data at all.
     """
+    if exchange_info not in ("prefer", "strict", "ignore"):
+        raise ValueError(f"exchange_info must be 'prefer', 'strict' or 'ignore', got {exchange_info!r}")
     path_list = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
     if not path_list:
         raise ValueError("replay_binance needs at least one recording path")
@@ -218,9 +234,58 @@ def replay_binance(
             f"no Binance depthUpdate, bookTicker, trade or REST /depth frame in "
             f"{[str(p) for p in path_list]}: is this a Binance recording?"
         )
-    if not use_exchange_info:
+    if exchange_info == "ignore":
         scan.exchange_info = None
-    decoder = MessageDecoder(_choose_instruments(scan, instruments), BINANCE_VENUE_ID)
+    chosen, from_exchange_info = _choose_instruments(scan, instruments)
+    notes: dict[str, str] = {}
+    while True:
+        try:
+            return _run(
+                path_list,
+                scan,
+                chosen,
+                notes,
+                rule=rule,
+                snapshot_symbol=snapshot_symbol,
+                max_buffered=max_buffered,
+            )
+        except _InstrumentMismatchError as mismatch:
+            symbol = mismatch.symbol
+            if exchange_info != "prefer" or symbol not in from_exchange_info or symbol in notes:
+                raise mismatch.error from mismatch.error.__cause__
+            # Replay again from the start with this symbol's sizes taken from the recording: a second
+            # pass is cheaper than validating every recorded price up front, and this is rare.
+            index = next(i for i, inst in enumerate(chosen) if inst.symbol == symbol)
+            old = chosen[index]
+            chosen[index] = _inferred_instrument(scan, symbol, old)
+            notes[symbol] = (
+                f"exchangeInfo sizes (tick {old.tick_size}, lot {old.lot_size}) cannot represent "
+                f"{mismatch.error.__cause__}; using sizes inferred from the recording (tick "
+                f"{chosen[index].tick_size}, lot {chosen[index].lot_size})"
+            )
+            warnings.warn(f"{symbol}: {notes[symbol]}", RuntimeWarning, stacklevel=2)
+
+
+class _InstrumentMismatchError(Exception):
+    """A recorded price or quantity the symbol's instrument cannot represent (internal)."""
+
+    def __init__(self, symbol: str | None, error: RecordingError) -> None:
+        super().__init__(str(error))
+        self.symbol = symbol
+        self.error = error
+
+
+def _run(
+    path_list: Sequence[Path],
+    scan: _Scan,
+    instruments: Sequence[Instrument],
+    notes: Mapping[str, str],
+    *,
+    rule: SyncRule | None,
+    snapshot_symbol: str | None,
+    max_buffered: int,
+) -> BinanceReplay:
+    decoder = MessageDecoder(instruments, BINANCE_VENUE_ID)
     states: dict[str, _SymbolState] = {}
     for inst in decoder.instruments:
         symbol_rule = rule or (FUTURES_RULE if scan.has_prev_id.get(inst.symbol, True) else SPOT_RULE)
@@ -242,11 +307,15 @@ def replay_binance(
                 all_chunks=all_chunks,
             )
         except DecimalError as exc:
-            raise RecordingError(
+            error = RecordingError(
                 f"bad line {frame.line} in file {path}: {exc}; if the instrument's tick or lot size is "
                 "out of date (a recorded exchangeInfo can predate a tick change, and resting orders "
                 "placed before it keep their old prices), pass instruments= with finer sizes or "
-                "use_exchange_info=False"
+                "exchange_info='prefer'"
+            )
+            error.__cause__ = exc
+            raise _InstrumentMismatchError(
+                _frame_symbol(frame, path_index, scan, snapshot_symbol), error
             ) from exc
         except (MessageError, RecordingError) as exc:
             raise RecordingError(f"bad line {frame.line} in file {path}: {exc}") from exc
@@ -268,8 +337,28 @@ def replay_binance(
             snapshots=st.snapshots,
             unsynced_at_end=st.sync.buffered,
             empty_diffs=st.empty_diffs,
+            instrument_note=notes.get(inst.symbol),
         )
     return BinanceReplay(decoder.instruments, symbols, _concat(all_chunks))
+
+
+def _frame_symbol(
+    frame: RecordedFrame, path_index: int, scan: _Scan, snapshot_symbol: str | None
+) -> str | None:
+    """The symbol a frame is about, for the error path only (it parses the frame again)."""
+    if frame.direction is Direction.HTTP:
+        return _depth_url_symbol(frame.url)
+    if _is_inband_snapshot(frame.payload):
+        try:
+            return snapshot_symbol or scan.snapshot_symbol(path_index)
+        except RecordingError:
+            return None
+    try:
+        parsed = MessageDecoder.parse_frame(frame.payload)
+    except MessageError:
+        return None
+    symbol = parsed[1].get("s") if parsed is not None else None
+    return symbol.upper() if isinstance(symbol, str) else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -521,27 +610,23 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
     return scan
 
 
-def _choose_instruments(scan: _Scan, given: Sequence[Instrument] | None) -> list[Instrument]:
+def _choose_instruments(scan: _Scan, given: Sequence[Instrument] | None) -> tuple[list[Instrument], set[str]]:
+    """The instruments to replay with, and the symbols whose instrument came from exchangeInfo."""
     if given is not None:
-        return list(given)
+        return list(given), set()
     known: Mapping[str, Instrument] = {}
     if scan.exchange_info is not None:
         known = {i.symbol: i for i in instruments_from_exchange_info(scan.exchange_info)}
-    chosen = []
-    for symbol in scan.order:
-        if symbol in known:
-            chosen.append(known[symbol])
-            continue
-        venue = VENUE if scan.has_prev_id.get(symbol) else "binance_spot"
-        chosen.append(
-            Instrument(
-                symbol=symbol,
-                venue=venue,
-                tick_size=_unit(scan.price_decimals.get(symbol, scan.other_price_decimals.get(symbol, 0))),
-                lot_size=_unit(scan.qty_decimals.get(symbol, scan.other_qty_decimals.get(symbol, 0))),
-            )
-        )
-    return chosen
+    chosen = [known[s] if s in known else _inferred_instrument(scan, s) for s in scan.order]
+    return chosen, {s for s in scan.order if s in known}
+
+
+def _inferred_instrument(scan: _Scan, symbol: str, like: Instrument | None = None) -> Instrument:
+    tick = _unit(scan.price_decimals.get(symbol, scan.other_price_decimals.get(symbol, 0)))
+    lot = _unit(scan.qty_decimals.get(symbol, scan.other_qty_decimals.get(symbol, 0)))
+    if like is not None:
+        return Instrument(symbol, like.venue, tick, lot, min_notional=like.min_notional)
+    return Instrument(symbol, VENUE if scan.has_prev_id.get(symbol) else "binance_spot", tick, lot)
 
 
 def _unit(decimals: int) -> str:
