@@ -70,7 +70,7 @@ std::int64_t level_value(const Instrument& instrument, py::handle value, bool is
 std::int64_t exact_int64(py::handle value, const char* function, const char* name) {
   if (!PyLong_Check(value.ptr()) || PyBool_Check(value.ptr())) {
     throw py::type_error(std::string(function) + ": " + name + " must be an int, got " +
-                         py::str(value.get_type().attr("__name__")).cast<std::string>());
+                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
   }
   int overflow = 0;
   const long long result = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
