@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         metavar="PATH",
         nargs="+",
-        help="run on a Binance recording instead of the synthetic market (several files that belong together: "
-        "cryptofeed's BINANCE_FUTURES.0 .http.0.0 .ws.1.0)",
+        help="run on a Binance recording instead of the synthetic market (several files that belong "
+        "together: cryptofeed's BINANCE_FUTURES.0 .http.0.0 .ws.1.0)",
     )
     bench.add_argument(
         "--events", type=_positive, default=1_000_000, help="synthetic events (default 1,000,000)"

@@ -47,7 +47,7 @@ def load_recording(paths: Sequence[str]) -> tuple[npt.NDArray[np.void], Instrume
     events["instrument_id"] = 0
     names = ", ".join(Path(path).name for path in paths)
     source = (
-        f"recording {names}: {busiest.symbol} ({len(events):,} book events, {busiest.applied:,} diffs applied, "
-        f"{busiest.gaps} gaps)"
+        f"recording {names}: {busiest.symbol} ({len(events):,} book events, "
+        f"{busiest.applied:,} diffs applied, {busiest.gaps} gaps)"
     )
     return events, busiest.instrument, source
