@@ -12,11 +12,13 @@ import orjson
 def _bench(args: argparse.Namespace) -> int:
     from rentrade.bench import runner
 
+    if (args.tick_size or args.lot_size) and not args.data:
+        raise ValueError("--tick-size and --lot-size go with --data")
     if args.data:
         from rentrade.bench.sources import load_recording
 
         runner.print_progress(f"loading {' '.join(args.data)}")
-        events, instrument, source = load_recording(args.data)
+        events, instrument, source = load_recording(args.data, args.tick_size, args.lot_size)
     else:
         events = runner.synthetic_events(1, args.events, args.seed)
         instrument = runner.SYNTHETIC_INSTRUMENT
@@ -68,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--events", type=_positive, default=1_000_000, help="synthetic events (default 1,000,000)"
     )
+    bench.add_argument(
+        "--tick-size", help="with --data: the symbol's real tick size if the recording has none"
+    )
+    bench.add_argument("--lot-size", help="with --data: the symbol's real lot size if the recording has none")
     bench.add_argument("--seed", type=int, default=1, help="synthetic market seed (default 1)")
     bench.add_argument("--repeat", type=_positive, default=3, help="measurements per stage (default 3)")
     bench.add_argument(

@@ -135,7 +135,7 @@ def _from_samples(samples_ns: npt.NDArray[np.int64] | Sequence[int], ops: int, w
 def _core_book_stage(
     events: npt.NDArray[np.void], instruments: Sequence[Instrument], check: Callable[[BookSet], None]
 ) -> _Summary:
-    books = BookSet(list(instruments))
+    books = BookSet(list(instruments), max_levels=peer_books.UNCAPPED_LEVELS)
     run = _fastcore.measure_book_apply(books, events, 3)
     check(books)
     histogram = run.histogram
@@ -151,7 +151,7 @@ def _same_books_as_replay(
     events: npt.NDArray[np.void], instruments: Sequence[Instrument]
 ) -> Callable[[BookSet], None]:
     """A check that a measured BookSet ends where an untimed apply of the same events ends."""
-    expected = BookSet(list(instruments))
+    expected = BookSet(list(instruments), max_levels=peer_books.UNCAPPED_LEVELS)
     expected.apply_events(events)
 
     def check(books: BookSet) -> None:
@@ -169,7 +169,7 @@ def _same_books_as_replay(
 
 def _python_batch_stage(events: npt.NDArray[np.void], instrument: Instrument) -> _Summary:
     """OrderBook.apply_events from Python, BATCH_EVENTS events per call, whole stream."""
-    book = OrderBook(instrument)
+    book = OrderBook(instrument, max_levels=peer_books.UNCAPPED_LEVELS)
     level_updates = np.isin(events["kind"], (KIND_DELTA, KIND_SNAPSHOT_LEVEL))
     samples: list[int] = []
     ops = 0
