@@ -126,6 +126,8 @@ def test_snapshot_is_atomic_on_error() -> None:
         book.apply_snapshot([("100", "1"), ("100.05", "1")], [])
     with pytest.raises(TypeError, match="floats are not accepted"):
         book.apply_snapshot([(100.0, "1")], [])
+    with pytest.raises(BookError, match="price out of range in asks"):
+        book.apply_snapshot([], [(-(2**63), 1)])
     assert book.best_bid() == (1000, 1000) and book.seq == 1
 
 

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -103,6 +104,10 @@ std::vector<fastcore::book::Level> parse_levels(const Instrument& instrument, co
   for (const auto& level : parsed) {
     if (level.qty_lots < 0) {
       throw BookErrorException(std::string("negative quantity in ") + name + " of the " +
+                               describe_instrument(instrument) + " snapshot");
+    }
+    if (level.px_ticks == std::numeric_limits<std::int64_t>::min()) {
+      throw BookErrorException(std::string("price out of range in ") + name + " of the " +
                                describe_instrument(instrument) + " snapshot");
     }
   }
