@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rentrade
+from book_reference import ReferenceBook
 from rentrade import BookError, BookSet, DecimalError, Instrument, OrderBook, Side
 from rentrade.events import (
     FLAG_LAST_IN_MESSAGE,
@@ -19,8 +20,6 @@ from rentrade.events import (
     KIND_TRADE,
     empty_events,
 )
-
-from book_reference import ReferenceBook
 
 BTC = Instrument("BTCUSDT", "binance_usdm", "0.10", "0.001", min_qty="0.001", min_notional="100")
 
@@ -140,6 +139,17 @@ def test_bad_input_is_refused_clearly() -> None:
         book.update("middle", "1", "1")
     with pytest.raises(TypeError, match="side must be"):
         book.update_ticks(None, 1, 1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="side must be"):
+        book.update_ticks(True, 1, 1)
+    with pytest.raises(ValueError, match="px_ticks 1180591620717411303424 does not fit in int64"):
+        book.update_ticks(0, 2**70, 1)
+    with pytest.raises(ValueError, match=r"qty_lots .* does not fit in int64"):
+        book.update_ticks(0, 1, -(2**64))
+    with pytest.raises(TypeError, match="px_ticks must be an int, got float"):
+        book.update_ticks(0, 5.0, 1)  # type: ignore[arg-type]
+    book.update_ticks(side="ask", px_ticks=7, qty_lots=2)  # keywords take the checked path
+    assert book.best_ask() == (7, 2)
+    book.update_ticks(Side.ASK, 7, 0)
     with pytest.raises(DecimalError, match="NaN"):
         book.update("bid", "nan", "1")
     with pytest.raises(DecimalError, match="negative"):
@@ -151,7 +161,7 @@ def test_bad_input_is_refused_clearly() -> None:
     events = empty_events(2)
     events["kind"] = KIND_DELTA
     events["qty_lots"] = [1, -5]
-    with pytest.raises(BookError, match="event 1 refused.*negative quantity"):
+    with pytest.raises(BookError, match=r"event 1 refused.*negative quantity"):
         book.apply_events(events)
     assert book.best_bid() == (0, 1)  # the event before the bad one was applied
     events["instrument_id"] = 3
@@ -169,7 +179,12 @@ def test_liquidity_questions() -> None:
     assert book.depth_notional(200, side="ask") == Decimal(1010 * 10) * Decimal("0.0001")
     impact = book.impact("buy", 25)
     assert impact is not None
-    assert (impact.filled_lots, impact.levels, impact.touch_px_ticks, impact.worst_px_ticks) == (25, 2, 1010, 1030)
+    assert (impact.filled_lots, impact.levels, impact.touch_px_ticks, impact.worst_px_ticks) == (
+        25,
+        2,
+        1010,
+        1030,
+    )
     assert impact.avg_px_ticks == pytest.approx((1010 * 10 + 1030 * 15) / 25)
     assert impact.slippage_bps == pytest.approx(((1010 * 10 + 1030 * 15) / 25 - 1010) / 1010 * 1e4)
     assert book.impact("sell", "0.005") is not None

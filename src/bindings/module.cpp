@@ -103,7 +103,7 @@ namespace rentrade_bindings {
 
 fastcore::common::Side parse_side(py::handle side) {
   using fastcore::common::Side;
-  if (PyLong_Check(side.ptr())) {
+  if (PyLong_Check(side.ptr()) && !PyBool_Check(side.ptr())) {
     const long value = PyLong_AsLong(side.ptr());
     if (value == 0) return Side::kBid;
     if (value == 1) return Side::kAsk;
@@ -118,7 +118,7 @@ fastcore::common::Side parse_side(py::handle side) {
     throw py::value_error("side must be 'bid'/'buy' or 'ask'/'sell', got " + py::repr(side).cast<std::string>());
   }
   throw py::type_error("side must be a rentrade.Side, 0/1 or 'bid'/'ask', got " +
-                       py::str(side.get_type().attr("__name__")).cast<std::string>());
+                       py::str(py::type::handle_of(side).attr("__name__")).cast<std::string>());
 }
 
 }  // namespace rentrade_bindings

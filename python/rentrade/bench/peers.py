@@ -63,6 +63,9 @@ PER_CALL_TOP: Final = "per-call+top"
 and the fair figure for books that sort lazily (order-book) and so defer their cost to the read."""
 PATHS: Final = (PER_CALL, BATCH, PER_CALL_TOP)
 
+UNCAPPED_LEVELS: Final = 1_000_000
+"""Level cap for like-for-like runs: far above any real book, so nothing is dropped."""
+
 DEFAULT_CHUNK: Final = 32
 """Calls per timed chunk: enough that the two clock reads (~30-40 ns together) are a small share."""
 
@@ -504,7 +507,9 @@ class RentradeBook(_Adapter):
     def __init__(self, stream: DeltaStream) -> None:
         self.version = _dist_version("rentrade")
         instrument = _fastcore.Instrument("BENCH", "bench", stream.tick_size, stream.lot_size)
-        self._book: _fastcore.OrderBook = _fastcore.OrderBook(instrument)
+        # Peers keep every level; so must rentrade here, or it would do less work (real Binance
+        # streams grow past the default cap of 5,000 levels a side).
+        self._book: _fastcore.OrderBook = _fastcore.OrderBook(instrument, max_levels=UNCAPPED_LEVELS)
         self._stream = stream
         self._args = (stream.side.tolist(), stream.px_ticks.tolist(), stream.qty_lots.tolist())
         self._events = stream.delta_events(self._book.instrument_id)

@@ -42,7 +42,7 @@ _ORDER: Final = {
 
 def _ccxt_signer() -> Any | None:
     try:
-        import ccxt  # type: ignore[import-untyped]  # noqa: PLC0415 (optional peer)
+        import ccxt  # type: ignore[import-untyped]
     except ImportError:
         return None
     exchange = ccxt.binanceusdm({"apiKey": _API_KEY, "secret": _SECRET})
@@ -138,7 +138,7 @@ def measure_signing(samples: int) -> dict[str, list[int]]:
 
 
 def _main() -> None:  # pragma: no cover - manual use: python -m rentrade.bench.signing_bench
-    import statistics  # noqa: PLC0415
+    import statistics
 
     for name, values in measure_signing(100_000).items():
         ordered = sorted(values)

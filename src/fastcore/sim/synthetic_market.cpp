@@ -64,7 +64,7 @@ std::int64_t SyntheticMarket::random_depth() noexcept {
   return static_cast<std::int64_t>(rng_.below(2ULL * config_.snapshot_levels));
 }
 
-void SyntheticMarket::emit(Event event) {
+void SyntheticMarket::emit(const Event& event) {
   book::Book& target = books_[event.instrument_id];
   (void)target.try_apply(event);  // generated events are valid by construction
   pending_.push_back(event);

@@ -47,7 +47,7 @@ class SyntheticMarket {
   [[nodiscard]] const book::Book& book(std::uint32_t id) const noexcept { return books_[id]; }
 
  private:
-  void emit(common::Event event);
+  void emit(const common::Event& event);
   void emit_snapshot(std::uint32_t id);
   void emit_message(std::uint32_t id);
   void emit_trade(std::uint32_t id);

@@ -1,0 +1,373 @@
+"""``rentrade bench``: the latency benchmark runner.
+
+Each stage is measured ``repeat`` times; a stage's reported percentiles are the medians over those
+repeats and ``p50_spread_ns`` is the lowest and highest p50 seen, so noise on a shared machine is
+visible rather than hidden. Peers run in the same process on the same stream (see
+:mod:`rentrade.bench.peers`). Every stage checks that its work was done: the core stages compare the
+final books with the synthetic market's own view of them or with an untimed replay, the peers compare
+top of book with rentrade's after every pass.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from rentrade import _fastcore
+from rentrade._fastcore import BookSet, Instrument, OrderBook
+from rentrade.bench import peers as peer_books
+from rentrade.events import KIND_DELTA, KIND_SNAPSHOT_LEVEL
+
+PERCENTILES: Final = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
+SYNTHETIC_INSTRUMENT: Final = Instrument("SYNTH-PERP", "synthetic", "0.1", "0.001")
+BATCH_EVENTS: Final = 4096
+"""Events per apply_events call in the Python batch stage: large enough that the binding's fixed cost
+(~1 us) is spread thin, small enough for many samples."""
+
+
+@dataclass
+class StageResult:
+    """One measured operation: percentiles in ns (medians over repeats), throughput, provenance."""
+
+    stage: str
+    group: str
+    p50_ns: float
+    p90_ns: float
+    p99_ns: float
+    p999_ns: float
+    max_ns: float
+    ops_per_s: float
+    samples: int
+    repeats: int
+    p50_spread_ns: tuple[float, float]
+    note: str = ""
+
+
+@dataclass
+class BenchReport:
+    """Everything ``rentrade bench`` measured in one run, plus where and on what."""
+
+    machine: dict[str, Any]
+    source: str
+    stages: list[StageResult] = field(default_factory=list)
+    ratios: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON types (keys documented in bench/BENCHMARKS.md)."""
+        return {
+            "machine": self.machine,
+            "source": self.source,
+            "stages": [asdict(stage) for stage in self.stages],
+            "ratios": self.ratios,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass
+class _Summary:
+    percentiles: dict[str, float]
+    max_ns: float
+    ops_per_s: float
+    samples: int
+
+
+def machine_description() -> dict[str, Any]:
+    """CPU model, core count, Python and platform: printed with every run."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_1m": round(load, 2),
+    }
+
+
+def _combine(stage: str, group: str, runs: Sequence[_Summary], note: str) -> StageResult:
+    p50s = [run.percentiles["p50"] for run in runs]
+    median = {label: statistics.median(run.percentiles[label] for run in runs) for label, _ in PERCENTILES}
+    return StageResult(
+        stage=stage,
+        group=group,
+        p50_ns=median["p50"],
+        p90_ns=median["p90"],
+        p99_ns=median["p99"],
+        p999_ns=median["p99.9"],
+        max_ns=max(run.max_ns for run in runs),
+        ops_per_s=statistics.median(run.ops_per_s for run in runs),
+        samples=sum(run.samples for run in runs),
+        repeats=len(runs),
+        p50_spread_ns=(min(p50s), max(p50s)),
+        note=note,
+    )
+
+
+def _from_samples(samples_ns: npt.NDArray[np.int64] | Sequence[int], ops: int, wall_ns: int) -> _Summary:
+    values = np.asarray(samples_ns, dtype=np.float64)
+    quantiles = np.percentile(values, [q for _, q in PERCENTILES])
+    return _Summary(
+        percentiles={label: float(v) for (label, _), v in zip(PERCENTILES, quantiles, strict=True)},
+        max_ns=float(values.max()),
+        ops_per_s=ops * 1e9 / wall_ns if wall_ns > 0 else 0.0,
+        samples=len(values),
+    )
+
+
+def _core_book_stage(
+    events: npt.NDArray[np.void], instruments: Sequence[Instrument], check: Callable[[BookSet], None]
+) -> _Summary:
+    books = BookSet(list(instruments), max_levels=peer_books.UNCAPPED_LEVELS)
+    run = _fastcore.measure_book_apply(books, events, 3)
+    check(books)
+    histogram = run.histogram
+    return _Summary(
+        percentiles={label: float(histogram.percentile(q)) for label, q in PERCENTILES},
+        max_ns=float(histogram.max),
+        ops_per_s=run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0,
+        samples=run.timed_ops,
+    )
+
+
+def _same_books_as_replay(
+    events: npt.NDArray[np.void], instruments: Sequence[Instrument]
+) -> Callable[[BookSet], None]:
+    """A check that a measured BookSet ends where an untimed apply of the same events ends."""
+    expected = BookSet(list(instruments), max_levels=peer_books.UNCAPPED_LEVELS)
+    expected.apply_events(events)
+
+    def check(books: BookSet) -> None:
+        for instrument_id in range(len(expected)):
+            for side in (0, 1):
+                if not np.array_equal(
+                    books[instrument_id].levels(side), expected[instrument_id].levels(side)
+                ):
+                    raise AssertionError(
+                        f"book {instrument_id} differs from an untimed replay: the run is invalid"
+                    )
+
+    return check
+
+
+def _python_batch_stage(events: npt.NDArray[np.void], instrument: Instrument) -> _Summary:
+    """OrderBook.apply_events from Python, BATCH_EVENTS events per call, whole stream."""
+    book = OrderBook(instrument, max_levels=peer_books.UNCAPPED_LEVELS)
+    level_updates = np.isin(events["kind"], (KIND_DELTA, KIND_SNAPSHOT_LEVEL))
+    samples: list[int] = []
+    ops = 0
+    start_all = time.perf_counter_ns()
+    for first in range(0, len(events), BATCH_EVENTS):
+        chunk = events[first : first + BATCH_EVENTS]
+        updates = int(np.count_nonzero(level_updates[first : first + BATCH_EVENTS]))
+        start = time.perf_counter_ns()
+        book.apply_events(chunk)
+        elapsed = time.perf_counter_ns() - start
+        if updates:
+            samples.append(elapsed // updates)
+            ops += updates
+    wall = time.perf_counter_ns() - start_all
+    if book.updates == 0:
+        raise AssertionError("apply_events applied nothing")
+    return _from_samples(samples, ops, wall)
+
+
+def synthetic_events(instruments: int, count: int, seed: int) -> npt.NDArray[np.void]:
+    """The deterministic synthetic market of the core (see ``src/fastcore/sim/``)."""
+    return _fastcore.synthetic_events(instruments, count, seed=seed)
+
+
+def run_bench(
+    events: npt.NDArray[np.void],
+    instrument: Instrument,
+    source: str,
+    *,
+    repeat: int = 3,
+    seed: int = 1,
+    many_books: int = 1000,
+    with_peers: bool = True,
+    with_signing: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BenchReport:
+    """Measure every stage on ``events`` (one instrument's stream) and return the report.
+
+    Parameters
+    ----------
+    events
+        Event records of one instrument (id 0), starting with its snapshot.
+    instrument
+        The instrument the events are in ticks and lots of.
+    source
+        Human description of where the events came from (printed and stored in the JSON).
+    repeat
+        Measurements per stage; percentiles are medians over repeats.
+    seed
+        Seed of the synthetic market used for the many-books stage.
+    many_books
+        Books live in the many-books stage (synthetic, uniform random instrument per message).
+    with_peers, with_signing
+        Include the peer order books and the signing stage.
+    progress
+        Called with a short line before each stage (the CLI prints it to stderr).
+    """
+    say = progress or (lambda _line: None)
+    report = BenchReport(machine=machine_description(), source=source)
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+
+    say("core: book update, 1 book")
+    one_check = _same_books_as_replay(events, [instrument])
+    runs = [_core_book_stage(events, [instrument], one_check) for _ in range(repeat)]
+    report.stages.append(
+        _combine(
+            "book update (C++, 1 book)", "core", runs, "each level update timed alone, timer overhead removed"
+        )
+    )
+
+    say(f"core: book update, {many_books:,} books")
+    many_events = synthetic_events(many_books, max(len(events), 1_000_000) + many_books * 500, seed)
+    many_instruments = [SYNTHETIC_INSTRUMENT] * many_books
+    many_check = _same_books_as_replay(many_events, many_instruments)
+    runs = [_core_book_stage(many_events, many_instruments, many_check) for _ in range(repeat)]
+    report.stages.append(
+        _combine(
+            f"book update (C++, {many_books:,} books)",
+            "core",
+            runs,
+            f"synthetic market, {many_books:,} instruments, uniform random instrument per message",
+        )
+    )
+
+    say("python: OrderBook.apply_events")
+    runs = [_python_batch_stage(events, instrument) for _ in range(repeat)]
+    report.stages.append(
+        _combine(
+            f"apply_events (Python, {BATCH_EVENTS:,} per call)",
+            "python",
+            runs,
+            "per update: call time / level updates in the call",
+        )
+    )
+
+    if with_peers:
+        say("peers: rentrade and peer order books on the same deltas")
+        stream = peer_books.DeltaStream.from_events(events, instrument.tick_size, instrument.lot_size)
+        results = peer_books.run_peers(stream, passes=repeat)
+        _add_peer_results(report, results)
+
+    if with_signing:
+        say("signing: Binance HMAC order request")
+        from rentrade.bench.signing_bench import measure_signing
+
+        samples = measure_signing(20_000)
+        for name, values in samples.items():
+            summary = _from_samples(values, len(values), int(sum(values)))
+            report.stages.append(_combine(name, "signing", [summary], "one sign_request() per sample"))
+        _add_signing_ratio(report)
+    return report
+
+
+def _add_peer_results(report: BenchReport, results: Sequence[peer_books.PeerResult]) -> None:
+    ours = {r.path: r for r in results if r.name == "rentrade" and not r.skipped}
+    for result in results:
+        if result.skipped:
+            report.skipped.append(
+                {"stage": f"{result.name} {result.path}", "reason": result.skipped_reason or ""}
+            )
+            continue
+        summary = _from_samples(result.samples_ns, result.ops, result.wall_ns)
+        group = "python" if result.name == "rentrade" else "peer"
+        label = f"{result.name} {result.version} {result.path}".replace("  ", " ")
+        report.stages.append(_combine(label, group, [summary], result.api))
+        base = ours.get(result.path)
+        if result.name != "rentrade" and base is not None:
+            report.ratios.append(
+                {
+                    "what": f"{result.name} {result.path} / rentrade {result.path}",
+                    "p50_ratio": summary.percentiles["p50"] / float(np.percentile(base.samples_ns, 50)),
+                }
+            )
+    batch = ours.get(peer_books.BATCH)
+    if batch is None:
+        return
+    for name in dict.fromkeys(r.name for r in results if r.name != "rentrade" and not r.skipped):
+        rows = [r for r in results if r.name == name and not r.skipped]
+        fastest = min(rows, key=lambda r: float(np.percentile(r.samples_ns, 50)))
+        report.ratios.append(
+            {
+                "what": f"{name} fastest ({fastest.path}) / rentrade batch",
+                "p50_ratio": float(np.percentile(fastest.samples_ns, 50))
+                / float(np.percentile(batch.samples_ns, 50)),
+            }
+        )
+
+
+def _add_signing_ratio(report: BenchReport) -> None:
+    signing = {stage.stage: stage for stage in report.stages if stage.group == "signing"}
+    ours = next((s for name, s in signing.items() if name.startswith("rentrade")), None)
+    for name, stage in signing.items():
+        if ours is not None and stage is not ours and ours.p50_ns > 0:
+            report.ratios.append({"what": f"{name} / {ours.stage}", "p50_ratio": stage.p50_ns / ours.p50_ns})
+
+
+def _ns(value: float) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}ms"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}us"
+    if value >= 1_000:
+        return f"{value / 1000:.1f}us"
+    return f"{value:.0f}ns"
+
+
+def format_report(report: BenchReport) -> str:
+    """The table people read: one row per stage, then ratios and anything skipped."""
+    machine = report.machine
+    lines = [
+        f"rentrade bench on {report.source}",
+        f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"load {machine['load_average_1m']}",
+        "",
+        f"{'group':8} {'stage':52} {'p50':>7} {'p90':>7} {'p99':>7} {'p99.9':>7} {'max':>7} "
+        f"{'ops/s':>9} {'p50 spread':>15}",
+    ]
+    for s in report.stages:
+        spread = f"{_ns(s.p50_spread_ns[0])}-{_ns(s.p50_spread_ns[1])}" if s.repeats > 1 else "-"
+        lines.append(
+            f"{s.group:8} {s.stage[:52]:52} {_ns(s.p50_ns):>7} {_ns(s.p90_ns):>7} {_ns(s.p99_ns):>7} "
+            f"{_ns(s.p999_ns):>7} {_ns(s.max_ns):>7} {s.ops_per_s / 1e6:>8.2f}M {spread:>15}"
+        )
+    if report.ratios:
+        lines += ["", "ratios (p50, like for like; > 1 means rentrade is faster):"]
+        lines += [f"  {r['what']}: {r['p50_ratio']:.1f}x" for r in report.ratios]
+    for skipped in report.skipped:
+        lines.append(f"skipped {skipped['stage']}: {skipped['reason']}")
+    lines += ["", "what each stage times:"]
+    lines += [f"  {s.stage}: {s.note}" for s in report.stages if s.note]
+    lines.append(
+        "  ns per operation; core stages time each update alone with the cycle counter; Python and peer"
+        " per-call stages time runs of 32 calls and divide"
+    )
+    return "\n".join(lines)
+
+
+def print_progress(line: str) -> None:
+    """Progress to stderr, so ``--json`` output on stdout stays clean."""
+    print(f"[rentrade bench] {line} ...", file=sys.stderr, flush=True)

@@ -1,0 +1,27 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The recorded exchange data (``../shared/data`` beside the repository, or ``$RENTRADE_SHARED_DATA``).
+
+    Skips the test when the data is absent, except under ``RENTRADE_REQUIRE_RECORDINGS=1`` (CI), where a
+    missing recording must fail loudly instead of silently skipping the real-data tests.
+    """
+    configured = os.environ.get("RENTRADE_SHARED_DATA")
+    path = Path(configured) if configured else REPO_ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        message = f"recorded exchange data not found at {path}; see README"
+        if os.environ.get("RENTRADE_REQUIRE_RECORDINGS") == "1":
+            pytest.fail(message + " (RENTRADE_REQUIRE_RECORDINGS=1 requires it)", pytrace=False)
+        pytest.skip(message)
+    return path
