@@ -188,3 +188,16 @@ def test_run_peers_raises_when_a_book_is_wrong(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(peers, "PEERS", (("wrong", "sortedcontainers", WrongBook),))
     with pytest.raises(AssertionError, match=r"wrong .* did not do the same work"):
         peers.run_peers(make_stream(n=300), passes=1)
+
+
+def test_missing_peer_is_reported_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    class MissingBook(peers.SortedDictBook):
+        def __init__(self, stream: DeltaStream) -> None:
+            raise ModuleNotFoundError("No module named 'missing_peer'")
+
+    monkeypatch.setattr(peers, "PEERS", (("missing", "missing_peer", MissingBook),))
+    results = peers.run_peers(make_stream(n=200), passes=1)
+    skipped = [r for r in results if r.skipped]
+    assert [r.name for r in skipped] == ["missing"]
+    assert "missing_peer" in (skipped[0].skipped_reason or "")
+    assert any("missing" in line and "skipped" in line for line in peers.format_results(results))
