@@ -1,10 +1,12 @@
-"""The ``rentrade`` command line: ``rentrade bench`` (the latency benchmark runner)."""
+"""The ``rentrade`` command line: ``rentrade bench`` (latency benchmark) and ``rentrade sizing`` (Kelly)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
 
 import orjson
 
@@ -38,6 +40,95 @@ def _bench(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
     else:
         print(runner.format_report(report))
+    return 0
+
+
+def _money(value: Fraction) -> str:
+    """Money rounded down to cents, with thousands separators (sizes are never rounded up)."""
+    cents = value.numerator * 100 // value.denominator
+    return f"{Decimal(cents) / 100:,.2f}"
+
+
+def _sizing(args: argparse.Namespace) -> int:
+    from rentrade import sizing
+    from rentrade._fastcore import Instrument
+
+    allocation = sizing.allocate(args.capital, args.instruments, args.win_rate, args.payoff, args.fraction)
+    kelly = allocation.kelly
+    lines = [
+        f"win rate p                      {args.win_rate}",
+        f"payoff b                        {args.payoff}",
+        f"Kelly f* = p - (1 - p) / b      {float(kelly):.4f}  (exact {kelly})",
+    ]
+    instrument = None
+    px_ticks = None
+    if args.price is not None:
+        instrument = Instrument(
+            args.symbol,
+            "cli",
+            args.tick,
+            args.lot,
+            min_qty=args.min_qty,
+            min_notional=args.min_notional,
+            contract_size=args.contract_size,
+        )
+        px_ticks = instrument.price_to_ticks(args.price)
+        if px_ticks <= 0:
+            raise ValueError(f"--price must be > 0, got {args.price}")
+    if not allocation.has_edge:
+        lines += [
+            "NO EDGE: f* <= 0, the strategy loses on average: do not trade.",
+            "capital per instrument / trade  0",
+        ]
+        if instrument is not None:
+            lines.append("max order size                  0")
+        print("\n".join(lines))
+        return 0
+    share = allocation.capital_fraction
+    per_instrument = allocation.per_instrument
+    lines += [
+        f"fractional Kelly ({args.fraction} x f*)    {float(share) * 100:.4f} % of capital per trade"
+        f"  (exact {share})",
+        f"capital                         {_money(Fraction(args.capital))}",
+        f"instruments                     {args.instruments}",
+        f"capital per instrument / trade  {_money(per_instrument)}"
+        f"  (capital / instruments x {float(share) * 100:.4f} %; exact {per_instrument},"
+        f" {per_instrument.numerator // per_instrument.denominator:,} in whole units)",
+    ]
+    if instrument is not None and px_ticks is not None:
+        order = sizing.max_order(instrument, px_ticks, per_instrument)
+        lots = f"{order.qty_lots:,} lots of {instrument.lot_size}"
+        detail = (
+            f"{order.qty} {args.symbol} ({lots}), notional {order.notional}"
+            if order.ok
+            else f"0 ({order.reason})"
+        )
+        lines.append(f"max order size at {args.price}      {detail}")
+    print("\n".join(lines))
+
+    capitals = sorted({Fraction(c) for c in [*args.matrix_capitals, args.capital]})
+    counts = sorted({*args.matrix_instruments, args.instruments})
+    matrix = sizing.allocation_matrix(
+        [str(Decimal(c.numerator) / Decimal(c.denominator)) for c in capitals],
+        counts,
+        args.win_rate,
+        args.payoff,
+        args.fraction,
+    )
+    header = "capital \\ instruments"
+    width = 24 if instrument is not None else 12
+    print()
+    print("capital per instrument per trade" + (f"; max order in lots at {args.price}" if instrument else ""))
+    print(f"{header:>22}" + "".join(f"{n:>{width}}" for n in counts))
+    for capital, row in zip(capitals, matrix, strict=True):
+        cells = []
+        for cell in row:
+            text = _money(cell.per_instrument)
+            if instrument is not None and px_ticks is not None:
+                order = sizing.max_order(instrument, px_ticks, cell.per_instrument)
+                text += f" / {order.qty_lots:>8,}" if order.ok else " /        0"
+            cells.append(f"{text:>{width}}")
+        print(f"{_money(capital):>22}" + "".join(cells))
     return 0
 
 
@@ -85,6 +176,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )
     bench.set_defaults(handler=_bench)
+
+    sizing = commands.add_parser(
+        "sizing",
+        help="Kelly fraction, fractional Kelly, capital per instrument and max order size",
+        description="Kelly sizing with exact fractions: f* = p - (1 - p) / b, a fraction of it, capital "
+        "per instrument per trade (capital / instruments x fraction x f*) and, given a price and the "
+        "instrument's increments, the largest order rounded down to lots and checked against the minimums.",
+    )
+    sizing.add_argument("--win-rate", required=True, metavar="P", help="probability of a win, in (0, 1)")
+    sizing.add_argument("--payoff", required=True, metavar="B", help="average win / average loss, > 0")
+    sizing.add_argument(
+        "--fraction",
+        default="0.25",
+        metavar="F",
+        help="Kelly multiplier in (0, 1] (default 0.25: quarter Kelly)",
+    )
+    sizing.add_argument("--capital", required=True, help="total capital in the quote currency")
+    sizing.add_argument(
+        "--instruments", required=True, type=_positive, help="instruments sharing the capital"
+    )
+    sizing.add_argument("--price", help="price to size an order at (needs the instrument's --tick and --lot)")
+    sizing.add_argument("--symbol", default="instrument", help="instrument name for the output")
+    sizing.add_argument("--tick", default="0.01", help="tick size (default 0.01)")
+    sizing.add_argument("--lot", default="0.001", help="lot size (default 0.001)")
+    sizing.add_argument("--min-qty", default="0", help="minimum order quantity (default 0)")
+    sizing.add_argument("--min-notional", default="0", help="minimum order notional (default 0)")
+    sizing.add_argument("--contract-size", default="1", help="contract multiplier (default 1)")
+    sizing.add_argument(
+        "--matrix-capitals",
+        nargs="+",
+        default=["100000", "1000000", "10000000"],
+        metavar="C",
+        help="capitals (rows) of the allocation matrix",
+    )
+    sizing.add_argument(
+        "--matrix-instruments",
+        nargs="+",
+        type=_positive,
+        default=[10, 50, 100, 500],
+        metavar="N",
+        help="instrument counts (columns) of the allocation matrix",
+    )
+    sizing.set_defaults(handler=_sizing)
     return parser
 
 

@@ -97,6 +97,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_decimal(m);
   rb::bind_book(m);
   rb::bind_perf(m);
+  rb::bind_position(m);
 }
 
 namespace rentrade_bindings {

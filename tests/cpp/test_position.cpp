@@ -1,0 +1,294 @@
+// Positions: exact P&L cases (averaging, partial closes, flips, fees and rebates), duplicates, overflow
+// refusal, totals across instruments of different scales, and a random walk against a cash ledger.
+#include <deque>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "check.hpp"
+#include "fastcore/perf/position_latency.hpp"
+#include "fastcore/position/position_book.hpp"
+#include "fastcore/sim/synthetic_market.hpp"
+
+using namespace fastcore;
+using position::Fill;
+using position::Liquidity;
+using position::Position;
+using position::PositionBook;
+using position::PositionError;
+using common::Side;
+
+namespace {
+
+constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+
+common::Instrument make(const char* symbol, const char* venue, const char* tick, const char* lot,
+                        bool negative = false) {
+  common::Instrument instrument;
+  common::InstrumentField failed{};
+  const auto error = common::try_make_instrument(symbol, venue, tick, lot, "0", "0", "1", negative, instrument, failed);
+  CHECK(error == common::DecimalError::kOk);
+  return instrument;
+}
+
+Fill fill(std::uint32_t instrument, Side side, std::int64_t px, std::int64_t qty, std::uint64_t id,
+          std::int64_t fee = 0, Liquidity liquidity = Liquidity::kTaker, std::uint8_t venue = 0) {
+  return Fill{0, px, qty, fee, id, instrument, side, liquidity, venue, 0};
+}
+
+__int128 unrealized(const Position& p, std::int64_t mark) {
+  __int128 out = 0;
+  CHECK(p.try_unrealized_tl(mark, out) == PositionError::kOk);
+  return out;
+}
+
+void averaging_and_partial_close() {
+  Position p;
+  CHECK(p.try_apply(Side::kBid, 100, 10, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kBid, 110, 10, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK_EQ(p.net_lots(), 20);
+  CHECK(p.open_cost_tl() == 2100);
+  CHECK(p.avg_entry_px_ticks() == 105.0);
+  CHECK(p.try_apply(Side::kAsk, 120, 5, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.realized_tl() == 75);  // 5 x (120 - 105)
+  CHECK(p.open_cost_tl() == 1575);
+  CHECK(unrealized(p, 120) == 225);
+  // Cash ledger: -1000 - 1100 + 600, plus 15 lots at 120.
+  CHECK(p.realized_tl() + unrealized(p, 120) == -1500 + 15 * 120);
+  CHECK(p.traded_tl() == 2700);
+  CHECK_EQ(p.fills(), 3U);
+}
+
+void partial_close_rounds_toward_zero_and_keeps_the_rest() {
+  Position p;
+  CHECK(p.try_apply(Side::kBid, 100, 1, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kBid, 101, 1, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kAsk, 105, 1, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.realized_tl() == 5);      // 105 - trunc(201 / 2)
+  CHECK(p.open_cost_tl() == 101);   // the half tick stays in the basis
+  CHECK(p.try_apply(Side::kAsk, 105, 1, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.realized_tl() == 9);      // flat: exactly 210 - 201
+  CHECK(p.open_cost_tl() == 0);
+  CHECK_EQ(p.net_lots(), 0);
+  // Shorts round the same way (toward zero in magnitude).
+  Position s;
+  CHECK(s.try_apply(Side::kAsk, 100, 2, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(s.try_apply(Side::kAsk, 101, 1, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(s.try_apply(Side::kBid, 90, 2, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(s.realized_tl() == 200 - 180);  // trunc(301 x 2 / 3) = 200
+  CHECK(s.open_cost_tl() == 101);
+  CHECK_EQ(s.net_lots(), -1);
+  CHECK(unrealized(s, 90) == 11);
+}
+
+void flips() {
+  Position p;
+  CHECK(p.try_apply(Side::kBid, 100, 10, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kAsk, 90, 15, 0, Liquidity::kTaker) == PositionError::kOk);  // long 10 -> short 5
+  CHECK(p.realized_tl() == -100);
+  CHECK_EQ(p.net_lots(), -5);
+  CHECK(p.open_cost_tl() == 450);
+  CHECK(p.avg_entry_px_ticks() == 90.0);
+  CHECK(unrealized(p, 80) == 50);
+  CHECK(p.try_apply(Side::kBid, 80, 8, 0, Liquidity::kTaker) == PositionError::kOk);  // short 5 -> long 3
+  CHECK(p.realized_tl() == -50);
+  CHECK_EQ(p.net_lots(), 3);
+  CHECK(p.open_cost_tl() == 240);
+  // Ledger: -1000 + 1350 - 640 = -290, plus 3 lots at 80.
+  CHECK(p.realized_tl() + unrealized(p, 80) == -290 + 240);
+}
+
+void fees_and_rebates() {
+  Position p;
+  CHECK(p.try_apply(Side::kBid, 100, 1, -3, Liquidity::kMaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kAsk, 101, 1, 7, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kBid, 100, 1, -2, Liquidity::kMaker) == PositionError::kOk);
+  CHECK(p.maker_fee_units() == -5);
+  CHECK(p.taker_fee_units() == 7);
+}
+
+void refusals_leave_state_unchanged() {
+  Position p;
+  CHECK(p.try_apply(Side::kBid, 100, 0, 0, Liquidity::kTaker) == PositionError::kBadQty);
+  CHECK(p.try_apply(Side::kBid, 100, -1, 0, Liquidity::kTaker) == PositionError::kBadQty);
+  CHECK(p.try_apply(static_cast<Side>(7), 100, 1, 0, Liquidity::kTaker) == PositionError::kBadSide);
+  CHECK(p.try_apply(Side::kBid, 100, 1, 0, static_cast<Liquidity>(9)) == PositionError::kBadLiquidity);
+  CHECK_EQ(p.fills(), 0U);
+  // Net lots overflow.
+  CHECK(p.try_apply(Side::kBid, 1, kMax, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(p.try_apply(Side::kBid, 1, 1, 5, Liquidity::kTaker) == PositionError::kOverflow);
+  CHECK_EQ(p.net_lots(), kMax);
+  CHECK(p.taker_fee_units() == 0);
+  // Extremes stay exact: int64 prices and lots keep every single product below 2^126, so a round trip
+  // from -max to +max realizes 2 x max^2 without wrapping.
+  Position q;
+  CHECK(q.try_apply(Side::kBid, -kMax, kMax, 0, Liquidity::kTaker) == PositionError::kOk);
+  __int128 out = 0;
+  CHECK(q.try_unrealized_tl(kMax, out) == PositionError::kOk);
+  CHECK(out == 2 * static_cast<__int128>(kMax) * kMax);
+  CHECK(q.try_apply(Side::kAsk, kMax, kMax, 0, Liquidity::kTaker) == PositionError::kOk);
+  CHECK(q.realized_tl() == 2 * static_cast<__int128>(kMax) * kMax);
+  CHECK_EQ(q.net_lots(), 0);
+  // Traded notional overflow after a few extreme round trips.
+  Position r;
+  PositionError last = PositionError::kOk;
+  int applied = 0;
+  for (int i = 0; i < 4 && last == PositionError::kOk; ++i) {
+    last = r.try_apply(i % 2 == 0 ? Side::kBid : Side::kAsk, kMax, kMax, 0, Liquidity::kTaker);
+    if (last == PositionError::kOk) ++applied;
+  }
+  CHECK(last == PositionError::kOverflow);
+  CHECK_EQ(applied, 2);
+  CHECK_EQ(r.net_lots(), 0);
+}
+
+void book_duplicates_and_validation() {
+  const std::vector<common::Instrument> instruments{make("BTCUSDT", "binance", "0.1", "0.001"),
+                                                    make("ETHUSDT", "binance", "0.01", "0.001"),
+                                                    make("BTC-USDT", "okx", "0.1", "0.0001", true)};
+  PositionBook book;
+  CHECK(book.try_init(instruments, {}) == PositionError::kOk);
+  CHECK_EQ(book.venues().size(), 2U);
+  CHECK_EQ(book.venue_of(2), 1);
+  CHECK_EQ(book.scale(), 5);  // 0.1 x 0.0001
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 600000, 10, 42)) == PositionError::kOk);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 600000, 10, 42)) == PositionError::kDuplicate);
+  CHECK(book.try_apply_fill(fill(0, Side::kAsk, 1, 1, 42)) == PositionError::kDuplicate);
+  CHECK(book.try_apply_fill(fill(1, Side::kBid, 300000, 10, 42)) == PositionError::kOk);  // ids are per symbol
+  CHECK_EQ(book.duplicates(), 2U);
+  CHECK_EQ(book[0].net_lots(), 10);
+  CHECK(book.try_apply_fill(fill(3, Side::kBid, 1, 1, 1)) == PositionError::kUnknownInstrument);
+  CHECK(book.try_apply_fill(fill(2, Side::kBid, 1, 1, 1, 0, Liquidity::kTaker, 0)) == PositionError::kVenueMismatch);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, 1, 0)) == PositionError::kMissingTradeId);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, -1, 1, 7)) == PositionError::kNegativePrice);
+  CHECK(book.try_apply_fill(fill(2, Side::kBid, -1, 1, 7, 0, Liquidity::kTaker, 1)) == PositionError::kOk);
+  // A fill refused for overflow is not remembered: the same id is still new.
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, kMax, 8)) == PositionError::kOverflow);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, 1, 8)) == PositionError::kOk);
+
+  const std::vector<std::string> mixed{"USDT", "USDT", "USDC"};
+  PositionBook other;
+  CHECK(other.try_init(instruments, mixed) == PositionError::kMixedQuote);
+  CHECK(other.try_init(instruments, {}, 0) == PositionError::kBadCapacity);
+}
+
+void book_totals_in_one_unit() {
+  // BTC: notional unit 10^-4 (0.1 x 0.001); ETH: 10^-5 (0.01 x 0.001); book unit 10^-5.
+  const std::vector<common::Instrument> instruments{make("BTCUSDT", "binance", "0.1", "0.001"),
+                                                    make("ETHUSDT", "bybit", "0.01", "0.001")};
+  PositionBook book;
+  CHECK(book.try_init(instruments, std::vector<std::string>{"USDT", "USDT"}) == PositionError::kOk);
+  CHECK_EQ(book.scale(), 5);
+  // Buy 0.010 BTC at 60000.0, sell at 60010.0: +0.10 USDT; fee 0.0006 USDT = 6 units of 10^-4.
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 600000, 10, 1, 6)) == PositionError::kOk);
+  CHECK(book.try_apply_fill(fill(0, Side::kAsk, 600100, 10, 2, -2, Liquidity::kMaker)) == PositionError::kOk);
+  // Buy 1.000 ETH at 3000.00, mark 3001.50: +1.5 USDT unrealized.
+  CHECK(book.try_apply_fill(fill(1, Side::kBid, 300000, 1000, 1, 0, Liquidity::kTaker, 1)) == PositionError::kOk);
+  position::Totals totals;
+  CHECK(book.try_totals(-1, totals) == PositionError::kOk);
+  CHECK(totals.realized == 10000);  // 0.10000
+  CHECK(totals.taker_fees == 60);   // 0.00060
+  CHECK(totals.maker_fees == -20);
+  CHECK_EQ(totals.open_without_mark, 1U);
+  CHECK(totals.unrealized == 0);
+  CHECK(book.try_set_mark(1, 300150) == PositionError::kOk);
+  CHECK(book.try_totals(-1, totals) == PositionError::kOk);
+  CHECK(totals.unrealized == 150000);  // 1.50000
+  CHECK_EQ(totals.open_without_mark, 0U);
+  CHECK_EQ(totals.fills, 3U);
+  CHECK(totals.traded == (600000 * 10 + 600100 * 10) * 10 + 300000 * 1000);  // 1200.1 + 3000.00 USDT
+  CHECK(book.try_totals(0, totals) == PositionError::kOk);
+  CHECK(totals.unrealized == 0 && totals.realized == 10000 && totals.fills == 2);
+  CHECK(book.try_totals(1, totals) == PositionError::kOk);
+  CHECK(totals.realized == 0 && totals.unrealized == 150000);
+}
+
+void recent_ids_against_reference() {
+  position::RecentIds ids(64);
+  std::deque<position::FillKey> order;
+  std::set<std::pair<std::uint64_t, std::uint32_t>> reference;
+  sim::Rng rng(7);
+  for (int step = 0; step < 200'000; ++step) {
+    const position::FillKey key{1 + rng.below(300), static_cast<std::uint32_t>(rng.below(3))};
+    const bool expected = reference.count({key.trade_id, key.instrument_id}) != 0;
+    CHECK_EQ(ids.contains(key), expected);
+    if (expected) continue;
+    ids.insert(key);
+    order.push_back(key);
+    reference.insert({key.trade_id, key.instrument_id});
+    if (order.size() > 64) {
+      reference.erase({order.front().trade_id, order.front().instrument_id});
+      order.pop_front();
+    }
+    CHECK_EQ(ids.size(), order.size());
+  }
+}
+
+void eviction_forgets_the_oldest() {
+  const std::vector<common::Instrument> instruments{make("BTCUSDT", "binance", "0.1", "0.001")};
+  PositionBook book;
+  CHECK(book.try_init(instruments, {}, 4) == PositionError::kOk);
+  for (std::uint64_t id = 1; id <= 5; ++id) CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, 1, id)) == PositionError::kOk);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, 1, 5)) == PositionError::kDuplicate);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, 1, 2)) == PositionError::kDuplicate);
+  CHECK(book.try_apply_fill(fill(0, Side::kBid, 1, 1, 1)) == PositionError::kOk);  // beyond the window
+}
+
+void random_fills_match_the_cash_ledger() {
+  sim::Rng rng(11);
+  Position p;
+  __int128 cash = 0;
+  std::int64_t net = 0;
+  for (int step = 0; step < 1'000'000; ++step) {
+    const Side side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+    const auto px = 1 + static_cast<std::int64_t>(rng.below(2'000'000));
+    const auto qty = 1 + static_cast<std::int64_t>(rng.below(rng.below(10) == 0 ? 1'000'000 : 100));
+    CHECK(p.try_apply(side, px, qty, 0, Liquidity::kTaker) == PositionError::kOk);
+    const __int128 value = static_cast<__int128>(px) * qty;
+    cash += side == Side::kBid ? -value : value;
+    net += side == Side::kBid ? qty : -qty;
+    if (step % 997 == 0) {
+      const auto mark = 1 + static_cast<std::int64_t>(rng.below(2'000'000));
+      CHECK(p.realized_tl() + unrealized(p, mark) == cash + static_cast<__int128>(net) * mark);
+    }
+  }
+  CHECK_EQ(p.net_lots(), net);
+  CHECK(p.realized_tl() + unrealized(p, 1000) == cash + static_cast<__int128>(net) * 1000);
+}
+
+void latency_loop_does_the_work() {
+  const std::vector<common::Instrument> instruments{make("A", "v", "1", "1"), make("B", "v", "1", "1")};
+  PositionBook book;
+  CHECK(book.try_init(instruments, {}) == PositionError::kOk);
+  std::vector<Fill> fills;
+  sim::Rng rng(3);
+  for (std::uint64_t i = 1; i <= 10'000; ++i) {
+    fills.push_back(fill(static_cast<std::uint32_t>(rng.below(2)), rng.below(2) == 0 ? Side::kBid : Side::kAsk,
+                         100 + static_cast<std::int64_t>(rng.below(10)), 1 + static_cast<std::int64_t>(rng.below(5)), i));
+  }
+  const common::CycleClock clock(1'000'000);
+  PositionError error = PositionError::kOk;
+  const perf::LatencyRun run = perf::measure_position_update(book, fills, 2, clock, error);
+  CHECK(error == PositionError::kOk);
+  CHECK_EQ(run.timed_ops, 10'000U);
+  CHECK_EQ(run.throughput_ops, 20'000U);
+  CHECK_EQ(book[0].fills() + book[1].fills(), 30'000U);
+}
+
+}  // namespace
+
+int main() {
+  averaging_and_partial_close();
+  partial_close_rounds_toward_zero_and_keeps_the_rest();
+  flips();
+  fees_and_rebates();
+  refusals_leave_state_unchanged();
+  book_duplicates_and_validation();
+  book_totals_in_one_unit();
+  recent_ids_against_reference();
+  eviction_forgets_the_oldest();
+  random_fills_match_the_cash_ledger();
+  latency_loop_does_the_work();
+  return report("test_position");
+}
