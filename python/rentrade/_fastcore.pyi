@@ -205,7 +205,7 @@ class PnlTotals:
 
 class Position:
     def __init__(
-        self, instrument: Instrument, quote: str | None = None, dedup_capacity: int = 16384
+        self, instrument: Instrument, quote: str | None = None, dedup_capacity: int = 4096
     ) -> None: ...
     @property
     def instrument(self) -> Instrument: ...
@@ -252,7 +252,7 @@ class Positions:
         self,
         instruments: Sequence[Instrument],
         quote: str | Sequence[str] | None = None,
-        dedup_capacity: int = 16384,
+        dedup_capacity: int = 4096,
     ) -> None: ...
     def __len__(self) -> int: ...
     def __getitem__(self, instrument_id: int) -> Position: ...

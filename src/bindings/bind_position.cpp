@@ -94,7 +94,7 @@ Liquidity parse_liquidity(py::handle value) {
 std::int64_t fee_to_units(const Instrument& instrument, py::handle fee) {
   if (PyFloat_Check(fee.ptr()) || PyBool_Check(fee.ptr())) {
     throw py::type_error("fee must be a str, decimal.Decimal or int amount of the quote currency, not " +
-                         py::str(fee.get_type().attr("__name__")).cast<std::string>());
+                         py::str(py::type::handle_of(fee).attr("__name__")).cast<std::string>());
   }
   const std::string text = py::str(fee).cast<std::string>();
   std::int64_t units = 0;

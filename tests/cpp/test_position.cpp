@@ -210,7 +210,7 @@ void recent_ids_against_reference() {
   std::set<std::pair<std::uint64_t, std::uint32_t>> reference;
   sim::Rng rng(7);
   for (int step = 0; step < 200'000; ++step) {
-    const position::FillKey key{1 + rng.below(300), static_cast<std::uint32_t>(rng.below(3))};
+    const position::FillKey key = ids.key(1 + rng.below(300), static_cast<std::uint32_t>(rng.below(3)));
     const bool expected = reference.count({key.trade_id, key.instrument_id}) != 0;
     CHECK_EQ(ids.contains(key), expected);
     if (expected) continue;

@@ -67,10 +67,10 @@ class Position {
  public:
   /// The candidate state after one fill, computed without touching the position (see try_prepare()).
   struct Next {
-    std::int64_t net_lots;
-    __int128 open_cost_tl;
-    __int128 realized_tl;
-    __int128 traded_tl;
+    std::int64_t net_lots;    ///< See net_lots().
+    __int128 open_cost_tl;    ///< See open_cost_tl().
+    __int128 realized_tl;     ///< See realized_tl().
+    __int128 traded_tl;       ///< See traded_tl().
   };
 
   /// Computes the state after buying (kBid) or selling `qty_lots` at `px_ticks`. Inputs must already be
@@ -171,25 +171,40 @@ class Position {
   }
 
  private:
-  /// open_cost * closed / open rounded toward zero, without overflow: cost = q * open + r with |r| < open,
-  /// so the product splits into q * closed (exact) and r * closed / open (|.| < closed).
+  /// open_cost * closed / open rounded toward zero (closed < open), exactly and without overflow.
   [[nodiscard]] __int128 share_of_cost(std::int64_t closed_lots, std::int64_t open_lots) const noexcept {
-    constexpr __int128 kInt64Max = std::numeric_limits<std::int64_t>::max();
-    if (open_cost_tl_ <= kInt64Max && open_cost_tl_ >= -kInt64Max) {
-      // Common case: a 64-bit divide instead of the 128-bit library call.
-      const auto cost = static_cast<std::int64_t>(open_cost_tl_);
-      const std::int64_t whole = cost / open_lots;
-      const std::int64_t rest = cost % open_lots;
-      std::int64_t rest_product = 0;
-      const __int128 part = __builtin_mul_overflow(rest, closed_lots, &rest_product)
-                                ? static_cast<__int128>(rest) * closed_lots / open_lots
-                                : rest_product / open_lots;
-      return static_cast<__int128>(whole) * closed_lots + part;
+    constexpr __int128 kUint64Max = std::numeric_limits<std::uint64_t>::max();
+    const bool negative = open_cost_tl_ < 0;
+    const __int128 magnitude = negative ? -open_cost_tl_ : open_cost_tl_;
+    if (magnitude <= kUint64Max) {
+      // Common case: |cost| x closed < 2^127 and the quotient is below |cost| (closed < open), so one
+      // 128-by-64-bit divide does it exactly, instead of the 128-bit library call.
+      const unsigned __int128 product =
+          static_cast<unsigned __int128>(magnitude) * static_cast<std::uint64_t>(closed_lots);
+      const std::uint64_t quotient = divide_128_by_64(product, static_cast<std::uint64_t>(open_lots));
+      return negative ? -static_cast<__int128>(quotient) : static_cast<__int128>(quotient);
     }
+    // |whole| <= |cost| / open and closed < open, so |whole * closed| < |cost|: no overflow.
     const __int128 whole = open_cost_tl_ / open_lots;
     const __int128 rest = open_cost_tl_ % open_lots;
-    // |whole| <= |cost| / open and closed < open, so |whole * closed| < |cost|: no overflow.
     return whole * closed_lots + rest * closed_lots / open_lots;
+  }
+
+  /// floor(dividend / divisor); the caller guarantees the quotient fits in 64 bits.
+  [[nodiscard]] static std::uint64_t divide_128_by_64(unsigned __int128 dividend, std::uint64_t divisor) noexcept {
+#if defined(__x86_64__)
+    // x86-64 `div` divides rdx:rax by a 64-bit operand in one instruction; compilers only emit the
+    // library call for a 128-bit dividend. Safe: the quotient fits (checked by the caller).
+    std::uint64_t quotient = 0;
+    std::uint64_t remainder = 0;
+    __asm__("divq %[divisor]"
+            : "=a"(quotient), "=d"(remainder)
+            : [divisor] "r"(divisor), "a"(static_cast<std::uint64_t>(dividend)),
+              "d"(static_cast<std::uint64_t>(dividend >> 64)));
+    return quotient;
+#else
+    return static_cast<std::uint64_t>(dividend / divisor);
+#endif
   }
 
   std::int64_t net_lots_ = 0;

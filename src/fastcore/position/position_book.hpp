@@ -30,9 +30,10 @@ struct Totals {
 
 class PositionBook {
  public:
-  /// Default remembered fill ids per venue (0.75 MB per venue); a replay older than this many fills
-  /// of its venue would not be recognised.
-  static constexpr std::uint32_t kDefaultDedupCapacity = 16'384;
+  /// Default remembered fill ids per venue (320 KB per venue, so the duplicate check stays in L2): more
+  /// than a full page of recent fills from any supported venue's REST reconciliation (Binance userTrades
+  /// returns at most 1,000). A replay older than this many fills of its venue would not be recognised.
+  static constexpr std::uint32_t kDefaultDedupCapacity = 4'096;
   static constexpr std::uint32_t kMaxDedupCapacity = 1U << 24;
 
   /// Sets up one flat position per instrument (ids are indexes into `instruments`). `quotes` names each
@@ -54,9 +55,12 @@ class PositionBook {
       return PositionError::kBadLiquidity;
     }
     if (fill.trade_id == 0) return PositionError::kMissingTradeId;
-    const FillKey key{fill.trade_id, fill.instrument_id};
     RecentIds& seen = seen_[fill.venue_id];
-    if (seen.contains(key)) {
+    seen.prefetch_eviction();
+    const FillKey key = seen.key(fill.trade_id, fill.instrument_id);
+    bool duplicate = false;
+    const std::size_t slot = seen.find(key, duplicate);
+    if (duplicate) {
       ++duplicates_;
       return PositionError::kDuplicate;
     }
@@ -66,7 +70,7 @@ class PositionBook {
         error != PositionError::kOk) {
       return error;
     }
-    seen.insert(key);
+    seen.insert_at(slot, key);
     position.commit(next, fill.fee_units, fill.liquidity);
     return PositionError::kOk;
   }
@@ -89,6 +93,7 @@ class PositionBook {
   [[nodiscard]] PositionError try_to_book_units(std::uint32_t instrument_id, __int128 notional_units,
                                                 __int128& out) const noexcept;
 
+  /// Number of instruments (ids 0 .. size() - 1).
   [[nodiscard]] std::size_t size() const noexcept { return positions_.size(); }
   /// Position of `instrument_id` (< size(); unchecked, like std::vector::operator[]).
   [[nodiscard]] const Position& operator[](std::uint32_t instrument_id) const noexcept { return positions_[instrument_id]; }

@@ -3,7 +3,7 @@
 /// after a reconnect, the same fill from the REST reconciliation and the stream).
 ///
 /// Bounded memory: remembers exactly the last `capacity` ids inserted (FIFO eviction), in a linear-probing
-/// table at most half full plus a ring of insertion order. A repeat is recognised while its original is
+/// table at most a quarter full plus a ring of insertion order. A repeat is recognised while its original is
 /// among the last `capacity` fills of the venue; an older replay is not (the engine's reconciliation
 /// against the venue's reported position is the backstop). Allocates only in the constructor.
 #include <bit>
@@ -13,59 +13,95 @@
 namespace fastcore::position {
 
 /// A fill's identity: the venue's trade id within one instrument (Binance and OKX number trades per
-/// symbol, so the id alone is not unique across instruments of a venue).
+/// symbol, so the id alone is not unique across instruments of a venue), plus its hash slot.
 struct FillKey {
   std::uint64_t trade_id = 0;  ///< 0 marks an empty slot; the book refuses fills with id 0.
   std::uint32_t instrument_id = 0;
-  friend bool operator==(const FillKey&, const FillKey&) = default;
+  std::uint32_t home = 0;      ///< Home slot in the table (from RecentIds::key()); fills what would be padding.
+  [[nodiscard]] bool same_fill(const FillKey& other) const noexcept {
+    return trade_id == other.trade_id && instrument_id == other.instrument_id;
+  }
 };
+
+static_assert(sizeof(FillKey) == 16, "four keys per cache line");
 
 class RecentIds {
  public:
-  /// Remembers up to `capacity` (>= 1) ids; memory is 48 to 80 bytes per id (table rounded up to a power of two).
+  /// Remembers the last `capacity` (>= 1) ids; memory is 80 to 144 bytes per id (the table is 4 to 8
+  /// slots of 16 bytes per id, a power of two, so probes stay short and mostly within one cache line).
   explicit RecentIds(std::uint32_t capacity)
-      : table_(std::bit_ceil(static_cast<std::size_t>(capacity) * 2)), ring_(capacity),
+      : table_(std::bit_ceil(static_cast<std::size_t>(capacity) * 4)), ring_(static_cast<std::size_t>(capacity) + 1),
         mask_(table_.size() - 1) {}
 
-  /// True when `key` is among the remembered ids. Cost: one hash and a short probe.
-  [[nodiscard]] bool contains(FillKey key) const noexcept {
-    for (std::size_t i = home(key);; i = (i + 1) & mask_) {
-      if (table_[i] == key) return true;
-      if (table_[i].trade_id == 0) return false;
-    }
-  }
-
-  /// Remembers `key` (which must not be remembered yet, and trade_id != 0), forgetting the oldest
-  /// id when full. Cost: one probe, plus one erase when full.
-  void insert(FillKey key) noexcept {
-    if (size_ == ring_.size()) erase(ring_[next_]);
-    else ++size_;
-    ring_[next_] = key;
-    next_ = next_ + 1 == ring_.size() ? 0 : next_ + 1;
-    std::size_t i = home(key);
-    while (table_[i].trade_id != 0) i = (i + 1) & mask_;
-    table_[i] = key;
-  }
-
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::size_t capacity() const noexcept { return ring_.size(); }
-
- private:
-  [[nodiscard]] std::size_t home(FillKey key) const noexcept {
-    // splitmix64 finaliser: venue ids are often sequential, which a plain mask would cluster.
-    std::uint64_t x = key.trade_id ^ (static_cast<std::uint64_t>(key.instrument_id) << 40);
+  /// The key of a fill, with its home slot computed once (a splitmix64 finaliser: venue ids are often
+  /// sequential, which a plain mask would cluster).
+  [[nodiscard]] FillKey key(std::uint64_t trade_id, std::uint32_t instrument_id) const noexcept {
+    std::uint64_t x = trade_id ^ (static_cast<std::uint64_t>(instrument_id) << 40);
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
     x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
     x ^= x >> 31;
-    return static_cast<std::size_t>(x) & mask_;
+    return FillKey{trade_id, instrument_id, static_cast<std::uint32_t>(x & mask_)};
   }
 
+  /// Where `key` (from key()) is, or the empty slot that ends its probe chain: `found` says which.
+  /// Cost: a short probe from its home (the table is at most a quarter full).
+  [[nodiscard]] std::size_t find(const FillKey& key, bool& found) const noexcept {
+    std::size_t i = key.home;
+    while (table_[i].trade_id != 0) {
+      if (table_[i].same_fill(key)) {
+        found = true;
+        return i;
+      }
+      i = (i + 1) & mask_;
+    }
+    found = false;
+    return i;
+  }
+
+  /// Starts loading the table slot the next insert will erase (the oldest id's home), so that cache miss
+  /// overlaps the caller's other work. Cost: one prefetch; no effect on the contents.
+  void prefetch_eviction() const noexcept {
+    const std::size_t after = next_ + 1 == ring_.size() ? 0 : next_ + 1;
+    __builtin_prefetch(&table_[ring_[after].home], 1);
+  }
+
+  /// True when `key` (from key()) is among the remembered ids.
+  [[nodiscard]] bool contains(const FillKey& key) const noexcept {
+    bool found = false;
+    (void)find(key, found);
+    return found;
+  }
+
+  /// Remembers `key` in `slot`, the empty slot find() just returned for it (no other insert in between),
+  /// then forgets the oldest id if that makes capacity() + 1. Cost: a store, plus one erase when full.
+  void insert_at(std::size_t slot, const FillKey& key) noexcept {
+    table_[slot] = key;
+    ring_[next_] = key;
+    next_ = next_ + 1 == ring_.size() ? 0 : next_ + 1;
+    // The ring has capacity + 1 entries, so the one at next_ is the oldest once it is full.
+    if (size_ + 1 == ring_.size()) erase(ring_[next_]);
+    else ++size_;
+  }
+
+  /// Remembers `key` (from key(); not remembered yet, trade_id != 0).
+  void insert(const FillKey& key) noexcept {
+    bool found = false;
+    const std::size_t slot = find(key, found);
+    if (!found) insert_at(slot, key);
+  }
+
+  /// Ids remembered now (<= capacity()).
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Ids remembered at most: the last capacity() inserted.
+  [[nodiscard]] std::size_t capacity() const noexcept { return ring_.size() - 1; }
+
+ private:
   /// Backward-shift deletion keeps probe chains intact without tombstones.
-  void erase(FillKey key) noexcept {
-    std::size_t hole = home(key);
-    while (!(table_[hole] == key)) hole = (hole + 1) & mask_;
+  void erase(const FillKey& key) noexcept {
+    std::size_t hole = key.home;
+    while (!table_[hole].same_fill(key)) hole = (hole + 1) & mask_;
     for (std::size_t j = (hole + 1) & mask_; table_[j].trade_id != 0; j = (j + 1) & mask_) {
-      const std::size_t want = home(table_[j]);
+      const std::size_t want = table_[j].home;
       // Entry j may move into the hole only if its home is not cyclically within (hole, j].
       const bool stays = hole < j ? (hole < want && want <= j) : (hole < want || want <= j);
       if (stays) continue;

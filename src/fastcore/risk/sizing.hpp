@@ -15,8 +15,8 @@ namespace fastcore::risk {
 
 /// An exact fraction num / den, den > 0, in lowest terms.
 struct Ratio {
-  __int128 num = 0;
-  __int128 den = 1;
+  __int128 num = 0;  ///< Carries the sign.
+  __int128 den = 1;  ///< > 0.
 };
 
 /// Why a sizing input was refused.
