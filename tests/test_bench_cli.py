@@ -34,6 +34,8 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
         "book update (C++, 1 book)",
         "book update (C++, 50 books)",
         "apply_events (Python, 4,096 per call)",
+        "position update (C++, 1 instrument)",
+        "position update (C++, 50 instruments)",
     }
     for stage in stages.values():
         assert stage["repeats"] == 2 and stage["samples"] > 0

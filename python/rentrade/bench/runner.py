@@ -23,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from rentrade import _fastcore
-from rentrade._fastcore import BookSet, Instrument, OrderBook
+from rentrade._fastcore import BookSet, Instrument, OrderBook, Positions
 from rentrade.bench import peers as peer_books
 from rentrade.events import KIND_DELTA, KIND_SNAPSHOT_LEVEL
+from rentrade.fills import empty_fills
 
 PERCENTILES: Final = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99.9", 99.9))
 SYNTHETIC_INSTRUMENT: Final = Instrument("SYNTH-PERP", "synthetic", "0.1", "0.001")
@@ -189,6 +190,39 @@ def _python_batch_stage(events: npt.NDArray[np.void], instrument: Instrument) ->
     return _from_samples(samples, ops, wall)
 
 
+def _position_stage(instruments: int, fills: int, seed: int) -> _Summary:
+    """PositionBook::try_apply_fill (duplicate check included), one random fill at a time, in the core.
+
+    Random sides, so about half the fills reduce or flip the position; prices drift like a market.
+    """
+    venues = ("okx", "binance")
+    listed = [Instrument(f"S{i}", venues[i % 2], "0.1", "0.001") for i in range(instruments)]
+    book = Positions(listed, quote="USDT")
+    rng = np.random.default_rng(seed)
+    batch = empty_fills(fills)
+    ids = rng.integers(0, instruments, fills)
+    batch["instrument_id"] = ids
+    batch["venue_id"] = np.array([book.venue_id(i) for i in range(instruments)], dtype=np.uint8)[ids]
+    batch["side"] = rng.integers(0, 2, fills)
+    batch["liquidity"] = rng.integers(0, 2, fills)
+    batch["px_ticks"] = 600_000 + np.cumsum(rng.integers(-20, 21, fills))
+    batch["qty_lots"] = rng.integers(1, 100, fills)
+    batch["fee_units"] = rng.integers(-100, 500, fills)
+    batch["trade_id"] = np.arange(1, fills + 1)
+    passes = 3
+    run = _fastcore.measure_position_update(book, batch, passes=passes)
+    applied = sum(book[i].fills for i in range(instruments))
+    if applied != fills * (passes + 1):
+        raise AssertionError(f"only {applied} of {fills * (passes + 1)} fills were applied")
+    histogram = run.histogram
+    return _Summary(
+        percentiles={label: float(histogram.percentile(q)) for label, q in PERCENTILES},
+        max_ns=float(histogram.max),
+        ops_per_s=run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0,
+        samples=run.timed_ops,
+    )
+
+
 def synthetic_events(instruments: int, count: int, seed: int) -> npt.NDArray[np.void]:
     """The deterministic synthetic market of the core (see ``src/fastcore/sim/``)."""
     return _fastcore.synthetic_events(instruments, count, seed=seed)
@@ -254,6 +288,18 @@ def run_bench(
             f"synthetic market, {many_books:,} instruments, uniform random instrument per message",
         )
     )
+
+    for instruments in (1, many_books):
+        say(f"core: position update, {instruments:,} instruments")
+        runs = [_position_stage(instruments, 200_000, seed + n) for n in range(repeat)]
+        report.stages.append(
+            _combine(
+                f"position update (C++, {instruments:,} instrument{'' if instruments == 1 else 's'})",
+                "core",
+                runs,
+                "one fill applied alone (duplicate check, exact P&L), timer overhead removed",
+            )
+        )
 
     say("python: OrderBook.apply_events")
     runs = [_python_batch_stage(events, instrument) for _ in range(repeat)]
