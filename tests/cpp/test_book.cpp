@@ -6,6 +6,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
@@ -307,6 +308,24 @@ void window_at_the_ends_of_the_key_range() {
   }
 }
 
+// Each side owns its window block: copies are deep, assignment replaces, moves transfer.
+void copies_are_independent() {
+  Book original;
+  for (std::int64_t px = 90; px < 100; ++px) (void)original.try_set_level(Side::kBid, px, px);
+  (void)original.try_set_level(Side::kBid, 100 - 5'000, 7);  // a far level too
+  Book copy = original;
+  (void)original.try_set_level(Side::kBid, 99, 0);
+  (void)original.try_set_level(Side::kBid, 100 - 5'000, 0);
+  CHECK(copy.best(Side::kBid)->px_ticks == 99 && copy.bids().size() == 11 && copy.bids().qty_at(100 - 5'000) == 7);
+  CHECK(original.best(Side::kBid)->px_ticks == 98 && original.bids().size() == 9);
+  Book assigned;
+  (void)assigned.try_set_level(Side::kAsk, 5, 5);
+  assigned = copy;
+  CHECK(assigned.asks().empty() && assigned.bids().size() == 11);
+  Book moved = std::move(assigned);
+  CHECK(moved.bids().size() == 11 && moved.best(Side::kBid)->qty_lots == 99);
+}
+
 }  // namespace
 
 int main() {
@@ -324,5 +343,6 @@ int main() {
   prefetching_batch_equals_one_by_one();
   measurement_does_the_work();
   window_at_the_ends_of_the_key_range();
+  copies_are_independent();
   return report("test_book");
 }

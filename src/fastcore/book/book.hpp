@@ -156,7 +156,8 @@ class alignas(64) Book {
   [[gnu::always_inline]] ApplyError set_checked(Side side, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
     constexpr std::int64_t kNoKey = std::numeric_limits<std::int64_t>::min();  // has no negation
     const auto index = static_cast<std::uint8_t>(side);
-    if ((qty_lots < 0) | (px_ticks == kNoKey) | (index > 1)) [[unlikely]] {
+    // Sign bit of qty, high bits of the side and the price test in one word: one test, one branch.
+    if ((static_cast<std::uint64_t>(qty_lots) >> 63 | (index >> 1) | (px_ticks == kNoKey)) != 0) [[unlikely]] {
       return qty_lots < 0 ? ApplyError::kNegativeQty : px_ticks == kNoKey ? ApplyError::kBadPrice : ApplyError::kBadSide;
     }
     sides_[index].set_key(BookSide::to_key(px_ticks, -static_cast<std::int64_t>(index)), qty_lots);

@@ -82,7 +82,9 @@ class BookSide {
     // costs more than these few instructions.
     const bool had = cell != 0;
     const bool has = qty_lots != 0;
-    if (!had & has & (room_ == 0)) [[unlikely]] return set_key_slow(key, qty_lots);  // a new level at the cap
+    if (room_ == 0) [[unlikely]] {  // at the cap (tested first: one instruction while there is room)
+      if (!had && has) return set_key_slow(key, qty_lots);
+    }
     cell = qty_lots;
     std::uint64_t& word = store_->bits[slot >> 6];
     const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
