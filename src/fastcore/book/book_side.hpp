@@ -8,13 +8,16 @@
 ///     with key < base_ sits in far (descending keys: best first, so a snapshot, which arrives
 ///     best first, appends, and the cap drops from the back);
 ///   - a non-empty side has its best level in the window (best_key_ valid iff window_count_ > 0);
-///   - stored quantities are > 0 and size() <= max_levels().
+///   - stored quantities are > 0 and size() <= max_levels() (room_ == max_levels() - size());
+///   - base_ <= INT64_MAX - (kWindow - 1): the window never wraps, so offset(key) < kWindow alone
+///     means "in the window".
 /// An update inside the window is O(1): one slot, one bitmap bit, and a bitmap scan when the best
 /// level goes. Levels outside it (rare: deep in the book) cost O(far levels). Memory is fixed per
 /// side (kWindow slots) plus the overflow, which max_levels bounds.
 ///
 /// Layout: the side object itself is 32 bytes of hot fields (two sides and the book's sequence share
 /// two cache lines); the window, its bitmap and every cold field live in one heap block (Storage).
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstdint>
@@ -92,10 +95,10 @@ class BookSide {
     const std::uint32_t delta = static_cast<std::uint32_t>(has) - static_cast<std::uint32_t>(had);  // +1, 0 or -1 mod 2^32
     window_count_ += delta;
     room_ -= delta;
-    // A select by mask: GCC turns ?: here into a branch, and the best improves on many updates.
-    const std::uint64_t take_key = -static_cast<std::uint64_t>(has & (key > best_key_));
-    best_key_ = static_cast<std::int64_t>((static_cast<std::uint64_t>(best_key_) & ~take_key) |
-                                          (static_cast<std::uint64_t>(key) & take_key));
+    // A new best only if a level is there: select-then-max, which GCC emits as two cmovs (an if here
+    // becomes a branch on `has`, random in a feed).
+    const std::int64_t candidate = has ? key : std::numeric_limits<std::int64_t>::min();
+    best_key_ = std::max(best_key_, candidate);
     // Removing the best is a branch: rarer (about one update in ten) and its scan is not branch-free.
     if (!has & (key == best_key_)) on_best_removed(slot);
     static constexpr LevelChange kChange[4] = {LevelChange::kAbsent, LevelChange::kInserted, LevelChange::kErased,
