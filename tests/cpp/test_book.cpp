@@ -1,12 +1,17 @@
 // The book against a std::map reference on random operations that exercise the dense window,
 // window moves (price jumps), the far overflow, the level cap and crossed books.
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
 #include "fastcore/book/book_set.hpp"
+#include "fastcore/perf/book_latency.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
 using namespace fastcore;
@@ -155,6 +160,172 @@ void synthetic_market_is_deterministic_and_uncrossed() {
   }
 }
 
+// The cap against a reference that models it: a new level worse than every kept one is dropped,
+// otherwise the worst kept level goes. Small caps with prices spread past the window exercise the
+// far overflow's drops as well as the window's.
+void capped_random_walk_against_reference(std::uint64_t seed, std::uint32_t cap) {
+  sim::Rng rng(seed);
+  Book book(cap);
+  Reference reference;
+  std::int64_t center = 1'000'000;
+  const auto set_capped = [cap](auto& side, std::int64_t px, std::int64_t qty) {
+    if (qty == 0) {
+      side.erase(px);
+      return;
+    }
+    if (side.count(px) != 0 || side.size() < cap) {
+      side[px] = qty;
+      return;
+    }
+    const auto worst = std::prev(side.end());
+    if (side.key_comp()(worst->first, px)) return;  // worse than every kept level: dropped
+    side.erase(worst);
+    side[px] = qty;
+  };
+  for (int step = 0; step < 100'000; ++step) {
+    if (rng.below(500) == 0) center += static_cast<std::int64_t>(rng.below(6001)) - 3000;
+    const Side side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+    const std::int64_t spread = rng.below(4) == 0 ? 5'000 : 100;
+    const std::int64_t px = center + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(2 * spread))) - spread;
+    const std::int64_t qty = rng.below(3) == 0 ? 0 : 1 + static_cast<std::int64_t>(rng.below(1000));
+    CHECK(book.try_set_level(side, px, qty) == book::ApplyError::kOk);
+    side == Side::kBid ? set_capped(reference.bids, px, qty) : set_capped(reference.asks, px, qty);
+    if (step % 499 == 0) {
+      CHECK(same_side(book.bids(), reference.bids));
+      CHECK(same_side(book.asks(), reference.asks));
+    }
+  }
+  CHECK(same_side(book.bids(), reference.bids));
+  CHECK(same_side(book.asks(), reference.asks));
+  CHECK(book.bids().size() <= cap && book.asks().size() <= cap);
+}
+
+template <class Fn>
+bool same_books(const book::BookSet& a, const book::BookSet& b, Fn&& describe_failure) {
+  for (std::size_t id = 0; id < a.size(); ++id) {
+    const Book& x = a[id];
+    const Book& y = b[id];
+    bool same = x.seq() == y.seq() && x.ts_exchange_ns() == y.ts_exchange_ns() && x.ts_local_ns() == y.ts_local_ns() &&
+                x.updates() == y.updates() && x.bids().size() == y.bids().size() && x.asks().size() == y.asks().size();
+    for (const Side side : {Side::kBid, Side::kAsk}) {
+      std::vector<Level> left;
+      std::vector<Level> right;
+      x.side(side).for_each_level([&](Level level) { left.push_back(level); return true; });
+      y.side(side).for_each_level([&](Level level) { right.push_back(level); return true; });
+      same = same && left.size() == right.size() &&
+             std::equal(left.begin(), left.end(), right.begin(), [](Level l, Level r) {
+               return l.px_ticks == r.px_ticks && l.qty_lots == r.qty_lots;
+             });
+    }
+    if (!same) {
+      describe_failure(id);
+      return false;
+    }
+  }
+  return true;
+}
+
+// BookSet::try_apply prefetches the books of the events ahead once it holds many books: the books it
+// leaves must equal those of applying the same events one by one, including where a batch stops.
+void prefetching_batch_equals_one_by_one() {
+  constexpr std::uint32_t kBooks = 300;
+  static_assert(kBooks >= book::BookSet::kPrefetchFromBooks, "the batch must take the prefetching path");
+  sim::SyntheticMarketConfig config;
+  config.instruments = kBooks;
+  config.seed = 7;
+  config.snapshot_levels = 200;
+  std::vector<common::Event> events(kBooks * 401 + 300'000);
+  sim::SyntheticMarket(config).generate(events);
+  book::BookSet batched(kBooks);
+  book::BookSet one_by_one(kBooks);
+  // Uneven chunks, so batches start and end anywhere relative to the prefetch distances.
+  std::size_t at = 0;
+  for (std::size_t chunk = 1; at < events.size(); chunk = chunk * 7 % 1000 + 1) {
+    const std::size_t n = std::min(chunk, events.size() - at);
+    const auto result = batched.try_apply(std::span<const common::Event>(events).subspan(at, n));
+    CHECK(result.applied == n && result.error == book::ApplyError::kOk);
+    at += n;
+  }
+  for (const auto& event : events) CHECK(one_by_one[event.instrument_id].try_apply(event) == book::ApplyError::kOk);
+  CHECK(same_books(batched, one_by_one, [](std::size_t id) { std::fprintf(stderr, "book %zu differs\n", id); }));
+  // A refused event in the middle of a long batch: everything before it applied, nothing after.
+  std::vector<common::Event> tail(events.end() - 5'000, events.end());
+  tail[2'500].qty_lots = -1;
+  const auto result = batched.try_apply(tail);
+  CHECK(result.applied == 2'500 && result.error == book::ApplyError::kNegativeQty);
+  for (std::size_t i = 0; i < 2'500; ++i) (void)one_by_one[tail[i].instrument_id].try_apply(tail[i]);
+  CHECK(same_books(batched, one_by_one, [](std::size_t id) { std::fprintf(stderr, "book %zu differs after a refusal\n", id); }));
+  tail[2'500].qty_lots = 1;
+  tail[2'600].instrument_id = kBooks;
+  CHECK(batched.try_apply(tail).error == book::ApplyError::kUnknownBook);
+}
+
+// The in-core measurement applies the stream for real in both timed passes: it ends with the same
+// books as applying it once, and counts every level update in each.
+void measurement_does_the_work() {
+  sim::SyntheticMarketConfig config;
+  config.instruments = 3;
+  std::vector<common::Event> events(50'000);
+  sim::SyntheticMarket(config).generate(events);
+  book::BookSet measured(3);
+  book::BookSet reference(3);
+  const common::CycleClock clock(1'000'000);
+  const perf::LatencyRun run = perf::measure_book_apply(measured, events, 2, clock);
+  CHECK(run.error == book::ApplyError::kOk);
+  CHECK(run.throughput_ops == 2 * events.size());
+  std::uint64_t updates = 0;
+  for (const auto& event : events) {
+    updates += event.kind == common::EventKind::kDelta || event.kind == common::EventKind::kSnapshotLevel;
+    (void)reference[event.instrument_id].try_apply(event);
+  }
+  CHECK(run.timed_ops == updates && run.histogram.count() == updates);
+  CHECK(run.run_updates == updates && run.run_histogram.count() >= updates / perf::kRunLength);
+  CHECK(run.per_update_in_runs_ns > 0.0);
+  for (std::size_t id = 0; id < 3; ++id) {
+    CHECK(measured[id].best(Side::kBid)->px_ticks == reference[id].best(Side::kBid)->px_ticks);
+    CHECK(measured[id].bids().size() == reference[id].bids().size());
+    CHECK(measured[id].asks().size() == reference[id].asks().size());
+  }
+}
+
+// The window's bookkeeping at the ends of the key range, where its unsigned offsets could wrap.
+void window_at_the_ends_of_the_key_range() {
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  const std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  for (const Side side : {Side::kBid, Side::kAsk}) {
+    Book book;
+    Reference reference;
+    sim::Rng rng(11);
+    for (int step = 0; step < 20'000; ++step) {
+      const std::int64_t offset = static_cast<std::int64_t>(rng.below(3000));
+      const std::int64_t px = rng.below(2) == 0 ? max - offset : min + 1 + offset;
+      const std::int64_t qty = rng.below(3) == 0 ? 0 : 1 + static_cast<std::int64_t>(rng.below(9));
+      CHECK(book.try_set_level(side, px, qty) == book::ApplyError::kOk);
+      reference.set(side, px, qty);
+    }
+    CHECK(same_side(book.bids(), reference.bids));
+    CHECK(same_side(book.asks(), reference.asks));
+  }
+}
+
+// Each side owns its window block: copies are deep, assignment replaces, moves transfer.
+void copies_are_independent() {
+  Book original;
+  for (std::int64_t px = 90; px < 100; ++px) (void)original.try_set_level(Side::kBid, px, px);
+  (void)original.try_set_level(Side::kBid, 100 - 5'000, 7);  // a far level too
+  Book copy = original;
+  (void)original.try_set_level(Side::kBid, 99, 0);
+  (void)original.try_set_level(Side::kBid, 100 - 5'000, 0);
+  CHECK(copy.best(Side::kBid)->px_ticks == 99 && copy.bids().size() == 11 && copy.bids().qty_at(100 - 5'000) == 7);
+  CHECK(original.best(Side::kBid)->px_ticks == 98 && original.bids().size() == 9);
+  Book assigned;
+  (void)assigned.try_set_level(Side::kAsk, 5, 5);
+  assigned = copy;
+  CHECK(assigned.asks().empty() && assigned.bids().size() == 11);
+  Book moved = std::move(assigned);
+  CHECK(moved.bids().size() == 11 && moved.best(Side::kBid)->qty_lots == 99);
+}
+
 }  // namespace
 
 int main() {
@@ -166,5 +337,12 @@ int main() {
   analytics();
   book_set_routes_and_stops();
   synthetic_market_is_deterministic_and_uncrossed();
+  capped_random_walk_against_reference(4, 50);
+  capped_random_walk_against_reference(5, 3);
+  capped_random_walk_against_reference(6, 1);
+  prefetching_batch_equals_one_by_one();
+  measurement_does_the_work();
+  window_at_the_ends_of_the_key_range();
+  copies_are_independent();
   return report("test_book");
 }

@@ -5,16 +5,25 @@
 /// Prices are stored as keys (bids: px, asks: -px) so both sides share one ordering where "greater
 /// is better". Invariants:
 ///   - every level with key >= base_ sits in the window at slot key - base_ (< kWindow), every level
-///     with key < base_ sits in far_ (ascending keys);
+///     with key < base_ sits in far (descending keys: best first, so a snapshot, which arrives
+///     best first, appends, and the cap drops from the back);
 ///   - a non-empty side has its best level in the window (best_key_ valid iff window_count_ > 0);
-///   - stored quantities are > 0 and size() <= max_levels().
+///   - stored quantities are > 0 and size() <= max_levels() (room_ == max_levels() - size());
+///   - base_ <= INT64_MAX - (kWindow - 1): the window never wraps, so offset(key) < kWindow alone
+///     means "in the window".
 /// An update inside the window is O(1): one slot, one bitmap bit, and a bitmap scan when the best
 /// level goes. Levels outside it (rare: deep in the book) cost O(far levels). Memory is fixed per
 /// side (kWindow slots) plus the overflow, which max_levels bounds.
+///
+/// Layout: the side object itself is 32 bytes of hot fields (two sides and the book's sequence share
+/// two cache lines); the window, its bitmap and every cold field live in one heap block (Storage).
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace fastcore::book {
@@ -28,8 +37,7 @@ struct Level {
 /// What set_level() did.
 enum class LevelChange : std::uint8_t { kInserted, kUpdated, kErased, kAbsent, kDroppedByCap };
 
-// Cache-line aligned so the hot fields below share one line.
-class alignas(64) BookSide {
+class BookSide {
  public:
   /// Ticks covered by the dense window. 2,048 slots (16 KiB) hold the whole active part of a liquid
   /// perpetual's book (BTCUSDT: +-200 USD at a 0.1 tick) while 1,000 books stay within tens of MiB.
@@ -39,82 +47,92 @@ class alignas(64) BookSide {
   /// The window moves down when the best falls this close to its bottom and deeper levels exist.
   static constexpr std::uint64_t kLowWater = kWindow / 8;
 
-  BookSide(bool is_bid, std::uint32_t max_levels)
-      : negate_mask_(is_bid ? 0 : -1),
-        max_levels_(max_levels),
-        qty_(kWindow, 0),
-        bits_(kWindow / 64, 0),
-        is_bid_(is_bid) {}
+  BookSide(bool is_bid, std::uint32_t max_levels) : room_(max_levels), store_(new_storage(nullptr)) {
+    store_->max_levels = max_levels;
+    store_->is_bid = is_bid;
+  }
+  BookSide(const BookSide& other)
+      : base_(other.base_),
+        best_key_(other.best_key_),
+        window_count_(other.window_count_),
+        room_(other.room_),
+        store_(new_storage(other.store_.get())) {}
+  BookSide(BookSide&&) noexcept = default;
+  BookSide& operator=(const BookSide& other) {
+    BookSide copy(other);
+    return *this = std::move(copy);
+  }
+  BookSide& operator=(BookSide&&) noexcept = default;
+  ~BookSide() = default;
 
   /// Sets the quantity at `px_ticks`; zero removes the level. O(1) inside the window. At the cap a
   /// new level worse than every stored one is dropped, otherwise the worst level is: never the top.
   LevelChange set_level(std::int64_t px_ticks, std::int64_t qty_lots) {
-    const std::int64_t key = to_key(px_ticks);
-    if (window_count_ == 0) {  // empty side (far_ is empty too by the invariant)
-      if (qty_lots == 0) return LevelChange::kAbsent;
-      base_ = window_base_for(key);
-      store_in_window(key, qty_lots);
-      best_key_ = key;
-      return LevelChange::kInserted;
-    }
-    if (key < base_) return set_far(key, qty_lots);
+    return set_key(to_key(px_ticks, store_->is_bid ? 0 : -1), qty_lots);
+  }
+
+  /// set_level() for a price already turned into this side's key (Book passes -side as the mask).
+  // Always inlined: the in-window case is a handful of instructions and the batch loops want them
+  // without a call that saves and restores registers for the slow paths.
+  [[gnu::always_inline]] LevelChange set_key(std::int64_t key, std::int64_t qty_lots) {
     const std::uint64_t slot = offset(key);
-    if (slot >= kWindow) {  // better than anything the window covers
-      if (qty_lots == 0) return LevelChange::kAbsent;
-      if (size() == max_levels_) drop_worst();
-      move_window(key);
-      store_in_window(key, qty_lots);
-      best_key_ = key;
-      return LevelChange::kInserted;
-    }
-    std::int64_t& cell = qty_[slot];
-    if (cell != 0) {
-      if (qty_lots != 0) {
-        cell = qty_lots;
-        return LevelChange::kUpdated;
-      }
-      cell = 0;
-      bits_[slot >> 6] &= ~(1ULL << (slot & 63));
-      --window_count_;
-      if (key == best_key_) on_best_removed(slot);
-      return LevelChange::kErased;
-    }
-    if (qty_lots == 0) return LevelChange::kAbsent;
-    if (size() == max_levels_) {
-      if (is_worst_candidate(key)) {
-        ++dropped_;
-        return LevelChange::kDroppedByCap;
-      }
-      drop_worst();
-      if (window_count_ == 0) {  // the cap took the only window level: start over around this one
-        base_ = window_base_for(key);
-        store_in_window(key, qty_lots);
-        best_key_ = key;
-        return LevelChange::kInserted;
-      }
+    // One predictable branch for "below the window", "above it" (both wrap to >= kWindow: the window
+    // never wraps past the top of the key range, see window_base_for) and "empty".
+    if ((slot >= kWindow) | (window_count_ == 0)) [[unlikely]] return set_key_slow(key, qty_lots);
+    std::int64_t& cell = store_->qty[slot];
+    // Branch-free bookkeeping (bitwise & on bools, masks instead of ifs): whether a level appears,
+    // changes or goes is data-dependent (cancels are a third of a feed), and a mispredicted branch
+    // costs more than these few instructions.
+    const bool had = cell != 0;
+    const bool has = qty_lots != 0;
+    if (room_ == 0) [[unlikely]] {  // at the cap (tested first: one instruction while there is room)
+      if (!had && has) return set_key_slow(key, qty_lots);
     }
     cell = qty_lots;
-    bits_[slot >> 6] |= 1ULL << (slot & 63);
-    ++window_count_;
-    if (key > best_key_) best_key_ = key;
-    return LevelChange::kInserted;
+    std::uint64_t& word = store_->bits[slot >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
+    word = (word & ~bit) | (bit & -static_cast<std::uint64_t>(has));
+    const std::uint32_t delta = static_cast<std::uint32_t>(has) - static_cast<std::uint32_t>(had);  // +1, 0 or -1 mod 2^32
+    window_count_ += delta;
+    room_ -= delta;
+    // A new best only if a level is there: select-then-max, which GCC emits as two cmovs (an if here
+    // becomes a branch on `has`, random in a feed).
+    const std::int64_t candidate = has ? key : std::numeric_limits<std::int64_t>::min();
+    best_key_ = std::max(best_key_, candidate);
+    // Removing the best is a branch: rarer (about one update in ten) and its scan is not branch-free.
+    if (!has & (key == best_key_)) on_best_removed(slot);
+    static constexpr LevelChange kChange[4] = {LevelChange::kAbsent, LevelChange::kInserted, LevelChange::kErased,
+                                               LevelChange::kUpdated};
+    return kChange[2 * static_cast<unsigned>(had) + static_cast<unsigned>(has)];
   }
 
-  void clear() noexcept {
-    for_each_window_slot_ascending([this](std::uint64_t slot) { qty_[slot] = 0; });
-    for (auto& word : bits_) word = 0;
+  /// Hints the cache lines an update of `key` will touch (the quantity slot and its bitmap word).
+  /// Never faults and changes nothing; a stale hint only costs a wasted prefetch.
+  void prefetch_key(std::int64_t key) const noexcept {
+    const std::uint64_t slot = offset(key) & (kWindow - 1);  // masked: a key outside still gives a valid address
+    __builtin_prefetch(&store_->qty[slot], 1);
+    __builtin_prefetch(&store_->bits[slot >> 6], 1);
+  }
+
+  /// Removes every level. O(window words + levels).
+  // Out of line: a rare event kept out of the update loops it would otherwise bloat.
+  [[gnu::noinline]] void clear() noexcept {
+    Storage& s = *store_;
+    for_each_window_slot_ascending([&s](std::uint64_t slot) { s.qty[slot] = 0; });
+    for (auto& word : s.bits) word = 0;
     window_count_ = 0;
-    far_keys_.clear();
-    far_qty_.clear();
+    s.far_keys.clear();
+    s.far_qty.clear();
+    room_ = s.max_levels;
   }
 
-  [[nodiscard]] std::size_t size() const noexcept { return window_count_ + far_keys_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return store_->max_levels - room_; }
   [[nodiscard]] bool empty() const noexcept { return window_count_ == 0; }
-  [[nodiscard]] std::uint32_t max_levels() const noexcept { return max_levels_; }
-  [[nodiscard]] bool is_bid() const noexcept { return is_bid_; }
+  [[nodiscard]] std::uint32_t max_levels() const noexcept { return store_->max_levels; }
+  [[nodiscard]] bool is_bid() const noexcept { return store_->is_bid; }
 
   /// Best level; unchecked, callers test !empty().
-  [[nodiscard]] Level best() const noexcept { return Level{from_key(best_key_), qty_[offset(best_key_)]}; }
+  [[nodiscard]] Level best() const noexcept { return Level{from_key(best_key_), store_->qty[offset(best_key_)]}; }
 
   /// Quantity resting at `px_ticks`, 0 if none.
   [[nodiscard]] std::int64_t qty_at(std::int64_t px_ticks) const noexcept {
@@ -122,42 +140,95 @@ class alignas(64) BookSide {
     const std::int64_t key = to_key(px_ticks);
     if (key >= base_) {
       const std::uint64_t slot = offset(key);
-      return slot < kWindow ? qty_[slot] : 0;
+      return slot < kWindow ? store_->qty[slot] : 0;
     }
     const std::size_t pos = far_lower_bound(key);
-    return pos < far_keys_.size() && far_keys_[pos] == key ? far_qty_[pos] : 0;
+    const Storage& s = *store_;
+    return pos < s.far_keys.size() && s.far_keys[pos] == key ? s.far_qty[pos] : 0;
   }
 
   /// Calls fn(Level) from the best level down; stops when fn returns false. O(levels visited + W/64).
   template <class Fn>
   void for_each_level(Fn&& fn) const {
     if (window_count_ == 0) return;
+    const Storage& s = *store_;
     const std::uint64_t top = offset(best_key_);
     for (std::uint64_t word = top >> 6;; --word) {
-      std::uint64_t bits = bits_[word];
+      std::uint64_t bits = s.bits[word];
       if (word == top >> 6 && (top & 63) != 63) bits &= (2ULL << (top & 63)) - 1;  // nothing above the best
       while (bits != 0) {
         const int bit = 63 - std::countl_zero(bits);
         bits &= ~(1ULL << bit);
         const std::uint64_t slot = (word << 6) + static_cast<std::uint64_t>(bit);
-        if (!fn(Level{from_key(key_at(slot)), qty_[slot]})) return;
+        if (!fn(Level{from_key(key_at(slot)), s.qty[slot]})) return;
       }
       if (word == 0) break;
     }
-    for (std::size_t i = far_keys_.size(); i-- > 0;) {
-      if (!fn(Level{from_key(far_keys_[i]), far_qty_[i]})) return;
+    for (std::size_t i = 0; i < s.far_keys.size(); ++i) {
+      if (!fn(Level{from_key(s.far_keys[i]), s.far_qty[i]})) return;
     }
   }
 
   /// Levels lost to the cap (new levels refused plus worst levels evicted) since construction.
-  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_; }
+  [[nodiscard]] std::uint64_t dropped() const noexcept { return store_->dropped; }
 
   /// True if `a` is a better price than `b` on this side.
   [[nodiscard]] bool better(std::int64_t a, std::int64_t b) const noexcept { return to_key(a) > to_key(b); }
 
+  /// Key of `px` on a side whose negate mask is `mask` (0 for bids, -1 for asks): (x ^ -1) + 1 == -x,
+  /// branch-free because sides alternate unpredictably in a feed.
+  static std::int64_t to_key(std::int64_t px, std::int64_t mask) noexcept { return (px ^ mask) - mask; }
+
  private:
-  // Branch-free negation for asks ((x ^ -1) + 1 == -x): sides alternate unpredictably in a feed.
-  [[nodiscard]] std::int64_t to_key(std::int64_t px) const noexcept { return (px ^ negate_mask_) - negate_mask_; }
+  struct KeyQty {
+    std::int64_t key;
+    std::int64_t qty;
+  };
+  // The window, its bitmap and the cold fields in one block: one allocation and one pointer per side.
+  // Bitmap first so the bitmap words and the slots of the best levels sit at fixed offsets from it.
+  struct alignas(64) Storage {  // cache-line aligned so slot i and i + 7 share a line when i % 8 == 0
+    std::uint64_t bits[kWindow / 64] = {};  // one bit per slot: occupied
+    std::int64_t qty[kWindow] = {};         // 0 = no level
+    // Cold: touched only for levels below the window, window moves and the cap.
+    std::vector<std::int64_t> far_keys;
+    std::vector<std::int64_t> far_qty;
+    std::vector<KeyQty> scratch;  // reused by move_window(): no allocation once warmed up
+    std::uint64_t dropped = 0;
+    void* allocation = nullptr;  // what new_storage() got from operator new (Storage sits inside it)
+    std::uint32_t max_levels = 0;
+    bool is_bid = true;
+  };
+
+  // Cache colouring. Blocks of the same size come from malloc at a fixed stride (16,896 bytes here:
+  // 264 lines, a multiple of 8), so the slots near every side's best landed in 1/8 of the L2 sets
+  // and 1,000 books thrashed them. Each block is placed at one of kColours line offsets inside a
+  // slightly larger allocation, picked by hashing the allocation's address.
+  static constexpr std::size_t kColours = 16;
+  struct StorageDeleter {
+    void operator()(Storage* storage) const noexcept {
+      void* allocation = storage->allocation;
+      storage->~Storage();
+      ::operator delete(allocation, std::align_val_t{alignof(Storage)});
+    }
+  };
+  // A new block, empty or a copy of `from`.
+  static Storage* new_storage(const Storage* from) {
+    void* allocation = ::operator new(sizeof(Storage) + (kColours - 1) * 64, std::align_val_t{alignof(Storage)});
+    const std::uintptr_t line = reinterpret_cast<std::uintptr_t>(allocation) >> 6;
+    const std::size_t colour = static_cast<std::size_t>((line * 0x9E3779B97F4A7C15ULL) >> 60) & (kColours - 1);
+    void* at = static_cast<char*>(allocation) + colour * 64;
+    Storage* storage = nullptr;
+    try {
+      storage = from != nullptr ? new (at) Storage(*from) : new (at) Storage();
+    } catch (...) {
+      ::operator delete(allocation, std::align_val_t{alignof(Storage)});
+      throw;
+    }
+    storage->allocation = allocation;
+    return storage;
+  }
+
+  [[nodiscard]] std::int64_t to_key(std::int64_t px) const noexcept { return to_key(px, store_->is_bid ? 0 : -1); }
   [[nodiscard]] std::int64_t from_key(std::int64_t key) const noexcept { return to_key(key); }
 
   // Unsigned distance from the window base: never overflows, and keys below base_ wrap to huge values.
@@ -168,24 +239,73 @@ class alignas(64) BookSide {
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) + slot);
   }
 
-  // Base that puts `best` kHeadroom slots below the window's top (saturating at the key range's floor).
+  // Base that puts `best` kHeadroom slots below the window's top, saturating at both ends of the key
+  // range: the window never wraps past the top, so offset() < kWindow alone means "in the window".
   static std::int64_t window_base_for(std::int64_t best) noexcept {
     constexpr auto kBelow = static_cast<std::int64_t>(kWindow - kHeadroom);
-    return best < std::numeric_limits<std::int64_t>::min() + kBelow ? std::numeric_limits<std::int64_t>::min()
-                                                                     : best - kBelow;
+    constexpr std::int64_t kHighest = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(kWindow - 1);
+    if (best < std::numeric_limits<std::int64_t>::min() + kBelow) return std::numeric_limits<std::int64_t>::min();
+    return best - kBelow < kHighest ? best - kBelow : kHighest;
   }
 
+  // Out of line and cold: every case but an in-window update with room under the cap.
+  [[gnu::noinline]] LevelChange set_key_slow(std::int64_t key, std::int64_t qty_lots) {
+    if (window_count_ == 0) {  // empty side (far is empty too by the invariant)
+      if (qty_lots == 0) return LevelChange::kAbsent;
+      if (room_ == 0) {  // max_levels == 0 keeps nothing
+        ++store_->dropped;
+        return LevelChange::kDroppedByCap;
+      }
+      base_ = window_base_for(key);
+      insert_in_window(key, qty_lots);
+      best_key_ = key;
+      return LevelChange::kInserted;
+    }
+    if (key < base_) return set_far(key, qty_lots);
+    const std::uint64_t slot = offset(key);
+    if (slot >= kWindow) {  // better than anything the window covers
+      if (qty_lots == 0) return LevelChange::kAbsent;
+      if (room_ == 0) drop_worst();
+      move_window(key);
+      insert_in_window(key, qty_lots);
+      best_key_ = key;
+      return LevelChange::kInserted;
+    }
+    // In the window, a new level at the cap.
+    if (is_worst_candidate(key)) {
+      ++store_->dropped;
+      return LevelChange::kDroppedByCap;
+    }
+    drop_worst();
+    if (window_count_ == 0) {  // the cap took the only window level: start over around this one
+      base_ = window_base_for(key);
+      insert_in_window(key, qty_lots);
+      best_key_ = key;
+      return LevelChange::kInserted;
+    }
+    insert_in_window(key, qty_lots);
+    if (key > best_key_) best_key_ = key;
+    return LevelChange::kInserted;
+  }
+
+  // Puts a level into the window without counting it (a level moving between window and far).
   void store_in_window(std::int64_t key, std::int64_t qty) noexcept {
     const std::uint64_t slot = offset(key);
-    qty_[slot] = qty;
-    bits_[slot >> 6] |= 1ULL << (slot & 63);
+    store_->qty[slot] = qty;
+    store_->bits[slot >> 6] |= 1ULL << (slot & 63);
     ++window_count_;
+  }
+  // Adds a new level to the window.
+  void insert_in_window(std::int64_t key, std::int64_t qty) noexcept {
+    store_in_window(key, qty);
+    --room_;
   }
 
   template <class Fn>
   void for_each_window_slot_ascending(Fn&& fn) const {
-    for (std::uint64_t word = 0; word < bits_.size(); ++word) {
-      std::uint64_t bits = bits_[word];
+    const Storage& s = *store_;
+    for (std::uint64_t word = 0; word < kWindow / 64; ++word) {
+      std::uint64_t bits = s.bits[word];
       while (bits != 0) {
         const int bit = std::countr_zero(bits);
         bits &= bits - 1;
@@ -197,68 +317,79 @@ class alignas(64) BookSide {
   // Highest occupied slot strictly below `slot`, or kWindow if none.
   [[nodiscard]] std::uint64_t highest_below(std::uint64_t slot) const noexcept {
     if (slot == 0) return kWindow;
+    const Storage& s = *store_;
     std::uint64_t word = (slot - 1) >> 6;
-    std::uint64_t bits = bits_[word] & ((2ULL << ((slot - 1) & 63)) - 1);
+    std::uint64_t bits = s.bits[word] & ((2ULL << ((slot - 1) & 63)) - 1);
     while (true) {
       if (bits != 0) return (word << 6) + static_cast<std::uint64_t>(63 - std::countl_zero(bits));
       if (word == 0) return kWindow;
-      bits = bits_[--word];
+      bits = s.bits[--word];
     }
   }
 
-  void on_best_removed(std::uint64_t slot) {
+  [[gnu::noinline]] void on_best_removed(std::uint64_t slot) {
     const std::uint64_t next = highest_below(slot);
     if (next != kWindow) {
       best_key_ = key_at(next);
-      // Keep room below the best: a best near the window's floor with deeper levels waiting in far_
+      // Keep room below the best: a best near the window's floor with deeper levels waiting in far
       // would send every nearby update to the slow overflow.
-      if (next < kLowWater && !far_keys_.empty()) move_window(best_key_);
+      if (next < kLowWater && !store_->far_keys.empty()) move_window(best_key_);
       return;
     }
-    if (far_keys_.empty()) return;  // side is now empty
-    move_window(far_keys_.back());  // pulls at least far_'s best into the window and sets best_key_
+    if (store_->far_keys.empty()) return;  // side is now empty
+    move_window(store_->far_keys.front());  // pulls at least far's best into the window and sets best_key_
   }
 
   // Re-bases the window so `new_best` sits kHeadroom below its top; levels move between the window
-  // and far_ to keep the invariants. O(window levels + moved far levels); rare (price jumps).
-  void move_window(std::int64_t new_best) {
+  // and far to keep the invariants. O(window levels + moved far levels); rare (price jumps).
+  [[gnu::noinline]] void move_window(std::int64_t new_best) {
+    Storage& s = *store_;
     const std::int64_t new_base = window_base_for(new_best);
-    std::vector<KeyQty>& moved = scratch_;
+    std::vector<KeyQty>& moved = s.scratch;
     moved.clear();
     for_each_window_slot_ascending([&](std::uint64_t slot) {
-      moved.push_back(KeyQty{key_at(slot), qty_[slot]});
-      qty_[slot] = 0;
+      moved.push_back(KeyQty{key_at(slot), s.qty[slot]});
+      s.qty[slot] = 0;
     });
-    for (auto& word : bits_) word = 0;
+    for (auto& word : s.bits) word = 0;
     window_count_ = 0;
     base_ = new_base;
-    // Window levels now below the base are better than every far level: they append in order.
-    // Callers move the window only to a key at least as good as every stored level, so nothing that
-    // was in the window can land above the new window's top.
-    for (const KeyQty& level : moved) {
-      if (level.key < base_) {
-        far_keys_.push_back(level.key);
-        far_qty_.push_back(level.qty);
-      } else {
-        assert(offset(level.key) < kWindow);
-        store_in_window(level.key, level.qty);
+    // Window levels now below the base (an ascending prefix of `moved`) are better than every far
+    // level: they go to far's front, reversed, in one shift. Callers move the window only to a key at
+    // least as good as every stored level, so nothing that was in the window lands above its top.
+    std::size_t below = 0;
+    while (below < moved.size() && moved[below].key < base_) ++below;
+    if (below != 0) {
+      s.far_keys.insert(s.far_keys.begin(), below, 0);
+      s.far_qty.insert(s.far_qty.begin(), below, 0);
+      for (std::size_t i = 0; i < below; ++i) {
+        s.far_keys[below - 1 - i] = moved[i].key;
+        s.far_qty[below - 1 - i] = moved[i].qty;
       }
     }
-    // Far levels now inside the window come off far_'s top end.
-    while (!far_keys_.empty() && far_keys_.back() >= base_) {
-      store_in_window(far_keys_.back(), far_qty_.back());
-      far_keys_.pop_back();
-      far_qty_.pop_back();
+    for (std::size_t i = below; i < moved.size(); ++i) {
+      assert(offset(moved[i].key) < kWindow);
+      store_in_window(moved[i].key, moved[i].qty);
     }
+    // Far levels now inside the window come off far's front (its best end), in one shift.
+    std::size_t pulled = 0;
+    while (pulled < s.far_keys.size() && s.far_keys[pulled] >= base_) {
+      store_in_window(s.far_keys[pulled], s.far_qty[pulled]);
+      ++pulled;
+    }
+    const auto pulled_end = static_cast<std::ptrdiff_t>(pulled);
+    s.far_keys.erase(s.far_keys.begin(), s.far_keys.begin() + pulled_end);
+    s.far_qty.erase(s.far_qty.begin(), s.far_qty.begin() + pulled_end);
     if (window_count_ != 0) best_key_ = key_at(highest_below(kWindow));
   }
 
   [[nodiscard]] std::size_t far_lower_bound(std::int64_t key) const noexcept {
+    const std::vector<std::int64_t>& keys = store_->far_keys;
     std::size_t lo = 0;
-    std::size_t hi = far_keys_.size();
+    std::size_t hi = keys.size();
     while (lo < hi) {
       const std::size_t mid = lo + (hi - lo) / 2;
-      if (far_keys_[mid] < key) {
+      if (keys[mid] > key) {  // descending: the first index whose key is <= `key`
         lo = mid + 1;
       } else {
         hi = mid;
@@ -268,86 +399,77 @@ class alignas(64) BookSide {
   }
 
   LevelChange set_far(std::int64_t key, std::int64_t qty) {
+    Storage& s = *store_;
     const std::size_t pos = far_lower_bound(key);
     const auto at = static_cast<std::ptrdiff_t>(pos);
-    if (pos < far_keys_.size() && far_keys_[pos] == key) {
+    if (pos < s.far_keys.size() && s.far_keys[pos] == key) {
       if (qty != 0) {
-        far_qty_[pos] = qty;
+        s.far_qty[pos] = qty;
         return LevelChange::kUpdated;
       }
-      far_keys_.erase(far_keys_.begin() + at);
-      far_qty_.erase(far_qty_.begin() + at);
+      s.far_keys.erase(s.far_keys.begin() + at);
+      s.far_qty.erase(s.far_qty.begin() + at);
+      ++room_;
       return LevelChange::kErased;
     }
     if (qty == 0) return LevelChange::kAbsent;
-    if (size() == max_levels_) {
-      if (pos == 0) {  // worse than everything kept
-        ++dropped_;
+    if (room_ == 0) {
+      if (pos == s.far_keys.size()) {  // worse than everything kept
+        ++s.dropped;
         return LevelChange::kDroppedByCap;
       }
-      drop_worst();
-      const auto shifted = at - 1;  // drop_worst removed far_[0], which was below `pos`
-      far_keys_.insert(far_keys_.begin() + shifted, key);
-      far_qty_.insert(far_qty_.begin() + shifted, qty);
-      return LevelChange::kInserted;
+      drop_worst();  // removes far's last level, which sits at or after `pos`: `pos` stays valid
     }
-    far_keys_.insert(far_keys_.begin() + at, key);
-    far_qty_.insert(far_qty_.begin() + at, qty);
+    s.far_keys.insert(s.far_keys.begin() + at, key);
+    s.far_qty.insert(s.far_qty.begin() + at, qty);
+    --room_;
     return LevelChange::kInserted;
   }
 
   // Whether a new level at `key` would be the worst one kept (so the cap drops it instead).
   [[nodiscard]] bool is_worst_candidate(std::int64_t key) const noexcept {
-    if (!far_keys_.empty()) return false;  // far levels are all below any window key
+    if (!store_->far_keys.empty()) return false;  // far levels are all below any window key
     std::uint64_t lowest = kWindow;
-    for (std::uint64_t word = 0; word < bits_.size(); ++word) {
-      if (bits_[word] != 0) {
-        lowest = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(bits_[word]));
+    for (std::uint64_t word = 0; word < kWindow / 64; ++word) {
+      if (store_->bits[word] != 0) {
+        lowest = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(store_->bits[word]));
         break;
       }
     }
     return lowest == kWindow || key < key_at(lowest);
   }
 
-  // Removes the worst level: far_'s bottom, else the window's lowest slot (never the best unless it
+  // Removes the worst level: far's bottom, else the window's lowest slot (never the best unless it
   // is the only level).
   void drop_worst() noexcept {
-    ++dropped_;
-    if (!far_keys_.empty()) {
-      far_keys_.erase(far_keys_.begin());
-      far_qty_.erase(far_qty_.begin());
+    Storage& s = *store_;
+    ++s.dropped;
+    ++room_;
+    if (!s.far_keys.empty()) {
+      s.far_keys.pop_back();
+      s.far_qty.pop_back();
       return;
     }
-    for (std::uint64_t word = 0; word < bits_.size(); ++word) {
-      if (bits_[word] != 0) {
-        const std::uint64_t slot = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(bits_[word]));
-        qty_[slot] = 0;
-        bits_[word] &= bits_[word] - 1;
+    for (std::uint64_t word = 0; word < kWindow / 64; ++word) {
+      if (s.bits[word] != 0) {
+        const std::uint64_t slot = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(s.bits[word]));
+        s.qty[slot] = 0;
+        s.bits[word] &= s.bits[word] - 1;
         --window_count_;
         return;
       }
     }
   }
 
-  // Hot fields first: an update inside the window reads only this cache line, one quantity slot and
-  // one bitmap word. With 1,000 books live, that is what keeps the working set in L2.
+  // The only fields an in-window update reads: 32 bytes, so a Book's two sides and its sequence
+  // fields fit two cache lines and 1,000 books' headers stay in L2.
   std::int64_t base_ = 0;
   std::int64_t best_key_ = 0;
-  std::int64_t negate_mask_;  // 0 for bids, -1 (all ones) for asks
   std::uint32_t window_count_ = 0;
-  std::uint32_t max_levels_;
-  std::vector<std::int64_t> qty_;     // kWindow slots; 0 = no level
-  std::vector<std::uint64_t> bits_;   // one bit per slot: occupied
-  // Cold: touched only for levels below the window, window moves and the cap.
-  std::vector<std::int64_t> far_keys_;
-  std::vector<std::int64_t> far_qty_;
-  struct KeyQty {
-    std::int64_t key;
-    std::int64_t qty;
-  };
-  std::vector<KeyQty> scratch_;       // reused by move_window(): no allocation once warmed up
-  std::uint64_t dropped_ = 0;
-  bool is_bid_;
+  std::uint32_t room_;  // max_levels - size(): 0 means at the cap
+  std::unique_ptr<Storage, StorageDeleter> store_;
 };
+
+static_assert(sizeof(BookSide) == 32, "BookSide's hot fields must stay 32 bytes: Book packs two sides in 2 lines");
 
 }  // namespace fastcore::book
