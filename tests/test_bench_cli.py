@@ -32,7 +32,9 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
     stages = {stage["stage"]: stage for stage in report["stages"]}
     assert set(stages) == {
         "book update (C++, 1 book)",
+        "book update (C++, 1 book, runs of 16)",
         "book update (C++, 50 books)",
+        "book update (C++, 50 books, runs of 16)",
         "apply_events (Python, 4,096 per call)",
         "position update (C++, 1 instrument)",
         "position update (C++, 50 instruments)",

@@ -23,7 +23,11 @@ void bind_perf(py::module_& m) {
       .def_readonly("timed_ops", &LatencyRun::timed_ops)
       .def_readonly("throughput_ops", &LatencyRun::throughput_ops)
       .def_readonly("throughput_ns", &LatencyRun::throughput_ns)
-      .def_readonly("timer_overhead_ns", &LatencyRun::timer_overhead_ns);
+      .def_readonly("timer_overhead_ns", &LatencyRun::timer_overhead_ns)
+      .def_readonly("run_histogram", &LatencyRun::run_histogram,
+                    "Per-update ns of runs of consecutive updates timed together (run time / updates).")
+      .def_readonly("run_updates", &LatencyRun::run_updates)
+      .def_readonly("per_update_in_runs_ns", &LatencyRun::per_update_in_runs_ns);
 
   m.def(
       "measure_book_apply",

@@ -133,18 +133,26 @@ def _from_samples(samples_ns: npt.NDArray[np.int64] | Sequence[int], ops: int, w
     )
 
 
-def _core_book_stage(
-    events: npt.NDArray[np.void], instruments: Sequence[Instrument], check: Callable[[BookSet], None]
-) -> _Summary:
-    books = BookSet(list(instruments), max_levels=peer_books.UNCAPPED_LEVELS)
-    run = _fastcore.measure_book_apply(books, events, 3)
-    check(books)
-    histogram = run.histogram
+def _histogram_summary(histogram: _fastcore.Histogram, ops_per_s: float, samples: int) -> _Summary:
     return _Summary(
         percentiles={label: float(histogram.percentile(q)) for label, q in PERCENTILES},
         max_ns=float(histogram.max),
-        ops_per_s=run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0,
-        samples=run.timed_ops,
+        ops_per_s=ops_per_s,
+        samples=samples,
+    )
+
+
+def _core_book_stage(
+    events: npt.NDArray[np.void], instruments: Sequence[Instrument], check: Callable[[BookSet], None]
+) -> tuple[_Summary, _Summary]:
+    """(each update timed alone, updates timed in runs of 16) from one measure_book_apply call."""
+    books = BookSet(list(instruments), max_levels=peer_books.UNCAPPED_LEVELS)
+    run = _fastcore.measure_book_apply(books, events, 3)
+    check(books)
+    throughput = run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0
+    return (
+        _histogram_summary(run.histogram, throughput, run.timed_ops),
+        _histogram_summary(run.run_histogram, throughput, run.run_updates),
     )
 
 
@@ -214,13 +222,8 @@ def _position_stage(instruments: int, fills: int, seed: int) -> _Summary:
     applied = sum(book[i].fills for i in range(instruments))
     if applied != fills * (passes + 1):
         raise AssertionError(f"only {applied} of {fills * (passes + 1)} fills were applied")
-    histogram = run.histogram
-    return _Summary(
-        percentiles={label: float(histogram.percentile(q)) for label, q in PERCENTILES},
-        max_ns=float(histogram.max),
-        ops_per_s=run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0,
-        samples=run.timed_ops,
-    )
+    throughput = run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0
+    return _histogram_summary(run.histogram, throughput, run.timed_ops)
 
 
 def synthetic_events(instruments: int, count: int, seed: int) -> npt.NDArray[np.void]:
@@ -266,28 +269,31 @@ def run_bench(
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
 
+    alone_note = "each level update timed alone (fenced cycle counter), timer overhead removed"
+    runs_note = "runs of 16 consecutive updates timed together, divided by 16 (no fences inside a run)"
     say("core: book update, 1 book")
     one_check = _same_books_as_replay(events, [instrument])
-    runs = [_core_book_stage(events, [instrument], one_check) for _ in range(repeat)]
+    pairs = [_core_book_stage(events, [instrument], one_check) for _ in range(repeat)]
+    report.stages.append(_combine("book update (C++, 1 book)", "core", [p[0] for p in pairs], alone_note))
     report.stages.append(
-        _combine(
-            "book update (C++, 1 book)", "core", runs, "each level update timed alone, timer overhead removed"
-        )
+        _combine("book update (C++, 1 book, runs of 16)", "core", [p[1] for p in pairs], runs_note)
     )
 
     say(f"core: book update, {many_books:,} books")
     many_events = synthetic_events(many_books, max(len(events), 1_000_000) + many_books * 500, seed)
     many_instruments = [SYNTHETIC_INSTRUMENT] * many_books
     many_check = _same_books_as_replay(many_events, many_instruments)
-    runs = [_core_book_stage(many_events, many_instruments, many_check) for _ in range(repeat)]
-    report.stages.append(
-        _combine(
-            f"book update (C++, {many_books:,} books)",
-            "core",
-            runs,
-            f"synthetic market, {many_books:,} instruments, uniform random instrument per message",
+    pairs = [_core_book_stage(many_events, many_instruments, many_check) for _ in range(repeat)]
+    many_note = f"synthetic market, {many_books:,} instruments, a uniformly random instrument per message"
+    for index, (suffix, note) in enumerate((("", alone_note), (", runs of 16", runs_note))):
+        report.stages.append(
+            _combine(
+                f"book update (C++, {many_books:,} books{suffix})",
+                "core",
+                [p[index] for p in pairs],
+                f"{many_note}; {note}",
+            )
         )
-    )
 
     for instruments in (1, many_books):
         say(f"core: position update, {instruments:,} instruments")
