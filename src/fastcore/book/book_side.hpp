@@ -5,14 +5,13 @@
 /// Prices are stored as keys (bids: px, asks: -px) so both sides share one ordering where "greater
 /// is better". Invariants:
 ///   - every level with key >= base_ sits in the window at slot key - base_ (< kWindow), every level
-///     with key < base_ sits in far (descending keys: best first, so a snapshot, which arrives
-///     best first, appends, and the cap drops from the back);
+///     with key < base_ sits in far (a FarLevels: sorted blocks, best first);
 ///   - a non-empty side has its best level in the window (best_key_ valid iff window_count_ > 0);
 ///   - stored quantities are > 0 and size() <= max_levels() (room_ == max_levels() - size());
 ///   - base_ <= INT64_MAX - (kWindow - 1): the window never wraps, so offset(key) < kWindow alone
 ///     means "in the window".
 /// An update inside the window is O(1): one slot, one bitmap bit, and a bitmap scan when the best
-/// level goes. Levels outside it (rare: deep in the book) cost O(far levels). Memory is fixed per
+/// level goes. Levels below it cost O(log far levels + one block). Memory is fixed per
 /// side (kWindow slots) plus the overflow, which max_levels bounds.
 ///
 /// Layout: the side object itself is 32 bytes of hot fields (two sides and the book's sequence share
@@ -25,6 +24,8 @@
 #include <memory>
 #include <new>
 #include <vector>
+
+#include "fastcore/book/far_levels.hpp"
 
 namespace fastcore::book {
 
@@ -121,8 +122,7 @@ class BookSide {
     for_each_window_slot_ascending([&s](std::uint64_t slot) { s.qty[slot] = 0; });
     for (auto& word : s.bits) word = 0;
     window_count_ = 0;
-    s.far_keys.clear();
-    s.far_qty.clear();
+    s.far.clear();
     room_ = s.max_levels;
   }
 
@@ -142,9 +142,8 @@ class BookSide {
       const std::uint64_t slot = offset(key);
       return slot < kWindow ? store_->qty[slot] : 0;
     }
-    const std::size_t pos = far_lower_bound(key);
-    const Storage& s = *store_;
-    return pos < s.far_keys.size() && s.far_keys[pos] == key ? s.far_qty[pos] : 0;
+    const std::int64_t* qty = store_->far.find(key);
+    return qty != nullptr ? *qty : 0;
   }
 
   /// Calls fn(Level) from the best level down; stops when fn returns false. O(levels visited + W/64).
@@ -164,9 +163,7 @@ class BookSide {
       }
       if (word == 0) break;
     }
-    for (std::size_t i = 0; i < s.far_keys.size(); ++i) {
-      if (!fn(Level{from_key(s.far_keys[i]), s.far_qty[i]})) return;
-    }
+    s.far.for_each([&](FarLevels::Entry entry) { return fn(Level{from_key(entry.key), entry.qty}); });
   }
 
   /// Levels lost to the cap (new levels refused plus worst levels evicted) since construction.
@@ -190,8 +187,7 @@ class BookSide {
     std::uint64_t bits[kWindow / 64] = {};  // one bit per slot: occupied
     std::int64_t qty[kWindow] = {};         // 0 = no level
     // Cold: touched only for levels below the window, window moves and the cap.
-    std::vector<std::int64_t> far_keys;
-    std::vector<std::int64_t> far_qty;
+    FarLevels far;
     std::vector<KeyQty> scratch;  // reused by move_window(): no allocation once warmed up
     std::uint64_t dropped = 0;
     void* allocation = nullptr;  // what new_storage() got from operator new (Storage sits inside it)
@@ -333,11 +329,11 @@ class BookSide {
       best_key_ = key_at(next);
       // Keep room below the best: a best near the window's floor with deeper levels waiting in far
       // would send every nearby update to the slow overflow.
-      if (next < kLowWater && !store_->far_keys.empty()) move_window(best_key_);
+      if (next < kLowWater && !store_->far.empty()) move_window(best_key_);
       return;
     }
-    if (store_->far_keys.empty()) return;  // side is now empty
-    move_window(store_->far_keys.front());  // pulls at least far's best into the window and sets best_key_
+    if (store_->far.empty()) return;  // side is now empty
+    move_window(store_->far.front().key);  // pulls at least far's best into the window and sets best_key_
   }
 
   // Re-bases the window so `new_best` sits kHeadroom below its top; levels move between the window
@@ -355,80 +351,51 @@ class BookSide {
     window_count_ = 0;
     base_ = new_base;
     // Window levels now below the base (an ascending prefix of `moved`) are better than every far
-    // level: they go to far's front, reversed, in one shift. Callers move the window only to a key at
-    // least as good as every stored level, so nothing that was in the window lands above its top.
+    // level: they go to far's front, worst first so each lands ahead of the last. Callers move the
+    // window only to a key at least as good as every stored level, so nothing that was in the window
+    // lands above its top.
     std::size_t below = 0;
     while (below < moved.size() && moved[below].key < base_) ++below;
-    if (below != 0) {
-      s.far_keys.insert(s.far_keys.begin(), below, 0);
-      s.far_qty.insert(s.far_qty.begin(), below, 0);
-      for (std::size_t i = 0; i < below; ++i) {
-        s.far_keys[below - 1 - i] = moved[i].key;
-        s.far_qty[below - 1 - i] = moved[i].qty;
-      }
-    }
+    for (std::size_t i = 0; i < below; ++i) s.far.insert(moved[i].key, moved[i].qty);
     for (std::size_t i = below; i < moved.size(); ++i) {
       assert(offset(moved[i].key) < kWindow);
       store_in_window(moved[i].key, moved[i].qty);
     }
-    // Far levels now inside the window come off far's front (its best end), in one shift.
-    std::size_t pulled = 0;
-    while (pulled < s.far_keys.size() && s.far_keys[pulled] >= base_) {
-      store_in_window(s.far_keys[pulled], s.far_qty[pulled]);
-      ++pulled;
+    // Far levels now inside the window come off far's front (its best end).
+    while (!s.far.empty() && s.far.front().key >= base_) {
+      const FarLevels::Entry entry = s.far.pop_front();
+      store_in_window(entry.key, entry.qty);
     }
-    const auto pulled_end = static_cast<std::ptrdiff_t>(pulled);
-    s.far_keys.erase(s.far_keys.begin(), s.far_keys.begin() + pulled_end);
-    s.far_qty.erase(s.far_qty.begin(), s.far_qty.begin() + pulled_end);
     if (window_count_ != 0) best_key_ = key_at(highest_below(kWindow));
   }
 
-  [[nodiscard]] std::size_t far_lower_bound(std::int64_t key) const noexcept {
-    const std::vector<std::int64_t>& keys = store_->far_keys;
-    std::size_t lo = 0;
-    std::size_t hi = keys.size();
-    while (lo < hi) {
-      const std::size_t mid = lo + (hi - lo) / 2;
-      if (keys[mid] > key) {  // descending: the first index whose key is <= `key`
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
-
   LevelChange set_far(std::int64_t key, std::int64_t qty) {
-    Storage& s = *store_;
-    const std::size_t pos = far_lower_bound(key);
-    const auto at = static_cast<std::ptrdiff_t>(pos);
-    if (pos < s.far_keys.size() && s.far_keys[pos] == key) {
+    FarLevels& far = store_->far;
+    if (std::int64_t* stored = far.find(key); stored != nullptr) {
       if (qty != 0) {
-        s.far_qty[pos] = qty;
+        *stored = qty;
         return LevelChange::kUpdated;
       }
-      s.far_keys.erase(s.far_keys.begin() + at);
-      s.far_qty.erase(s.far_qty.begin() + at);
+      far.erase(key);
       ++room_;
       return LevelChange::kErased;
     }
     if (qty == 0) return LevelChange::kAbsent;
     if (room_ == 0) {
-      if (pos == s.far_keys.size()) {  // worse than everything kept
-        ++s.dropped;
+      if (far.worse_than_all(key)) {
+        ++store_->dropped;
         return LevelChange::kDroppedByCap;
       }
-      drop_worst();  // removes far's last level, which sits at or after `pos`: `pos` stays valid
+      drop_worst();  // far's last level, worse than `key`
     }
-    s.far_keys.insert(s.far_keys.begin() + at, key);
-    s.far_qty.insert(s.far_qty.begin() + at, qty);
+    far.insert(key, qty);
     --room_;
     return LevelChange::kInserted;
   }
 
   // Whether a new level at `key` would be the worst one kept (so the cap drops it instead).
   [[nodiscard]] bool is_worst_candidate(std::int64_t key) const noexcept {
-    if (!store_->far_keys.empty()) return false;  // far levels are all below any window key
+    if (!store_->far.empty()) return false;  // far levels are all below any window key
     std::uint64_t lowest = kWindow;
     for (std::uint64_t word = 0; word < kWindow / 64; ++word) {
       if (store_->bits[word] != 0) {
@@ -445,9 +412,8 @@ class BookSide {
     Storage& s = *store_;
     ++s.dropped;
     ++room_;
-    if (!s.far_keys.empty()) {
-      s.far_keys.pop_back();
-      s.far_qty.pop_back();
+    if (!s.far.empty()) {
+      s.far.pop_back();
       return;
     }
     for (std::uint64_t word = 0; word < kWindow / 64; ++word) {
