@@ -143,6 +143,20 @@ def encode_query(params: Params) -> str:
     When every value is already a ``str`` of unreserved characters (the usual order), the cost is
     one C-level join and one ``bytes.translate`` scan; anything else takes the general path.
     """
+    if type(params) is dict:
+        # The usual call (a dict of str): no ABC isinstance check and no list copy, about a third of
+        # this function's cost. Anything the safety check below refuses takes the general path.
+        try:
+            fast = "&".join(map("=".join, params.items()))
+        except TypeError:
+            pass
+        else:
+            count = len(params)
+            if (
+                count < len(_SEPARATORS)
+                and fast.encode("utf-8").translate(None, _UNRESERVED) == _SEPARATORS[count]
+            ):
+                return fast
     pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
     n = len(pairs)
     joined: str | None
