@@ -198,6 +198,59 @@ def _python_batch_stage(events: npt.NDArray[np.void], instrument: Instrument) ->
     return _from_samples(samples, ops, wall)
 
 
+CALL_CHUNK: Final = 1000
+"""Calls per timed chunk in the single-call stage."""
+
+
+def _update_ticks_call_stage(events: npt.NDArray[np.void], instrument: Instrument) -> _Summary:
+    """One OrderBook.update_ticks call, binding included, without the Python loop around it.
+
+    The deltas of the stream are replayed through update_ticks in chunks of CALL_CHUNK calls; the
+    same loop with the same list indexing but no call is timed alongside, and its median per-iteration
+    cost is subtracted from every chunk. What remains is the call: argument passing, the binding and
+    the book update.
+    """
+    deltas = events[np.isin(events["kind"], (KIND_DELTA, KIND_SNAPSHOT_LEVEL))]
+    sides = deltas["side"].astype(np.int64).tolist()
+    prices = deltas["px_ticks"].tolist()
+    quantities = deltas["qty_lots"].tolist()
+    book = OrderBook(instrument, max_levels=peer_books.UNCAPPED_LEVELS)
+    update = book.update_ticks
+    clock = time.perf_counter_ns
+    chunks: list[int] = []
+    baselines: list[int] = []
+    for first in range(0, len(sides) - CALL_CHUNK + 1, CALL_CHUNK):
+        indices = range(first, first + CALL_CHUNK)
+        start = clock()
+        for i in indices:
+            # The same three loads the timed loop makes, stored to locals (no tuple, no call).
+            _side = sides[i]
+            _px = prices[i]
+            _qty = quantities[i]
+        baselines.append(clock() - start)
+        start = clock()
+        for i in indices:
+            update(sides[i], prices[i], quantities[i])
+        chunks.append(clock() - start)
+    if book.updates != len(chunks) * CALL_CHUNK:
+        raise AssertionError(
+            f"update_ticks applied {book.updates} updates, expected {len(chunks) * CALL_CHUNK}"
+        )
+    loop_ns = float(np.median(baselines))
+    per_call = (np.asarray(chunks, dtype=np.float64) - loop_ns) / CALL_CHUNK
+    return _Summary(
+        percentiles={
+            label: float(v)
+            for (label, _), v in zip(
+                PERCENTILES, np.percentile(per_call, [q for _, q in PERCENTILES]), strict=True
+            )
+        },
+        max_ns=float(per_call.max()),
+        ops_per_s=len(chunks) * CALL_CHUNK * 1e9 / float(np.sum(chunks)),
+        samples=len(chunks),
+    )
+
+
 def _position_stage(instruments: int, fills: int, seed: int) -> _Summary:
     """PositionBook::try_apply_fill (duplicate check included), one random fill at a time, in the core.
 
@@ -306,6 +359,17 @@ def run_bench(
                 "one fill applied alone (duplicate check, exact P&L), timer overhead removed",
             )
         )
+
+    say("python: one OrderBook.update_ticks call")
+    runs = [_update_ticks_call_stage(events, instrument) for _ in range(repeat)]
+    report.stages.append(
+        _combine(
+            "update_ticks (Python, one call)",
+            "python",
+            runs,
+            f"chunks of {CALL_CHUNK:,} calls minus the same loop without the call: binding and book update",
+        )
+    )
 
     say("python: OrderBook.apply_events")
     runs = [_python_batch_stage(events, instrument) for _ in range(repeat)]
