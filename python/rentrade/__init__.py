@@ -1,6 +1,7 @@
 """rentrade: a low-latency execution core for crypto trading.
 
-The compiled core (``rentrade._fastcore``, C++20) keeps exact integer order books and positions; this
+The compiled core (``rentrade._fastcore``, C++20) keeps exact integer order books, positions and pre-trade
+risk checks (:class:`Risk`, reasons as :class:`RiskReason` with ``.message``); this
 package is the thin Python layer around it. Prices are integer ticks and quantities integer lots of their
 :class:`Instrument`; decimal strings convert exactly, never through a float.
 """
@@ -14,12 +15,18 @@ from rentrade._fastcore import (
     Impact,
     Instrument,
     Liquidity,
+    MarketView,
     OrderBook,
     PnlTotals,
     Position,
     PositionError,
     Positions,
+    Risk,
+    RiskError,
+    RiskReason,
     Side,
+    TradingState,
+    describe_risk,
 )
 from rentrade.events import EVENT_DTYPE, empty_events
 from rentrade.fills import FILL_DTYPE, empty_fills
@@ -36,13 +43,19 @@ __all__ = [
     "Impact",
     "Instrument",
     "Liquidity",
+    "MarketView",
     "OrderBook",
     "PnlTotals",
     "Position",
     "PositionError",
     "Positions",
+    "Risk",
+    "RiskError",
+    "RiskReason",
     "Side",
+    "TradingState",
     "__version__",
+    "describe_risk",
     "empty_events",
     "empty_fills",
     "sizing",

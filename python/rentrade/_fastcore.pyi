@@ -299,3 +299,185 @@ def sizing_allocate(
 def sizing_max_order(
     instrument: Instrument, px_ticks: int, budget_num: int, budget_den: int
 ) -> tuple[int, Decimal, str, bool]: ...
+
+class RiskError(ValueError): ...
+
+class RiskReason(enum.IntEnum):
+    OK = 0
+    UNKNOWN_INSTRUMENT = 1
+    GLOBAL_HALTED = 2
+    VENUE_HALTED = 3
+    INSTRUMENT_HALTED = 4
+    BAD_QTY = 5
+    BAD_PRICE = 6
+    QTY_BELOW_MIN = 7
+    QTY_ABOVE_MAX = 8
+    NOT_LOT_MULTIPLE = 9
+    NOT_TICK_MULTIPLE = 10
+    NOTIONAL_BELOW_MIN = 11
+    NOTIONAL_ABOVE_MAX = 12
+    GLOBAL_REDUCE_ONLY = 13
+    VENUE_REDUCE_ONLY = 14
+    INSTRUMENT_REDUCE_ONLY = 15
+    REDUCE_ONLY_WOULD_INCREASE = 16
+    BOOK_STALE = 17
+    BOOK_CROSSED = 18
+    BOOK_RESYNCING = 19
+    NO_REFERENCE_PRICE = 20
+    OUTSIDE_COLLAR_MID = 21
+    OUTSIDE_COLLAR_LAST = 22
+    SELF_TRADE = 23
+    MAX_LONG_POSITION = 24
+    MAX_SHORT_POSITION = 25
+    TOO_MANY_OPEN_ORDERS = 26
+    INSTRUMENT_GROSS_NOTIONAL = 27
+    VENUE_GROSS_NOTIONAL = 28
+    TOTAL_GROSS_NOTIONAL = 29
+    INSTRUMENT_THROTTLED = 30
+    VENUE_THROTTLED = 31
+    ORDER_TABLE_FULL = 32
+    DUPLICATE_ORDER_ID = 33
+    @property
+    def message(self) -> str: ...
+
+def describe_risk(reason: RiskReason) -> str: ...
+
+class TradingState(enum.IntEnum):
+    ACTIVE = 0
+    REDUCE_ONLY = 1
+    HALTED = 2
+
+_Money = str | Decimal | int
+_Venue = str | int
+
+class MarketView:
+    def __init__(
+        self,
+        *,
+        bid_px_ticks: int | None = None,
+        ask_px_ticks: int | None = None,
+        last_trade_px_ticks: int | None = None,
+        book_ts_local_ns: int = 0,
+        crossed: bool | None = None,
+        resyncing: bool = False,
+    ) -> None: ...
+    @property
+    def bid_px_ticks(self) -> int | None: ...
+    @property
+    def ask_px_ticks(self) -> int | None: ...
+    @property
+    def last_trade_px_ticks(self) -> int | None: ...
+    @property
+    def book_ts_local_ns(self) -> int: ...
+    @property
+    def crossed(self) -> bool: ...
+    @property
+    def resyncing(self) -> bool: ...
+
+class Risk:
+    def __init__(self, instruments: Sequence[Instrument], order_capacity: int = 4096) -> None: ...
+    @property
+    def scale(self) -> int: ...
+    @property
+    def venues(self) -> list[str]: ...
+    @property
+    def working_orders(self) -> int: ...
+    def set_limits(
+        self,
+        instrument_id: int,
+        *,
+        min_qty_lots: int = 0,
+        max_qty_lots: int = 0,
+        qty_step_lots: int = 1,
+        px_step_ticks: int = 1,
+        min_notional: _Money = 0,
+        max_order_notional: _Money = 0,
+        collar_mid_bps: int = 0,
+        collar_last_bps: int = 0,
+        max_long_lots: int = 0,
+        max_short_lots: int = 0,
+        max_open_orders: int = 0,
+        max_gross_notional: _Money = 0,
+        stale_after_ns: int = 0,
+        orders_per_s: int = 0,
+        burst: int = 1,
+    ) -> None: ...
+    def set_venue_limits(
+        self,
+        venue: _Venue,
+        *,
+        max_gross_notional: _Money = 0,
+        daily_loss_reduce: _Money = 0,
+        daily_loss_halt: _Money = 0,
+        drawdown_reduce: _Money = 0,
+        drawdown_halt: _Money = 0,
+        orders_per_s: int = 0,
+        burst: int = 1,
+    ) -> None: ...
+    def set_global_limits(
+        self,
+        *,
+        max_gross_notional: _Money = 0,
+        daily_loss_reduce: _Money = 0,
+        daily_loss_halt: _Money = 0,
+        drawdown_reduce: _Money = 0,
+        drawdown_halt: _Money = 0,
+    ) -> None: ...
+    def check(
+        self,
+        instrument_id: int,
+        side: _SideLike,
+        px_ticks: int,
+        qty_lots: int,
+        ts_ns: int,
+        *,
+        reduce_only: bool = False,
+        market: MarketView | None = None,
+    ) -> RiskReason: ...
+    def submit(
+        self,
+        order_id: int,
+        instrument_id: int,
+        side: _SideLike,
+        px_ticks: int,
+        qty_lots: int,
+        ts_ns: int,
+        *,
+        reduce_only: bool = False,
+        market: MarketView | None = None,
+    ) -> RiskReason: ...
+    def on_order_sent(
+        self, order_id: int, instrument_id: int, side: _SideLike, px_ticks: int, qty_lots: int, ts_ns: int
+    ) -> None: ...
+    def on_ack(self, order_id: int) -> None: ...
+    def on_reject(self, order_id: int) -> None: ...
+    def on_cancel(self, order_id: int) -> None: ...
+    def on_fill(self, order_id: int, px_ticks: int, qty_lots: int) -> None: ...
+    def set_position(self, instrument_id: int, net_lots: int, px_ticks: int) -> None: ...
+    def set_mark(self, instrument_id: int, px_ticks: int) -> None: ...
+    def set_state(
+        self, state: TradingState, *, instrument_id: int | None = None, venue: _Venue | None = None
+    ) -> list[int]: ...
+    def halt(self, *, instrument_id: int | None = None, venue: _Venue | None = None) -> list[int]: ...
+    def state(self, *, instrument_id: int | None = None, venue: _Venue | None = None) -> TradingState: ...
+    def effective_state(self, instrument_id: int) -> TradingState: ...
+    def update_pnl(self, day_pnl: _Money, *, venue: _Venue | None = None) -> list[int]: ...
+    def loss_state(self, *, venue: _Venue | None = None) -> TradingState: ...
+    def reset_day(self) -> None: ...
+    def net_lots(self, instrument_id: int) -> int: ...
+    def open_orders(self, instrument_id: int) -> int: ...
+    def working_lots(self, instrument_id: int, side: _SideLike) -> int: ...
+    def gross_notional(self, *, instrument_id: int | None = None, venue: _Venue | None = None) -> Decimal: ...
+    def is_working(self, order_id: int) -> bool: ...
+
+def measure_risk_check(
+    risk: Risk,
+    checks: int = 200000,
+    *,
+    seed: int = 1,
+    passes: int = 3,
+    mid_px_ticks: int = 600000,
+    spread_ticks: int = 2,
+    max_qty_lots: int = 100,
+    ts_ns: int = 1700000000000000000,
+) -> tuple[LatencyRun, dict[RiskReason, int]]: ...

@@ -78,7 +78,8 @@ std::pair<Scope, std::uint32_t> scope_of(const RiskStore& s, const std::optional
 /// Money in the quote currency (str, Decimal or int; floats refused) -> exact units of 10^-scale.
 std::int64_t to_money(const RiskStore& s, const py::handle& value, const char* name, bool allow_negative) {
   if (PyFloat_Check(value.ptr()) || PyBool_Check(value.ptr())) {
-    throw py::type_error(std::string(name) + " must be a str, decimal.Decimal or int amount of the quote currency");
+    throw py::type_error(std::string(name) + " must be a str, decimal.Decimal or int amount of the quote currency, not " +
+                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
   }
   const std::string text = py::str(value).cast<std::string>();
   std::int64_t units = 0;

@@ -279,6 +279,48 @@ def _position_stage(instruments: int, fills: int, seed: int) -> _Summary:
     return _histogram_summary(run.histogram, throughput, run.timed_ops)
 
 
+def _risk_stage(instruments: int, checks: int, seed: int) -> _Summary:
+    """Risk.check with every limit switched on, one random order at a time, in the core.
+
+    Each instrument holds a position and resting orders on both sides, so position, self-trade and
+    exposure checks see real state; prices spread +-2 % around mid so some orders hit the 1 % collar.
+    """
+    venues = ("okx", "binance")
+    listed = [Instrument(f"S{i}", venues[i % 2], "0.1", "0.001") for i in range(instruments)]
+    risk = _fastcore.Risk(listed, order_capacity=4 * instruments + 16)
+    mid = 600_000
+    for i in range(instruments):
+        risk.set_limits(
+            i,
+            min_qty_lots=1,
+            max_qty_lots=90,
+            max_order_notional="5000",
+            collar_mid_bps=100,
+            collar_last_bps=150,
+            max_long_lots=1_000,
+            max_short_lots=1_000,
+            max_open_orders=50,
+            max_gross_notional="1000000",
+            stale_after_ns=1_000_000_000,
+            orders_per_s=1_000_000,
+            burst=1_000,
+        )
+        risk.set_position(i, 100 if i % 2 == 0 else -100, mid)
+        risk.on_order_sent(2 * i + 1, i, "buy", mid - 1_000, 10, 0)
+        risk.on_order_sent(2 * i + 2, i, "sell", mid + 1_000, 10, 0)
+    for venue in venues[: min(instruments, 2)]:
+        risk.set_venue_limits(venue, max_gross_notional="100000000", orders_per_s=1_000_000, burst=1_000)
+    risk.set_global_limits(
+        max_gross_notional="1000000000", daily_loss_reduce="10000", daily_loss_halt="20000"
+    )
+    run, reasons = _fastcore.measure_risk_check(risk, checks, seed=seed, passes=3, mid_px_ticks=mid)
+    accepted = reasons.get(_fastcore.RiskReason.OK, 0)
+    if accepted in (0, checks):
+        raise AssertionError(f"risk checks did not exercise both sides: {reasons}")
+    throughput = run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0
+    return _histogram_summary(run.histogram, throughput, run.timed_ops)
+
+
 def synthetic_events(instruments: int, count: int, seed: int) -> npt.NDArray[np.void]:
     """The deterministic synthetic market of the core (see ``src/fastcore/sim/``)."""
     return _fastcore.synthetic_events(instruments, count, seed=seed)
@@ -359,6 +401,18 @@ def run_bench(
                 "one fill applied alone (duplicate check, exact P&L), timer overhead removed",
             )
         )
+
+    say(f"core: risk check, {many_books:,} instruments")
+    runs = [_risk_stage(many_books, 200_000, seed + n) for n in range(repeat)]
+    report.stages.append(
+        _combine(
+            "risk check (C++)",
+            "core",
+            runs,
+            f"Risk.check of one random order, every limit on, {many_books:,} instruments; "
+            "timer overhead removed",
+        )
+    )
 
     say("python: one OrderBook.update_ticks call")
     runs = [_update_ticks_call_stage(events, instrument) for _ in range(repeat)]
