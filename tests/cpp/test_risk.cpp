@@ -1,5 +1,6 @@
 // Pre-trade risk: each check on its accepted and its refused side, in-flight accounting through the order
 // lifecycle, the kill switch at every scope, throttles, loss limits, book health and self-trade prevention.
+#include <climits>
 #include <string>
 #include <vector>
 
@@ -430,6 +431,29 @@ void test_self_trade() {
   CHECK(check(e, order(Side::kAsk, 990, 1, 1)) == RiskReason::kOk);
 }
 
+void test_overflow_is_refused() {
+  RiskEngine e = make_engine();
+  constexpr std::int64_t kBig = INT64_MAX / 2;
+  // 2^62 x 2^62 money units is far beyond 2^100: refused, never wrapped.
+  CHECK(check(e, order(Side::kBid, kBig, kBig, 1)) == RiskReason::kNotionalAboveMax);
+  CHECK(e.on_order_sent(1, order(Side::kBid, kBig, kBig, 1)) == OrderError::kOverflow);
+  CHECK(e.try_set_position(1, kBig, kBig) == OrderError::kOverflow);
+  CHECK(e.try_set_position(1, INT64_MAX, 1) == OrderError::kOk);
+  CHECK(e.on_order_sent(2, order(Side::kBid, 1, 1, 1)) == OrderError::kOk);
+  CHECK(e.on_fill(2, 1, 1) == OrderError::kOverflow);  // Net would pass int64: nothing changes.
+  CHECK(e.net_lots(1) == INT64_MAX && e.working_lots(1, Side::kBid) == 1);
+  // Timestamps at the ends of int64 neither overflow the staleness test nor the bucket.
+  InstrumentLimits l;
+  l.stale_after_ns = 1;
+  l.throttle = Throttle{1, 1};
+  CHECK(e.try_set_limits(0, l) == OrderError::kOk);
+  MarketView m = market();
+  m.book_ts_local_ns = INT64_MIN;
+  CHECK(check(e, order(Side::kBid, 5000, 2, 0, INT64_MAX), m) == RiskReason::kBookStale);
+  m.book_ts_local_ns = INT64_MAX;
+  CHECK(check(e, order(Side::kBid, 5000, 2, 0, INT64_MAX), m) == RiskReason::kOk);
+}
+
 void test_init_errors() {
   RiskEngine e;
   const std::vector<Instrument> none;
@@ -456,6 +480,7 @@ int main() {
   test_loss_limits();
   test_book_health();
   test_self_trade();
+  test_overflow_is_refused();
   test_init_errors();
   return report("test_risk");
 }

@@ -20,6 +20,17 @@ TradingState most_restrictive(TradingState a, TradingState b) noexcept { return 
 /// Fibonacci hashing: client order ids are often sequential, which linear probing alone would cluster.
 std::uint64_t mix(std::uint64_t id) noexcept { return id * 0x9E3779B97F4A7C15ull; }
 
+/// Orders and positions beyond 2^100 money units are refused, so sums over every working order and position
+/// (at most 2^22 + instruments terms) stay inside 128 bits.
+constexpr __int128 kMaxNotional = static_cast<__int128>(1) << 100;
+
+/// |px x qty| x money_per_tick_lot, false beyond kMaxNotional. px x qty of two int64 cannot overflow 128 bits.
+bool try_notional(std::int64_t px_ticks, std::int64_t qty_lots, __int128 money_per_tick_lot, __int128& out) noexcept {
+  __int128 base = static_cast<__int128>(px_ticks) * qty_lots;
+  if (base < 0) base = -base;
+  return !__builtin_mul_overflow(base, money_per_tick_lot, &out) && out <= kMaxNotional;
+}
+
 bool valid_throttle(const Throttle& t) noexcept {
   // The rate bound keeps burst x 10^9 and rate x elapsed well inside 128 bits and burst inside 64.
   return t.orders_per_s >= 0 && t.orders_per_s <= 1'000'000'000 && (t.orders_per_s == 0 || (t.burst >= 1 && t.burst <= 1'000'000'000));
@@ -46,7 +57,8 @@ const char* describe(RiskReason reason) noexcept {
     case RiskReason::kNotLotMultiple: return "quantity is not a multiple of the quantity step";
     case RiskReason::kNotTickMultiple: return "price is not a multiple of the price step";
     case RiskReason::kNotionalBelowMin: return "order notional below the minimum notional";
-    case RiskReason::kNotionalAboveMax: return "order notional above the maximum order notional";
+    case RiskReason::kNotionalAboveMax:
+      return "order notional above the maximum order notional (or beyond 2^100 money units)";
     case RiskReason::kGlobalReduceOnly: return "global state is REDUCE_ONLY and the order does not reduce the position";
     case RiskReason::kVenueReduceOnly: return "venue is REDUCE_ONLY and the order does not reduce the position";
     case RiskReason::kInstrumentReduceOnly:
@@ -86,6 +98,7 @@ const char* describe(OrderError error) noexcept {
     case OrderError::kBadLimits:
       return "limits must be >= 0, steps >= 1, and a throttle rate (<= 1e9/s) needs a burst of 1..1e9";
     case OrderError::kBadScope: return "unknown venue id, or this call does not apply to that scope";
+    case OrderError::kOverflow: return "notional beyond 2^100 money units, or a position beyond 64 bits";
   }
   return "unknown order error";
 }
@@ -103,9 +116,9 @@ const char* describe(TradingState state) noexcept {
 
 std::int64_t RiskEngine::Bucket::level_at(std::int64_t now_ns) const noexcept {
   if (rate == 0) return INT64_MAX;
-  const std::int64_t elapsed = now_ns - ts_ns;
+  const __int128 elapsed = static_cast<__int128>(now_ns) - ts_ns;  // 128 bits: any two int64 timestamps.
   if (elapsed <= 0) return level;  // Clock went back or same instant: no refill, never a negative one.
-  const __int128 refilled = static_cast<__int128>(level) + static_cast<__int128>(elapsed) * rate;
+  const __int128 refilled = static_cast<__int128>(level) + elapsed * rate;
   return refilled >= capacity ? capacity : static_cast<std::int64_t>(refilled);
 }
 
@@ -203,7 +216,10 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
   if (l.max_qty_lots != 0 && r.qty_lots > l.max_qty_lots) return {RiskReason::kQtyAboveMax, false};
   if (l.qty_step_lots != 1 && r.qty_lots % l.qty_step_lots != 0) return {RiskReason::kNotLotMultiple, false};
   if (l.px_step_ticks != 1 && r.px_ticks % l.px_step_ticks != 0) return {RiskReason::kNotTickMultiple, false};
-  const __int128 notional = static_cast<__int128>(r.px_ticks) * r.qty_lots * ins.money_per_tick_lot;
+  __int128 notional = 0;
+  if (!try_notional(r.px_ticks, r.qty_lots, ins.money_per_tick_lot, notional)) {
+    return {RiskReason::kNotionalAboveMax, false};
+  }
   if (notional < ins.min_notional) return {RiskReason::kNotionalBelowMin, false};
   if (l.max_order_notional != 0 && notional > l.max_order_notional) return {RiskReason::kNotionalAboveMax, false};
 
@@ -218,7 +234,8 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
     if (r.reduce_only) return {RiskReason::kReduceOnlyWouldIncrease, false};
   }
 
-  const bool stale = l.stale_after_ns != 0 && r.ts_ns - m.book_ts_local_ns > l.stale_after_ns;
+  const bool stale =
+      l.stale_after_ns != 0 && static_cast<__int128>(r.ts_ns) - m.book_ts_local_ns > l.stale_after_ns;
   const bool healthy = !m.resyncing && !m.crossed && !stale;
   if (!d.reduces && !healthy) {
     if (m.resyncing) return {RiskReason::kBookResyncing, false};
@@ -266,7 +283,7 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
   if (l.max_open_orders != 0 && ins.open_orders >= l.max_open_orders) return {RiskReason::kTooManyOpenOrders, d.reduces};
 
   if (!d.reduces) {
-    if (l.max_gross_notional != 0 && ins.position_notional + ins.working_notional + notional > l.max_gross_notional) {
+    if (l.max_gross_notional != 0 && ins.gross_notional + notional > l.max_gross_notional) {
       return {RiskReason::kInstrumentGrossNotional, false};
     }
     if (venue.limits.max_gross_notional != 0 && venue.gross_notional + notional > venue.limits.max_gross_notional) {
@@ -322,14 +339,16 @@ void RiskEngine::index_erase(std::uint64_t order_id) noexcept {
   index_[i] = kNil;
 }
 
-void RiskEngine::add_gross(const InstrumentState& ins, __int128 delta) noexcept {
+void RiskEngine::add_gross(InstrumentState& ins, __int128 delta) noexcept {
+  ins.gross_notional += delta;
   venues_[ins.venue].gross_notional += delta;
   global_.gross_notional += delta;
 }
 
-void RiskEngine::revalue_position(InstrumentState& ins) noexcept {
-  const std::int64_t size = ins.net_lots < 0 ? -ins.net_lots : ins.net_lots;
-  const __int128 value = static_cast<__int128>(size) * ins.mark_px_ticks * ins.money_per_tick_lot;
+void RiskEngine::set_position_value(InstrumentState& ins, std::int64_t net_lots, std::int64_t mark_px_ticks,
+                                    __int128 value) noexcept {
+  ins.net_lots = net_lots;
+  ins.mark_px_ticks = mark_px_ticks;
   add_gross(ins, value - ins.position_notional);
   ins.position_notional = value;
 }
@@ -349,6 +368,10 @@ void RiskEngine::recompute_own_best(InstrumentState& ins, common::Side side) noe
 OrderError RiskEngine::on_order_sent(std::uint64_t order_id, const OrderRequest& r) noexcept {
   if (r.instrument_id >= instruments_.size()) return OrderError::kUnknownInstrument;
   if (r.qty_lots <= 0) return OrderError::kBadQty;
+  __int128 notional = 0;
+  if (!try_notional(r.px_ticks, r.qty_lots, instruments_[r.instrument_id].money_per_tick_lot, notional)) {
+    return OrderError::kOverflow;
+  }
   if (find_slot(order_id) != kNil) return OrderError::kDuplicateOrderId;
   if (free_head_ == kNil) return OrderError::kTableFull;
   const std::uint32_t slot = free_head_;
@@ -362,7 +385,6 @@ OrderError RiskEngine::on_order_sent(std::uint64_t order_id, const OrderRequest&
   ++ins.open_orders;
   ++working_;
 
-  const __int128 notional = static_cast<__int128>(r.px_ticks) * r.qty_lots * ins.money_per_tick_lot;
   ins.working_notional += notional;
   add_gross(ins, notional);
   if (r.side == common::Side::kBid) {
@@ -427,20 +449,20 @@ OrderError RiskEngine::on_fill(std::uint64_t order_id, std::int64_t px_ticks, st
   Order& o = orders_[slot];
   if (qty_lots > o.remaining_lots) return OrderError::kOverfill;
   InstrumentState& ins = instruments_[o.instrument];
+  // Everything that can fail is computed before anything changes.
+  std::int64_t net = 0;
+  if (__builtin_add_overflow(ins.net_lots, o.side == common::Side::kBid ? qty_lots : -qty_lots, &net)) {
+    return OrderError::kOverflow;
+  }
+  __int128 value = 0;
+  if (!try_notional(net, px_ticks, ins.money_per_tick_lot, value)) return OrderError::kOverflow;
   // Working exposure is released at the order's price (what was added), the position is valued at the fill.
   const __int128 notional = static_cast<__int128>(o.px_ticks) * qty_lots * ins.money_per_tick_lot;
   ins.working_notional -= notional;
   add_gross(ins, -notional);
   o.remaining_lots -= qty_lots;
-  if (o.side == common::Side::kBid) {
-    ins.working_buy_lots -= qty_lots;
-    ins.net_lots += qty_lots;
-  } else {
-    ins.working_sell_lots -= qty_lots;
-    ins.net_lots -= qty_lots;
-  }
-  ins.mark_px_ticks = px_ticks;
-  revalue_position(ins);
+  (o.side == common::Side::kBid ? ins.working_buy_lots : ins.working_sell_lots) -= qty_lots;
+  set_position_value(ins, net, px_ticks, value);
   if (o.remaining_lots == 0) release(slot);
   return OrderError::kOk;
 }
@@ -448,18 +470,15 @@ OrderError RiskEngine::on_fill(std::uint64_t order_id, std::int64_t px_ticks, st
 OrderError RiskEngine::try_set_position(std::uint32_t instrument_id, std::int64_t net_lots, std::int64_t px_ticks) noexcept {
   if (instrument_id >= instruments_.size()) return OrderError::kUnknownInstrument;
   InstrumentState& ins = instruments_[instrument_id];
-  ins.net_lots = net_lots;
-  ins.mark_px_ticks = px_ticks;
-  revalue_position(ins);
+  __int128 value = 0;
+  if (!try_notional(net_lots, px_ticks, ins.money_per_tick_lot, value)) return OrderError::kOverflow;
+  set_position_value(ins, net_lots, px_ticks, value);
   return OrderError::kOk;
 }
 
 OrderError RiskEngine::try_set_mark(std::uint32_t instrument_id, std::int64_t px_ticks) noexcept {
   if (instrument_id >= instruments_.size()) return OrderError::kUnknownInstrument;
-  InstrumentState& ins = instruments_[instrument_id];
-  ins.mark_px_ticks = px_ticks;
-  revalue_position(ins);
-  return OrderError::kOk;
+  return try_set_position(instrument_id, instruments_[instrument_id].net_lots, px_ticks);
 }
 
 bool RiskEngine::find_order(std::uint64_t order_id, bool& acked) const noexcept {
@@ -474,7 +493,7 @@ __int128 RiskEngine::gross_notional(Scope scope, std::uint32_t id) const noexcep
     case Scope::kGlobal: return global_.gross_notional;
     case Scope::kVenue: return id < venues_.size() ? venues_[id].gross_notional : 0;
     case Scope::kInstrument:
-      return id < instruments_.size() ? instruments_[id].position_notional + instruments_[id].working_notional : 0;
+      return id < instruments_.size() ? instruments_[id].gross_notional : 0;
   }
   return 0;
 }

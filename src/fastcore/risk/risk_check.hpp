@@ -7,6 +7,7 @@
 ///
 /// Money (notional, P&L, loss limits) is exact integer units of 10^-scale() of the quote currency, where
 /// scale() is the largest notional_decimals() of the instruments; all instruments share one quote currency.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -31,7 +32,7 @@ enum class RiskReason : std::uint8_t {
   kNotLotMultiple,          ///< Quantity is not a multiple of the order-size step.
   kNotTickMultiple,         ///< Price is not a multiple of the price step.
   kNotionalBelowMin,        ///< Order notional below the minimum notional.
-  kNotionalAboveMax,        ///< Order notional above the maximum order notional.
+  kNotionalAboveMax,        ///< Order notional above the maximum order notional (or beyond 2^100 units).
   kGlobalReduceOnly,        ///< Global state is REDUCE_ONLY and the order does not reduce the position.
   kVenueReduceOnly,         ///< The venue is REDUCE_ONLY and the order does not reduce the position.
   kInstrumentReduceOnly,    ///< The instrument is REDUCE_ONLY and the order does not reduce the position.
@@ -71,6 +72,7 @@ enum class OrderError : std::uint8_t {
   kOverfill,           ///< Fill larger than the order's remaining quantity.
   kBadLimits,          ///< A limit is negative, a step is < 1, or a throttle has a rate without a burst.
   kBadScope,           ///< Unknown venue id, or a scope that does not take this call.
+  kOverflow,           ///< Notional beyond 2^100 money units or a net position beyond int64.
 };
 
 /// Readable text for an OrderError (static storage, never null).
@@ -249,29 +251,34 @@ class RiskEngine {
     void configure(const Throttle& throttle) noexcept;
   };
 
-  struct InstrumentState {
-    InstrumentLimits limits;
+  /// Fields try_check reads come first and fit four cache lines (static_assert in the .cpp); the
+  /// throttle configuration and bookkeeping only the lifecycle calls touch come after them.
+  struct alignas(64) InstrumentState {
     std::int64_t min_qty_lots = 0;       ///< Effective: max(limit, instrument).
     std::int64_t min_notional = 0;       ///< Effective, money units.
-    std::int64_t instrument_min_qty_lots = 0;  ///< The instrument's own floor, kept to recompute the above.
-    std::int64_t instrument_min_notional = 0;  ///< Money units.
     __int128 money_per_tick_lot = 1;     ///< px_ticks x qty_lots -> money units.
     std::int64_t net_lots = 0;
     std::int64_t working_buy_lots = 0;
     std::int64_t working_sell_lots = 0;
-    std::int64_t mark_px_ticks = 0;
-    __int128 position_notional = 0;      ///< |net| x mark in money units.
-    __int128 working_notional = 0;       ///< Sum of remaining qty x px of working orders, money units.
+    __int128 gross_notional = 0;         ///< position_notional + working_notional.
     std::int64_t own_best_bid = 0;       ///< Highest working buy price (valid when own_bids > 0).
     std::int64_t own_best_ask = 0;       ///< Lowest working sell price (valid when own_asks > 0).
     std::uint32_t own_bids = 0;
     std::uint32_t own_asks = 0;
     std::uint32_t open_orders = 0;
-    std::uint32_t head = kNil;           ///< First working order (intrusive list through the table).
     std::uint32_t venue = 0;
     TradingState state = TradingState::kActive;
     Bucket bucket;
+    InstrumentLimits limits;             ///< Its trailing throttle is read only by try_set_limits.
+    __int128 position_notional = 0;      ///< |net| x mark in money units.
+    __int128 working_notional = 0;       ///< Sum of remaining qty x px of working orders, money units.
+    std::int64_t instrument_min_qty_lots = 0;  ///< The instrument's own floor, kept to recompute the above.
+    std::int64_t instrument_min_notional = 0;  ///< Money units.
+    std::int64_t mark_px_ticks = 0;
+    std::uint32_t head = kNil;           ///< First working order (intrusive list through the table).
   };
+  static_assert(offsetof(InstrumentState, limits) + offsetof(InstrumentLimits, throttle) <= 256,
+                "the fields try_check reads must stay within four cache lines");
 
   struct VenueState {
     ScopeLimits limits;
@@ -298,8 +305,9 @@ class RiskEngine {
   void index_erase(std::uint64_t order_id) noexcept;
   void release(std::uint32_t slot) noexcept;
   void recompute_own_best(InstrumentState& ins, common::Side side) noexcept;
-  void add_gross(const InstrumentState& ins, __int128 delta) noexcept;
-  void revalue_position(InstrumentState& ins) noexcept;
+  void add_gross(InstrumentState& ins, __int128 delta) noexcept;
+  void set_position_value(InstrumentState& ins, std::int64_t net_lots, std::int64_t mark_px_ticks,
+                          __int128 value) noexcept;
   void collect_cancels(Scope scope, std::uint32_t id, std::vector<std::uint64_t>& cancels) const;
   [[nodiscard]] static TradingState loss_level(const ScopeLimits& limits, std::int64_t pnl, std::int64_t peak) noexcept;
 
