@@ -270,6 +270,30 @@ def test_book_health_allows_reducing_orders() -> None:
     assert check(risk, "buy", 1000, 1, market=one_sided) is RiskReason.NO_REFERENCE_PRICE
 
 
+def test_market_view_from_an_order_book() -> None:
+    book = rentrade.OrderBook(BTC)
+    book.apply_snapshot([[999, 5]], [[1001, 5]], ts_local_ns=NOW)
+    view = MarketView.from_book(book, last_trade_px_ticks=1000)
+    assert (view.bid_px_ticks, view.ask_px_ticks, view.last_trade_px_ticks) == (999, 1001, 1000)
+    assert view.book_ts_local_ns == NOW and not view.crossed and not view.resyncing
+    risk = make_risk()
+    risk.set_limits(0, collar_mid_bps=10, stale_after_ns=1_000)
+    assert check(risk, "buy", 1001, 1, market=view) is RiskReason.OK
+    assert check(risk, "buy", 1002, 1, market=view) is RiskReason.OUTSIDE_COLLAR_MID
+    assert check(risk, "buy", 1001, 1, market=view, ts=NOW + 1_001) is RiskReason.BOOK_STALE
+    book.update_ticks("bid", 1001, 1)
+    assert MarketView.from_book(book).crossed
+    assert MarketView.from_book(book, resyncing=True).resyncing
+
+
+def test_overflow_is_refused() -> None:
+    risk = make_risk()
+    big = 2**62
+    assert check(risk, "buy", big, big) is RiskReason.NOTIONAL_ABOVE_MAX
+    with pytest.raises(RiskError, match="2\\^100"):
+        risk.on_order_sent(1, 0, "buy", big, big, NOW)
+
+
 def test_self_trade_prevention() -> None:
     risk = make_risk()
     risk.on_order_sent(1, 0, "sell", 1003, 1, NOW)

@@ -361,6 +361,10 @@ class MarketView:
         crossed: bool | None = None,
         resyncing: bool = False,
     ) -> None: ...
+    @staticmethod
+    def from_book(
+        book: OrderBook, *, last_trade_px_ticks: int | None = None, resyncing: bool = False
+    ) -> MarketView: ...
     @property
     def bid_px_ticks(self) -> int | None: ...
     @property

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "book_store.hpp"
 #include "bindings.hpp"
 #include "fastcore/perf/risk_latency.hpp"
+#include "fastcore/risk/book_view.hpp"
 #include "fastcore/risk/risk_check.hpp"
 
 namespace rentrade_bindings {
@@ -195,6 +197,14 @@ void bind_risk(py::module_& m) {
            py::arg("crossed") = py::none(), py::arg("resyncing") = false,
            "Best bid/ask (None: side empty), last trade, the book's last local update time; crossed defaults\n"
            "to bid >= ask.")
+      .def_static(
+          "from_book",
+          [](const OrderBookView& book, std::optional<std::int64_t> last_trade_px_ticks, bool resyncing) {
+            return fastcore::risk::market_view(book.book(), last_trade_px_ticks, resyncing);
+          },
+          py::arg("book"), py::kw_only(), py::arg("last_trade_px_ticks") = py::none(), py::arg("resyncing") = false,
+          "The view of an OrderBook now: best bid/ask, crossed and its ts_local_ns, plus the last trade and\n"
+          "whether the caller is resynchronising it.")
       .def_readonly("book_ts_local_ns", &MarketView::book_ts_local_ns)
       .def_readonly("crossed", &MarketView::crossed)
       .def_readonly("resyncing", &MarketView::resyncing)

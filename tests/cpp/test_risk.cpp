@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "fastcore/risk/book_view.hpp"
 #include "fastcore/risk/risk_check.hpp"
 
 namespace {
@@ -454,6 +455,23 @@ void test_overflow_is_refused() {
   CHECK(check(e, order(Side::kBid, 5000, 2, 0, INT64_MAX), m) == RiskReason::kOk);
 }
 
+void test_market_view_of_a_book() {
+  fastcore::book::Book book;
+  MarketView empty = market_view(book, std::nullopt, false);
+  CHECK(!empty.has_bid && !empty.has_ask && !empty.has_last_trade && !empty.crossed);
+  CHECK(book.try_set_level(Side::kBid, 999, 5) == fastcore::book::ApplyError::kOk);
+  CHECK(book.try_set_level(Side::kAsk, 1001, 5) == fastcore::book::ApplyError::kOk);
+  book.set_timestamps(kNow - 5, kNow);
+  const MarketView view = market_view(book, 1000, true);
+  CHECK(view.has_bid && view.bid_px_ticks == 999 && view.has_ask && view.ask_px_ticks == 1001);
+  CHECK(view.has_last_trade && view.last_trade_px_ticks == 1000 && view.book_ts_local_ns == kNow);
+  CHECK(view.resyncing && !view.crossed);
+  CHECK(book.try_set_level(Side::kBid, 1001, 5) == fastcore::book::ApplyError::kOk);
+  CHECK(market_view(book, std::nullopt, false).crossed);
+  RiskEngine e = make_engine();
+  CHECK(check(e, order(Side::kBid, 1000, 1, 1), market_view(book, 1000, false)) == RiskReason::kBookCrossed);
+}
+
 void test_init_errors() {
   RiskEngine e;
   const std::vector<Instrument> none;
@@ -481,6 +499,7 @@ int main() {
   test_book_health();
   test_self_trade();
   test_overflow_is_refused();
+  test_market_view_of_a_book();
   test_init_errors();
   return report("test_risk");
 }
