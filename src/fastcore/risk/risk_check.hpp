@@ -151,7 +151,7 @@ struct RiskDecision {
   [[nodiscard]] bool ok() const noexcept { return reason == RiskReason::kOk; }
 };
 
-/// Pre-trade risk for many instruments over a few venues. Single-threaded; not copyable cheaply.
+/// Pre-trade risk for many instruments over a few venues. Single-threaded: one engine per strategy thread.
 class RiskEngine {
  public:
   static constexpr std::uint32_t kMaxOrderCapacity = 1u << 22;
@@ -169,9 +169,9 @@ class RiskEngine {
   /// Venue id of an instrument (id must be valid).
   [[nodiscard]] std::uint32_t venue_of(std::uint32_t instrument_id) const noexcept { return instruments_[instrument_id].venue; }
 
-  /// Replaces the limits of one instrument; refuses negative limits and steps < 1.
+  /// Replaces the limits of one instrument (its token bucket starts full); refuses negative limits, steps < 1.
   [[nodiscard]] OrderError try_set_limits(std::uint32_t instrument_id, const InstrumentLimits& limits) noexcept;
-  /// Replaces the limits of a venue (venue_id < venues().size()).
+  /// Replaces the limits of a venue (venue_id < venues().size()); its token bucket starts full.
   [[nodiscard]] OrderError try_set_venue_limits(std::uint32_t venue_id, const ScopeLimits& limits) noexcept;
   /// Replaces the global limits (throttle ignored).
   [[nodiscard]] OrderError try_set_global_limits(const ScopeLimits& limits) noexcept;
@@ -185,6 +185,7 @@ class RiskEngine {
 
   /// Records an order as sent: it counts against position, open-order and gross limits from now on and
   /// takes a token from the instrument and venue buckets. `order_id` is ours (client order id), unique.
+  /// Refused (kOverflow) beyond 2^100 money units; a table slot is used until reject, cancel or full fill.
   [[nodiscard]] OrderError on_order_sent(std::uint64_t order_id, const OrderRequest& request) noexcept;
   /// try_check, then on_order_sent when it passes; a working id is refused with kDuplicateOrderId.
   [[nodiscard]] RiskDecision try_submit(std::uint64_t order_id, const OrderRequest& request,
@@ -195,10 +196,11 @@ class RiskEngine {
   [[nodiscard]] OrderError on_reject(std::uint64_t order_id) noexcept;
   /// The order is cancelled (or expired): its remaining exposure is released.
   [[nodiscard]] OrderError on_cancel(std::uint64_t order_id) noexcept;
-  /// A fill of `qty_lots` at `px_ticks`: moves exposure from the working order to the position.
+  /// A fill of `qty_lots` at `px_ticks`: moves exposure from the working order to the position. A fill of an
+  /// order no longer working (racing its cancel) is kUnknownOrder: apply it with try_set_position.
   [[nodiscard]] OrderError on_fill(std::uint64_t order_id, std::int64_t px_ticks, std::int64_t qty_lots) noexcept;
 
-  /// Sets a net position (e.g. at start-up from the venue) valued at `px_ticks`.
+  /// Sets a net position (e.g. at start-up from the venue) valued at `px_ticks`; kOverflow beyond 2^100 units.
   [[nodiscard]] OrderError try_set_position(std::uint32_t instrument_id, std::int64_t net_lots,
                                             std::int64_t px_ticks) noexcept;
   /// Revalues the position's gross notional at a new mark price (O(1)).
