@@ -41,7 +41,8 @@ Feature parse_feature(const std::string& name) {
   if (!fastcore::signal::try_parse_feature(name, out)) {
     std::string known;
     for (std::size_t i = 0; i < kFeatureCount; ++i) {
-      known += (i ? ", " : "") + std::string(fastcore::signal::feature_name(static_cast<Feature>(i)));
+      if (i != 0) known += ", ";
+      known += fastcore::signal::feature_name(static_cast<Feature>(i));
     }
     throw py::key_error("unknown feature '" + name + "' (known: " + known + ")");
   }

@@ -89,38 +89,36 @@ void FeatureState::on_book(const book::Book& book, std::int64_t ts_ns) noexcept 
 void FeatureState::on_book_tracked(const book::Book& book, std::int64_t ts_ns) noexcept {
   const book::BookSide& bids = book.bids();
   const book::BookSide& asks = book.asks();
-  if (bids.empty() || asks.empty() || book.is_crossed()) {
+  if (bids.empty() || asks.empty()) {
     valid_ &= ~kBookMask;
     return;
   }
   const book::Level bid = bids.best();
   const book::Level ask = asks.best();
+  if (bid.px_ticks >= ask.px_ticks) {  // crossed or locked: Book::is_crossed() without reading best() again
+    valid_ &= ~kBookMask;
+    return;
+  }
+  if ((depth_dirty_ & 1U) != 0) depth_qty_[0] = top_qty(bids, config_.depth_levels, true, depth_edge_px_[0]);
+  if ((depth_dirty_ & 2U) != 0) depth_qty_[1] = top_qty(asks, config_.depth_levels, false, depth_edge_px_[1]);
+  depth_dirty_ = 0;
   // Half-sum in doubles: exact for prices below 2^52 ticks, and no int64 overflow on the sum.
   const double mid = (static_cast<double>(bid.px_ticks) + static_cast<double>(ask.px_ticks)) * 0.5;
   const double spread = static_cast<double>(ask.px_ticks) - static_cast<double>(bid.px_ticks);
   const double bid_qty = static_cast<double>(bid.qty_lots);
   const double ask_qty = static_cast<double>(ask.qty_lots);
   const double top = bid_qty + ask_qty;
-  if (top > 0.0) {
-    // One division: microprice = mid + offset x spread / 2, with offset = (bid qty - ask qty) / top.
-    const double offset = (bid_qty - ask_qty) / top;
-    set(Feature::kMicroprice, mid + offset * spread * 0.5);
-    set(Feature::kMicroOffset, offset);
-  } else {
-    // Zero-quantity levels are removed by the book, so this needs a hand-built book; no weights, no value.
-    valid_ &= ~((1U << static_cast<unsigned>(Feature::kMicroprice)) | (1U << static_cast<unsigned>(Feature::kMicroOffset)));
-  }
-  set(Feature::kSpread, spread);
-  set(Feature::kMid, mid);
-
-  if ((depth_dirty_ & 1U) != 0) depth_qty_[0] = top_qty(bids, config_.depth_levels, true, depth_edge_px_[0]);
-  if ((depth_dirty_ & 2U) != 0) depth_qty_[1] = top_qty(asks, config_.depth_levels, false, depth_edge_px_[1]);
-  depth_dirty_ = 0;
-  const double depth_bid = depth_qty_[0];
-  const double depth_ask = depth_qty_[1];
-  const double depth = depth_bid + depth_ask;
-  if (depth > 0.0) set(Feature::kImbalance, (depth_bid - depth_ask) / depth);
-  else valid_ &= ~(1U << static_cast<unsigned>(Feature::kImbalance));
+  const double depth = depth_qty_[0] + depth_qty_[1];
+  // The book keeps only levels with qty > 0, so top and depth are > 0. One division serves both
+  // ratios (a division is the longest step here): x / top == x * depth / (top * depth).
+  const double inverse = 1.0 / (top * depth);
+  const double offset = (bid_qty - ask_qty) * depth * inverse;  // == (microprice - mid) / (spread / 2)
+  values_[static_cast<std::size_t>(Feature::kMicroprice)] = mid + offset * spread * 0.5;
+  values_[static_cast<std::size_t>(Feature::kMicroOffset)] = offset;
+  values_[static_cast<std::size_t>(Feature::kImbalance)] = (depth_qty_[0] - depth_qty_[1]) * top * inverse;
+  values_[static_cast<std::size_t>(Feature::kSpread)] = spread;
+  values_[static_cast<std::size_t>(Feature::kMid)] = mid;
+  valid_ |= kBookMask;  // kMidEmaDev is written below
 
   const std::int64_t dt = ts_ns - mid_ts_ns_;
   if (!has_mid_ema_) {

@@ -81,6 +81,8 @@ struct FeatureConfig {
 }
 
 /// Timestamp a signal uses for an event: the exchange's when known (non-zero), else the local one.
+// A feed that stamps snapshots with local time only mixes the two clocks at the snapshot boundary:
+// the first dt after it is off by the feed's latency (one sample; dt <= 0 is handled as above).
 [[nodiscard]] inline std::int64_t event_time_ns(const common::Event& event) noexcept {
   return event.ts_exchange_ns != 0 ? event.ts_exchange_ns : event.ts_local_ns;
 }
