@@ -7,6 +7,7 @@ package is the thin Python layer around it. Prices are integer ticks and quantit
 
 from rentrade import sizing
 from rentrade._fastcore import (
+    SIGNAL_FEATURES,
     BookError,
     BookSet,
     DecimalError,
@@ -20,6 +21,7 @@ from rentrade._fastcore import (
     PositionError,
     Positions,
     Side,
+    Signals,
 )
 from rentrade.events import EVENT_DTYPE, empty_events
 from rentrade.fills import FILL_DTYPE, empty_fills
@@ -29,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "EVENT_DTYPE",
     "FILL_DTYPE",
+    "SIGNAL_FEATURES",
     "BookError",
     "BookSet",
     "DecimalError",
@@ -42,6 +45,7 @@ __all__ = [
     "PositionError",
     "Positions",
     "Side",
+    "Signals",
     "__version__",
     "empty_events",
     "empty_fills",

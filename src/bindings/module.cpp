@@ -98,6 +98,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_book(m);
   rb::bind_perf(m);
   rb::bind_position(m);
+  rb::bind_signal(m);
 }
 
 namespace rentrade_bindings {
