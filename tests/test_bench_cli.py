@@ -40,6 +40,7 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
         "position update (C++, 1 instrument)",
         "position update (C++, 50 instruments)",
         "risk check (C++)",
+        "signal update (C++, 1 instrument)",
     }
     for stage in stages.values():
         assert stage["repeats"] == 2 and stage["samples"] > 0

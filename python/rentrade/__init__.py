@@ -8,6 +8,7 @@ package is the thin Python layer around it. Prices are integer ticks and quantit
 
 from rentrade import sizing
 from rentrade._fastcore import (
+    SIGNAL_FEATURES,
     BookError,
     BookSet,
     DecimalError,
@@ -25,6 +26,7 @@ from rentrade._fastcore import (
     RiskError,
     RiskReason,
     Side,
+    Signals,
     TradingState,
     describe_risk,
 )
@@ -36,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "EVENT_DTYPE",
     "FILL_DTYPE",
+    "SIGNAL_FEATURES",
     "BookError",
     "BookSet",
     "DecimalError",
@@ -53,6 +56,7 @@ __all__ = [
     "RiskError",
     "RiskReason",
     "Side",
+    "Signals",
     "TradingState",
     "__version__",
     "describe_risk",

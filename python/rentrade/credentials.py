@@ -527,17 +527,12 @@ class Credentials:
 def _read_private_file(path: str | os.PathLike[str]) -> _Redacted:
     """Read a file after checking, on the open descriptor, that only its owner can access it."""
     shown = os.fspath(path)
-    fd = -1
     try:
         fd = os.open(shown, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        pass
+        raise CredentialsError(f"credentials file {shown} does not exist") from None
     except PermissionError:
-        fd = -2
-    if fd == -1:
-        raise CredentialsError(f"credentials file {shown} does not exist")
-    if fd == -2:
-        raise CredentialsError(f"credentials file {shown} is not readable by this user")
+        raise CredentialsError(f"credentials file {shown} is not readable by this user") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

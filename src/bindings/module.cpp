@@ -99,6 +99,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_perf(m);
   rb::bind_position(m);
   rb::bind_risk(m);
+  rb::bind_signal(m);
 }
 
 namespace rentrade_bindings {

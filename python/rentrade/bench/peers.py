@@ -24,6 +24,7 @@ the different books are interleaved, so noise on a shared machine is spread over
 
 from __future__ import annotations
 
+import abc
 import gc
 import importlib
 import importlib.metadata
@@ -466,29 +467,35 @@ def _snapshot_lists(stream: DeltaStream) -> tuple[list[Level], list[Level]]:
 # --------------------------------------------------------------------------------------------------
 
 
-class _Adapter:
-    """What :func:`run_peers` needs from a book; subclasses fill in the rest."""
+class _Adapter(abc.ABC):
+    """What :func:`run_peers` needs from a book; each subclass is built from a :class:`DeltaStream`."""
 
     name: str = ""
     version: str = ""
     per_call_api: str = ""
     top_api: str = ""
     batch_api: str | None = None
+    """The batch call, or ``None`` for a book without one (its per-call path is its fastest)."""
 
+    @abc.abstractmethod
     def __init__(self, stream: DeltaStream) -> None:
-        raise NotImplementedError
+        """Build the book and its native inputs from ``stream`` (untimed)."""
 
+    @abc.abstractmethod
     def reset_per_call(self) -> PerCallOp:
-        raise NotImplementedError
+        """Reset to the snapshot and return the per-call operation and its arguments."""
 
+    @abc.abstractmethod
     def reset_per_call_top(self) -> PerCallOp:
-        raise NotImplementedError
+        """Like :meth:`reset_per_call`, each call followed by a read of the best bid and ask."""
 
     def reset_batch(self, batch_size: int) -> BatchOp:
-        raise NotImplementedError
+        """Reset and return the batch operation; only books with a :attr:`batch_api` have one."""
+        raise TypeError(f"{self.name} has no batch path (batch_api is None)")
 
+    @abc.abstractmethod
     def top(self) -> TopOfBook:
-        raise NotImplementedError
+        """Best bid and best ask now."""
 
 
 class RentradeBook(_Adapter):

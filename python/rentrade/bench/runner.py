@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rentrade import _fastcore
-from rentrade._fastcore import BookSet, Instrument, OrderBook, Positions
+from rentrade._fastcore import BookSet, Instrument, OrderBook, Positions, Signals
 from rentrade.bench import peers as peer_books
 from rentrade.events import KIND_DELTA, KIND_SNAPSHOT_LEVEL
 from rentrade.fills import empty_fills
@@ -321,6 +321,27 @@ def _risk_stage(instruments: int, checks: int, seed: int) -> _Summary:
     return _histogram_summary(run.histogram, throughput, run.timed_ops)
 
 
+SIGNAL_WEIGHTS: Final = {"imbalance": 0.5, "micro_offset": 0.3, "trade_flow": 0.2}
+"""Composite of the signal stage: every directional feature weighted, so the evaluation is real."""
+
+
+def _signal_stage(events: npt.NDArray[np.void], instrument: Instrument) -> _Summary:
+    """FeatureState updates plus one composite evaluation per message, one instrument, in the core.
+
+    The book is updated untimed in the same loop; each signal update (a trade's flow, or after the last
+    event of a message the book features and the composite) is timed alone.
+    """
+    books = BookSet([instrument], max_levels=peer_books.UNCAPPED_LEVELS)
+    signals = Signals(1, weights=SIGNAL_WEIGHTS, threshold=0.5)
+    passes = 3
+    run, _decisions = _fastcore.measure_signal_update(books, signals, events, passes=passes)
+    # Recordings of depth only have no trades (so no composite value): the book features must be there.
+    if run.timed_ops == 0 or signals.book_updates(0) == 0 or signals.feature(0, "imbalance") is None:
+        raise AssertionError("the signal stage updated no book features")
+    throughput = run.throughput_ops * 1e9 / run.throughput_ns if run.throughput_ns > 0 else 0.0
+    return _histogram_summary(run.histogram, throughput, run.timed_ops)
+
+
 def synthetic_events(instruments: int, count: int, seed: int) -> npt.NDArray[np.void]:
     """The deterministic synthetic market of the core (see ``src/fastcore/sim/``)."""
     return _fastcore.synthetic_events(instruments, count, seed=seed)
@@ -411,6 +432,18 @@ def run_bench(
             runs,
             f"Risk.check of one random order, every limit on, {many_books:,} instruments; "
             "timer overhead removed",
+        )
+    )
+
+    say("core: signal update, 1 instrument")
+    runs = [_signal_stage(events, instrument) for _ in range(repeat)]
+    report.stages.append(
+        _combine(
+            "signal update (C++, 1 instrument)",
+            "core",
+            runs,
+            "features after each message (microprice, top-5 imbalance, spread, mid EMA, volatility) plus the"
+            " composite, or a trade's flow; timed alone, timer overhead removed, book update not timed",
         )
     )
 

@@ -1,0 +1,62 @@
+#pragma once
+/// Latency and throughput of signal updates (features + composite), measured inside the core so no
+/// binding overhead is counted. Reuses the book's LatencyRun record: `error` reports a refused event.
+#include <cstdint>
+#include <span>
+
+#include "fastcore/common/clock.hpp"
+#include "fastcore/perf/book_latency.hpp"
+#include "fastcore/signal/features.hpp"
+
+namespace fastcore::perf {
+
+/// Applies `events` to `books` (untimed) and times each signal update alone: a trade's flow update, or,
+/// after an event flagged kFlagLastInMessage, the book features plus one composite evaluation. Then
+/// `passes` more times untimed for throughput (book updates included there: the signal reads the book
+/// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away.
+inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet& signals,
+                                        const signal::Composite& composite, std::span<const common::Event> events,
+                                        int passes, const common::CycleClock& clock, std::uint64_t& decisions) {
+  LatencyRun run;
+  decisions = 0;
+  run.timer_overhead_ns = static_cast<double>(clock.overhead_ticks()) * clock.ns_per_tick();
+  const std::uint64_t overhead = clock.overhead_ticks();
+  const auto apply = [&](const common::Event& event) -> bool {
+    if (event.instrument_id >= books.size() || event.instrument_id >= signals.size()) {
+      run.error = book::ApplyError::kUnknownBook;
+      return false;
+    }
+    run.error = books[event.instrument_id].try_apply(event);
+    return run.error == book::ApplyError::kOk;
+  };
+  for (const common::Event& event : events) {
+    if (!apply(event)) return run;
+    const book::Book& book = books[event.instrument_id];
+    const bool is_trade = event.kind == common::EventKind::kTrade;
+    const bool is_book_end = static_cast<unsigned>(event.kind) - 1U < 3U && (event.flags & common::kFlagLastInMessage) != 0;
+    if (!is_trade && !is_book_end) continue;
+    const std::uint64_t t0 = common::CycleClock::start();
+    const bool book_updated = signals.on_event(event, book);
+    if (book_updated) decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
+    const std::uint64_t t1 = common::CycleClock::stop();
+    const std::uint64_t ticks = t1 - t0;
+    run.histogram.record(clock.to_ns(ticks > overhead ? ticks - overhead : 0));
+    ++run.timed_ops;
+  }
+  const std::int64_t start_ns = common::monotonic_ns();
+  for (int pass = 0; pass < passes; ++pass) {
+    for (const common::Event& event : events) {
+      if (!apply(event)) return run;
+      if (signals.on_event(event, books[event.instrument_id])) {
+        decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
+        ++run.throughput_ops;
+      } else if (event.kind == common::EventKind::kTrade) {
+        ++run.throughput_ops;
+      }
+    }
+  }
+  run.throughput_ns = common::monotonic_ns() - start_ns;
+  return run;
+}
+
+}  // namespace fastcore::perf

@@ -1,0 +1,240 @@
+#pragma once
+/// Incremental per-instrument signal features, updated on book and trade events, and a weighted
+/// composite with an entry decision.
+///
+/// Floats are fine here (signals, not money). Time-decayed averages use the event timestamps:
+///   alpha(dt) = 1 - 2^(-dt / half_life)    (half the weight is older than one half-life)
+///   first sample:  seeds the average (value = sample); nothing to decay from yet.
+///   dt <= 0:       alpha = 0: no time has passed (or the event is late), so an average does not move
+///                  and its clock never goes back; decayed sums (trade flow) still add the sample
+///                  undecayed, so several trades printed at one timestamp all count.
+/// "No value": an empty side or a crossed book has no meaningful mid, so mid, microprice, spread,
+/// imbalance and the mid-EMA deviation report no value (bit clear in valid_mask(), never NaN) and the
+/// averages (mid EMA, volatility) keep their last state until the book is sane again. A composite
+/// that needs a feature without a value has no value and its decision is 0 (flat).
+/// Nothing here allocates after construction.
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "fastcore/book/book.hpp"
+#include "fastcore/common/event.hpp"
+
+namespace fastcore::signal {
+
+/// The features a FeatureState keeps, in the order of FeatureState::values().
+enum class Feature : std::uint8_t {
+  kMicroprice = 0,     ///< Size-weighted mid, ticks.
+  kMicroOffset = 1,    ///< (microprice - mid) / (spread / 2), in [-1, 1]: top-of-book pressure.
+  kImbalance = 2,      ///< Top-N (bid qty - ask qty) / (bid qty + ask qty), in [-1, 1].
+  kSpread = 3,         ///< Best ask - best bid, ticks (> 0).
+  kMid = 4,            ///< Mid, ticks.
+  kMidEma = 5,         ///< Time-decayed EMA of mid, ticks.
+  kMidEmaDev = 6,      ///< mid - EMA of mid, ticks (positive: above its recent average).
+  kVolatility = 7,     ///< sqrt(EWMA of squared log returns of mid), per book update (dimensionless).
+  kTradeFlow = 8,      ///< Decayed (buy - sell) / (buy + sell) traded volume, in [-1, 1].
+};
+/// Number of features.
+inline constexpr std::size_t kFeatureCount = 9;
+
+/// Stable lower-case name of a feature ("microprice", "imbalance", ...), static storage.
+const char* feature_name(Feature feature) noexcept;
+/// Feature named `name`; false when no feature has that name.
+[[nodiscard]] bool try_parse_feature(std::string_view name, Feature& out) noexcept;
+
+/// Why a configuration was refused.
+enum class SignalError : std::uint8_t {
+  kOk = 0,
+  kBadHalfLife,     ///< A half-life <= 0.
+  kBadDepth,        ///< depth_levels outside 1..kMaxDepthLevels.
+  kBadWeight,       ///< A weight is NaN or infinite.
+  kBadThreshold,    ///< Threshold NaN, infinite or < 0.
+  kUnknownFeature,  ///< A feature name that feature_name() does not know.
+  kUnknownInstrument,  ///< instrument_id >= SignalSet::size().
+};
+
+/// Readable text for a SignalError (static storage).
+const char* describe(SignalError error) noexcept;
+
+/// Largest top-N depth: the walk is per update, so N stays small.
+inline constexpr std::uint32_t kMaxDepthLevels = 64;
+
+/// Per-instrument feature parameters.
+struct FeatureConfig {
+  std::int64_t mid_half_life_ns = 1'000'000'000;   ///< Half-life of the mid EMA.
+  std::int64_t vol_half_life_ns = 10'000'000'000;  ///< Half-life of the squared-log-return EWMA.
+  std::int64_t flow_half_life_ns = 1'000'000'000;  ///< Half-life of the traded buy/sell volumes.
+  std::uint32_t depth_levels = 5;                  ///< N of the top-N imbalance, per side.
+};
+
+/// kOk when `config` is usable.
+[[nodiscard]] SignalError validate(const FeatureConfig& config) noexcept;
+
+/// 1 - 2^(-dt/half_life); 0 for dt <= 0. half_life_ns > 0 (validated by the caller).
+[[nodiscard]] inline double decay_alpha(std::int64_t dt_ns, std::int64_t half_life_ns) noexcept {
+  if (dt_ns <= 0) return 0.0;
+  return 1.0 - std::exp2(-static_cast<double>(dt_ns) / static_cast<double>(half_life_ns));
+}
+
+/// Timestamp a signal uses for an event: the exchange's when known (non-zero), else the local one.
+// A feed that stamps snapshots with local time only mixes the two clocks at the snapshot boundary:
+// the first dt after it is off by the feed's latency (one sample; dt <= 0 is handled as above).
+[[nodiscard]] inline std::int64_t event_time_ns(const common::Event& event) noexcept {
+  return event.ts_exchange_ns != 0 ? event.ts_exchange_ns : event.ts_local_ns;
+}
+
+/// The features of one instrument. Fixed size, no allocation; O(depth_levels) per book update.
+class FeatureState {
+ public:
+  /// Unchecked config: call validate() first (SignalSet does).
+  explicit FeatureState(const FeatureConfig& config = {}) noexcept : config_(config) {}
+
+  /// Updates book features from `book` as of `ts_ns`. Call once the book is consistent (after an event
+  /// with kFlagLastInMessage). An empty side or crossed book clears the instantaneous features.
+  void on_book(const book::Book& book, std::int64_t ts_ns) noexcept;
+  /// on_book() for callers that pass every level event of this instrument to note_level() first: the
+  /// top-N walk is skipped on a side where nothing at or above its N-th level changed since the last
+  /// walk (most deltas land deeper). Same results as on_book() under that contract.
+  void on_book_tracked(const book::Book& book, std::int64_t ts_ns) noexcept;
+  /// Records that a level event (kDelta, kSnapshotLevel, kClear) was applied to this instrument's book.
+  void note_level(const common::Event& event) noexcept;
+  /// Adds a kTrade event to the trade flow (aggressor kBid = buy); other kinds are ignored.
+  void on_trade(const common::Event& trade) noexcept;
+  /// Forgets every value (e.g. after a reconnect); the configuration stays.
+  void reset() noexcept;
+
+  /// Value of `feature`, or nullopt when it has none (see the header comment).
+  [[nodiscard]] std::optional<double> get(Feature feature) const noexcept {
+    const auto index = static_cast<std::size_t>(feature);
+    if ((valid_ >> index & 1U) == 0) return std::nullopt;
+    return values_[index];
+  }
+  /// Raw values by Feature index; meaningful only where valid_mask() has the bit set.
+  [[nodiscard]] const std::array<double, kFeatureCount>& values() const noexcept { return values_; }
+  /// Bit i set when Feature i has a value.
+  [[nodiscard]] std::uint32_t valid_mask() const noexcept { return valid_; }
+  /// Book updates that had a sane book (both sides, not crossed).
+  [[nodiscard]] std::uint64_t book_updates() const noexcept { return book_updates_; }
+  /// Trades added to the flow.
+  [[nodiscard]] std::uint64_t trades() const noexcept { return trades_; }
+  [[nodiscard]] const FeatureConfig& config() const noexcept { return config_; }
+
+ private:
+  void set(Feature feature, double value) noexcept {
+    values_[static_cast<std::size_t>(feature)] = value;
+    valid_ |= 1U << static_cast<unsigned>(feature);
+  }
+
+  FeatureConfig config_;
+  std::array<double, kFeatureCount> values_{};
+  std::uint32_t valid_ = 0;
+  bool has_mid_ema_ = false;
+  bool has_vol_ = false;
+  bool has_flow_ = false;
+  std::int64_t mid_ts_ns_ = 0;        // clock of the mid EMA and the volatility (latest book time)
+  double ref_mid_ = 0.0;              // mid the next log return is taken from (when has_ref_mid_)
+  bool has_ref_mid_ = false;
+  double var_ = 0.0;                  // EWMA of squared log returns
+  std::int64_t flow_ts_ns_ = 0;
+  double buy_volume_ = 0.0;           // decayed lots bought by aggressors
+  double sell_volume_ = 0.0;
+  std::uint64_t book_updates_ = 0;
+  std::uint64_t trades_ = 0;
+  // Top-N cache: sums per side as of the last walk and the N-th level's price (the edge below which a
+  // change cannot matter). Bit i of depth_dirty_: side i must be walked again.
+  double depth_qty_[2] = {0.0, 0.0};
+  std::int64_t depth_edge_px_[2] = {0, 0};
+  std::uint8_t depth_dirty_ = 3;
+};
+
+/// Output of a Composite.
+enum class CompositeMode : std::uint8_t {
+  kRaw = 0,      ///< The weighted sum as is.
+  kClamped = 1,  ///< The weighted sum clamped to [-1, 1].
+};
+
+/// One composite evaluation.
+struct CompositeValue {
+  double value = 0.0;    ///< Weighted sum (clamped in kClamped mode); 0 when !has_value.
+  bool has_value = false;  ///< False when a weighted feature had no value.
+  std::int8_t decision = 0;  ///< +1 when value >= threshold, -1 when value <= -threshold, else 0.
+};
+
+/// Weighted sum of features with an entry threshold. A zero weight leaves a feature out entirely (its
+/// missing value does not matter).
+class Composite {
+ public:
+  Composite() = default;
+
+  /// Sets the weight of one feature; kBadWeight for NaN or infinity (nothing changes).
+  [[nodiscard]] SignalError try_set_weight(Feature feature, double weight) noexcept;
+  /// Sets the entry threshold (>= 0; with 0 any non-zero value enters). kBadThreshold otherwise.
+  [[nodiscard]] SignalError try_set_threshold(double threshold) noexcept;
+  void set_mode(CompositeMode mode) noexcept { mode_ = mode; }
+
+  /// Evaluates on one instrument's features: kFeatureCount multiply-adds, no branches per feature.
+  [[nodiscard]] CompositeValue evaluate(const FeatureState& state) const noexcept {
+    CompositeValue out;
+    if ((state.valid_mask() & needed_) != needed_) return out;
+    const std::array<double, kFeatureCount>& values = state.values();
+    double sum = 0.0;
+    // Invalid features have weight 0 here (needed_ covers every non-zero weight), but their stored
+    // value may be stale: multiply by the mask, never read an unset slot into the sum.
+    for (std::size_t i = 0; i < kFeatureCount; ++i) sum += weights_[i] * ((needed_ >> i & 1U) != 0 ? values[i] : 0.0);
+    // Comparisons, not fmin/fmax: those are library calls unless NaN semantics are relaxed (sum is never NaN).
+    if (mode_ == CompositeMode::kClamped) sum = sum > 1.0 ? 1.0 : sum < -1.0 ? -1.0 : sum;
+    out.value = sum;
+    out.has_value = true;
+    // Strict sign tests first: with threshold 0 a value of exactly 0 stays flat.
+    out.decision = static_cast<std::int8_t>(sum > 0.0 && sum >= threshold_ ? 1 : sum < 0.0 && -sum >= threshold_ ? -1 : 0);
+    return out;
+  }
+
+  [[nodiscard]] double weight(Feature feature) const noexcept { return weights_[static_cast<std::size_t>(feature)]; }
+  [[nodiscard]] double threshold() const noexcept { return threshold_; }
+  [[nodiscard]] CompositeMode mode() const noexcept { return mode_; }
+
+ private:
+  std::array<double, kFeatureCount> weights_{};
+  std::uint32_t needed_ = 0;  // bit i set when weights_[i] != 0
+  double threshold_ = 1.0;
+  CompositeMode mode_ = CompositeMode::kClamped;
+};
+
+/// FeatureStates for many instruments, indexed by instrument id (the same ids as a BookSet).
+class SignalSet {
+ public:
+  /// `count` instruments sharing one configuration; validate(config) first.
+  SignalSet(std::size_t count, const FeatureConfig& config) : states_(count, FeatureState(config)) {}
+
+  [[nodiscard]] std::size_t size() const noexcept { return states_.size(); }
+  /// Unchecked: callers test id < size().
+  [[nodiscard]] FeatureState& operator[](std::size_t id) noexcept { return states_[id]; }
+  [[nodiscard]] const FeatureState& operator[](std::size_t id) const noexcept { return states_[id]; }
+
+  /// Routes one event already applied to `book` (the book of event.instrument_id): trades go to the
+  /// flow, and a book-changing event flagged kFlagLastInMessage updates the book features. Returns
+  /// true when the book features were updated. Every event of the instrument must pass through here
+  /// (the top-N cache relies on it; else call on_book()). Unchecked id: callers test id < size().
+  bool on_event(const common::Event& event, const book::Book& book) noexcept {
+    FeatureState& state = states_[event.instrument_id];
+    if (event.kind == common::EventKind::kTrade) {
+      state.on_trade(event);
+      return false;
+    }
+    if (static_cast<unsigned>(event.kind) - 1U >= 3U) return false;  // not kClear, kSnapshotLevel, kDelta
+    state.note_level(event);
+    if ((event.flags & common::kFlagLastInMessage) == 0) return false;
+    state.on_book_tracked(book, event_time_ns(event));
+    return true;
+  }
+
+ private:
+  std::vector<FeatureState> states_;
+};
+
+}  // namespace fastcore::signal

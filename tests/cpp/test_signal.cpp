@@ -1,0 +1,313 @@
+// Signals: each feature against values computed by hand (EMA after known dt, top-N imbalance on a
+// known book, volatility on a known mid path, trade flow), "no value" on empty and crossed books, the
+// composite's decision, and determinism on the synthetic market.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "check.hpp"
+#include "fastcore/perf/signal_latency.hpp"
+#include "fastcore/signal/features.hpp"
+#include "fastcore/sim/synthetic_market.hpp"
+
+using namespace fastcore;
+using book::Book;
+using common::Side;
+using signal::Feature;
+using signal::FeatureConfig;
+using signal::FeatureState;
+
+namespace {
+
+constexpr std::int64_t kHalf = 1'000'000;  // half-life used throughout: 1 ms
+
+bool near(std::optional<double> value, double expected) {
+  return value.has_value() && std::fabs(*value - expected) <= 1e-12 * (1.0 + std::fabs(expected));
+}
+
+FeatureConfig config(std::uint32_t depth = 5) {
+  FeatureConfig c;
+  c.mid_half_life_ns = kHalf;
+  c.vol_half_life_ns = kHalf;
+  c.flow_half_life_ns = kHalf;
+  c.depth_levels = depth;
+  return c;
+}
+
+void set(Book& book, Side side, std::int64_t px, std::int64_t qty) { CHECK(book.try_set_level(side, px, qty) == book::ApplyError::kOk); }
+
+void quote(Book& book, std::int64_t bid, std::int64_t ask) {
+  book.clear();
+  set(book, Side::kBid, bid, 10);
+  set(book, Side::kAsk, ask, 10);
+}
+
+common::Event trade(Side aggressor, std::int64_t qty, std::int64_t ts) {
+  common::Event e{};
+  e.kind = common::EventKind::kTrade;
+  e.side = aggressor;
+  e.qty_lots = qty;
+  e.px_ticks = 100;
+  e.ts_exchange_ns = ts;
+  return e;
+}
+
+void decay_formula() {
+  CHECK(signal::decay_alpha(kHalf, kHalf) == 0.5);
+  CHECK(signal::decay_alpha(2 * kHalf, kHalf) == 0.75);
+  CHECK(signal::decay_alpha(0, kHalf) == 0.0);
+  CHECK(signal::decay_alpha(-5, kHalf) == 0.0);
+  CHECK(std::fabs(signal::decay_alpha(kHalf / 2, kHalf) - (1.0 - 1.0 / std::sqrt(2.0))) < 1e-15);
+}
+
+void top_of_book_and_mid_ema() {
+  FeatureState s(config());
+  Book book;
+  set(book, Side::kBid, 100, 10);
+  set(book, Side::kAsk, 102, 30);
+  s.on_book(book, 1000);
+  CHECK(near(s.get(Feature::kMicroprice), 100.5));  // (100 x 30 + 102 x 10) / 40
+  CHECK(near(s.get(Feature::kMicroOffset), -0.5));  // (100.5 - 101) / (2 / 2)
+  CHECK(near(s.get(Feature::kSpread), 2.0));
+  CHECK(near(s.get(Feature::kMid), 101.0));
+  CHECK(near(s.get(Feature::kMidEma), 101.0));  // first sample seeds
+  CHECK(near(s.get(Feature::kMidEmaDev), 0.0));
+  CHECK(!s.get(Feature::kVolatility));  // no return yet
+  CHECK(!s.get(Feature::kTradeFlow));
+
+  quote(book, 104, 106);  // mid 105, one half-life later
+  s.on_book(book, 1000 + kHalf);
+  CHECK(near(s.get(Feature::kMidEma), 103.0));  // 101 + 0.5 x (105 - 101)
+  CHECK(near(s.get(Feature::kMidEmaDev), 2.0));
+
+  quote(book, 106, 108);  // mid 107 at the same timestamp: dt = 0 does not move the EMA
+  s.on_book(book, 1000 + kHalf);
+  CHECK(near(s.get(Feature::kMidEma), 103.0));
+  CHECK(near(s.get(Feature::kMidEmaDev), 4.0));
+  s.on_book(book, 1000);  // a late event: ignored by the average, clock does not go back
+  CHECK(near(s.get(Feature::kMidEma), 103.0));
+  s.on_book(book, 1000 + 3 * kHalf);  // two half-lives after the last advance: alpha 0.75
+  CHECK(near(s.get(Feature::kMidEma), 103.0 + 0.75 * 4.0));
+}
+
+void top_n_imbalance() {
+  Book book;
+  set(book, Side::kBid, 100, 10);
+  set(book, Side::kBid, 99, 20);
+  set(book, Side::kBid, 98, 1000);
+  set(book, Side::kAsk, 102, 30);
+  set(book, Side::kAsk, 103, 40);
+  set(book, Side::kAsk, 104, 5000);
+  set(book, Side::kAsk, 50'000, 7);  // far from the touch (overflow storage): only a deep N reaches it
+  const auto imbalance = [&](std::uint32_t n) {
+    FeatureState s(config(n));
+    s.on_book(book, 0);
+    return s.get(Feature::kImbalance);
+  };
+  CHECK(near(imbalance(1), (10.0 - 30.0) / 40.0));
+  CHECK(near(imbalance(2), (30.0 - 70.0) / 100.0));
+  CHECK(near(imbalance(3), (1030.0 - 5070.0) / 6100.0));
+  CHECK(near(imbalance(4), (1030.0 - 5077.0) / 6107.0));
+  CHECK(near(imbalance(64), (1030.0 - 5077.0) / 6107.0));
+  CHECK(signal::validate(config(0)) == signal::SignalError::kBadDepth);
+  CHECK(signal::validate(config(65)) == signal::SignalError::kBadDepth);
+  CHECK(signal::validate(config(64)) == signal::SignalError::kOk);
+}
+
+void volatility_on_known_path() {
+  FeatureState s(config());
+  Book book;
+  quote(book, 99, 101);  // mid 100
+  s.on_book(book, 0);
+  CHECK(!s.get(Feature::kVolatility));
+  quote(book, 109, 111);  // mid 110
+  s.on_book(book, kHalf);
+  const double r1 = std::log(110.0 / 100.0);
+  CHECK(near(s.get(Feature::kVolatility), std::fabs(r1)));  // first return seeds the EWMA
+  quote(book, 98, 100);  // mid 99
+  s.on_book(book, 2 * kHalf);
+  const double r2 = std::log(99.0 / 110.0);
+  CHECK(near(s.get(Feature::kVolatility), std::sqrt(0.5 * r1 * r1 + 0.5 * r2 * r2)));
+
+  // A move inside one timestamp is not lost: 99 -> 120 (same ts) -> 121 gives one return ln(121/99).
+  FeatureState t(config());
+  quote(book, 98, 100);
+  t.on_book(book, 0);
+  quote(book, 119, 121);
+  t.on_book(book, 0);
+  CHECK(!t.get(Feature::kVolatility));
+  quote(book, 120, 122);
+  t.on_book(book, kHalf);
+  CHECK(near(t.get(Feature::kVolatility), std::fabs(std::log(121.0 / 99.0))));
+}
+
+void trade_flow() {
+  FeatureState s(config());
+  s.on_trade(trade(Side::kBid, 10, 0));
+  CHECK(near(s.get(Feature::kTradeFlow), 1.0));
+  s.on_trade(trade(Side::kAsk, 30, 0));  // same timestamp: both count in full
+  CHECK(near(s.get(Feature::kTradeFlow), -0.5));
+  s.on_trade(trade(Side::kBid, 20, kHalf));  // buys 10 x 0.5 + 20 = 25, sells 15
+  CHECK(near(s.get(Feature::kTradeFlow), 0.25));
+  s.on_trade(trade(Side::kAsk, 0, 2 * kHalf));  // zero quantity: ignored
+  common::Event not_a_trade = trade(Side::kAsk, 100, 2 * kHalf);
+  not_a_trade.kind = common::EventKind::kDelta;
+  s.on_trade(not_a_trade);
+  CHECK(near(s.get(Feature::kTradeFlow), 0.25));
+  CHECK_EQ(s.trades(), 3U);
+  s.reset();
+  CHECK(!s.get(Feature::kTradeFlow));
+  CHECK_EQ(s.valid_mask(), 0U);
+}
+
+void empty_and_crossed_books_have_no_value() {
+  FeatureState s(config());
+  signal::Composite composite;
+  CHECK(composite.try_set_weight(Feature::kImbalance, 1.0) == signal::SignalError::kOk);
+  CHECK(composite.try_set_threshold(0.1) == signal::SignalError::kOk);
+  Book book;
+  set(book, Side::kBid, 100, 10);
+  s.on_book(book, 0);  // ask side empty
+  CHECK(s.valid_mask() == 0U);
+  CHECK(!composite.evaluate(s).has_value && composite.evaluate(s).decision == 0);
+  set(book, Side::kAsk, 101, 10);
+  s.on_book(book, 1);
+  CHECK(composite.evaluate(s).has_value);
+  set(book, Side::kBid, 102, 10);  // crossed: 102 >= 101
+  CHECK(book.is_crossed());
+  s.on_book(book, 2);
+  for (Feature f : {Feature::kMicroprice, Feature::kMicroOffset, Feature::kImbalance, Feature::kSpread, Feature::kMid,
+                    Feature::kMidEmaDev}) {
+    CHECK(!s.get(f));
+  }
+  CHECK(near(s.get(Feature::kMidEma), 100.5));  // the average of the past stays
+  const signal::CompositeValue value = composite.evaluate(s);
+  CHECK(!value.has_value && value.decision == 0 && value.value == 0.0);
+  CHECK(!std::isnan(value.value));
+}
+
+void composite_decision() {
+  FeatureState s(config());
+  Book book;
+  set(book, Side::kBid, 100, 30);
+  set(book, Side::kAsk, 102, 10);
+  s.on_book(book, 0);  // imbalance +0.5
+  s.on_trade(trade(Side::kAsk, 10, 0));  // flow -1
+  signal::Composite c;
+  CHECK(c.try_set_weight(Feature::kImbalance, 1.0) == signal::SignalError::kOk);
+  CHECK(c.try_set_weight(Feature::kTradeFlow, 0.25) == signal::SignalError::kOk);
+  CHECK(c.try_set_threshold(0.2) == signal::SignalError::kOk);
+  signal::CompositeValue v = c.evaluate(s);
+  CHECK(v.has_value && near(v.value, 0.25) && v.decision == 1);
+  CHECK(c.try_set_threshold(0.3) == signal::SignalError::kOk);
+  CHECK(c.evaluate(s).decision == 0);
+  CHECK(c.try_set_weight(Feature::kTradeFlow, 3.0) == signal::SignalError::kOk);  // 0.5 - 3 = -2.5
+  v = c.evaluate(s);
+  CHECK(near(v.value, -1.0) && v.decision == -1);  // clamped
+  c.set_mode(signal::CompositeMode::kRaw);
+  CHECK(near(c.evaluate(s).value, -2.5));
+  CHECK(c.try_set_weight(Feature::kVolatility, 1.0) == signal::SignalError::kOk);  // no value yet
+  CHECK(!c.evaluate(s).has_value);
+  CHECK(c.try_set_weight(Feature::kVolatility, 0.0) == signal::SignalError::kOk);  // left out again
+  CHECK(c.evaluate(s).has_value);
+  CHECK(c.try_set_weight(Feature::kSpread, std::nan("")) == signal::SignalError::kBadWeight);
+  CHECK(c.try_set_weight(Feature::kSpread, INFINITY) == signal::SignalError::kBadWeight);
+  CHECK(c.try_set_threshold(-1.0) == signal::SignalError::kBadThreshold);
+  CHECK(c.try_set_threshold(0.0) == signal::SignalError::kOk);
+  signal::Composite empty;  // no weights: sum 0, has a value, never enters
+  CHECK(empty.evaluate(s).has_value && empty.evaluate(s).decision == 0);
+}
+
+void names_round_trip() {
+  for (std::size_t i = 0; i < signal::kFeatureCount; ++i) {
+    Feature parsed{};
+    CHECK(signal::try_parse_feature(signal::feature_name(static_cast<Feature>(i)), parsed));
+    CHECK(static_cast<std::size_t>(parsed) == i);
+  }
+  Feature parsed{};
+  CHECK(!signal::try_parse_feature("nope", parsed));
+}
+
+std::vector<std::uint64_t> run_synthetic(std::uint32_t instruments, std::uint32_t depth) {
+  sim::SyntheticMarketConfig market;
+  market.instruments = instruments;
+  market.seed = 7;
+  std::vector<common::Event> events(200'000);
+  sim::SyntheticMarket(market).generate(events);
+  book::BookSet books(instruments);
+  signal::SignalSet signals(instruments, config(depth));
+  // The same features through the untracked path (a full top-N walk every time): the cache must agree.
+  std::vector<FeatureState> plain(instruments, FeatureState(config(depth)));
+  std::vector<std::uint64_t> trace;
+  for (const common::Event& event : events) {
+    CHECK(books[event.instrument_id].try_apply(event) == book::ApplyError::kOk);
+    const bool book_updated = signals.on_event(event, books[event.instrument_id]);
+    if (book_updated) plain[event.instrument_id].on_book(books[event.instrument_id], signal::event_time_ns(event));
+    if (event.kind == common::EventKind::kTrade) plain[event.instrument_id].on_trade(event);
+    if (book_updated || event.kind == common::EventKind::kTrade) {
+      const FeatureState& s = signals[event.instrument_id];
+      CHECK(s.valid_mask() == plain[event.instrument_id].valid_mask());
+      CHECK(std::memcmp(s.values().data(), plain[event.instrument_id].values().data(), sizeof(double) * signal::kFeatureCount) == 0);
+      for (std::size_t i = 0; i < signal::kFeatureCount; ++i) {
+        if ((s.valid_mask() >> i & 1U) == 0) continue;
+        const double v = s.values()[i];
+        CHECK(std::isfinite(v));
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &v, sizeof bits);
+        trace.push_back(bits);
+      }
+    }
+  }
+  for (std::uint32_t id = 0; id < instruments; ++id) {
+    const FeatureState& s = signals[id];
+    CHECK(s.book_updates() > 0 && s.trades() > 0);
+    const auto imbalance = s.get(Feature::kImbalance);
+    CHECK(imbalance && *imbalance >= -1.0 && *imbalance <= 1.0);
+    CHECK(s.get(Feature::kVolatility).has_value());
+  }
+  return trace;
+}
+
+void deterministic_on_synthetic_market() {
+  for (std::uint32_t depth : {1U, 5U, 20U}) {
+    const auto a = run_synthetic(3, depth);
+    const auto b = run_synthetic(3, depth);
+    CHECK(!a.empty());
+    CHECK(a == b);
+  }
+}
+
+void latency_loop_does_the_work() {
+  sim::SyntheticMarketConfig market;
+  std::vector<common::Event> events(50'000);
+  sim::SyntheticMarket(market).generate(events);
+  book::BookSet books(1);
+  signal::SignalSet signals(1, config());
+  signal::Composite composite;
+  CHECK(composite.try_set_weight(Feature::kImbalance, 1.0) == signal::SignalError::kOk);
+  CHECK(composite.try_set_threshold(0.1) == signal::SignalError::kOk);
+  const common::CycleClock clock;
+  std::uint64_t decisions = 0;
+  const perf::LatencyRun run = perf::measure_signal_update(books, signals, composite, events, 2, clock, decisions);
+  CHECK(run.error == book::ApplyError::kOk);
+  CHECK(run.timed_ops > 1000);
+  CHECK(run.throughput_ops == 2 * run.timed_ops);
+  CHECK(decisions > 0);
+  CHECK(signals[0].book_updates() + signals[0].trades() == 3 * run.timed_ops);
+}
+
+}  // namespace
+
+int main() {
+  decay_formula();
+  top_of_book_and_mid_ema();
+  top_n_imbalance();
+  volatility_on_known_path();
+  trade_flow();
+  empty_and_crossed_books_have_no_value();
+  composite_decision();
+  names_round_trip();
+  deterministic_on_synthetic_market();
+  latency_loop_does_the_work();
+  return report("test_signal");
+}
