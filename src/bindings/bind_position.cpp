@@ -90,22 +90,10 @@ Liquidity parse_liquidity(py::handle value) {
                         py::repr(value).cast<std::string>());
 }
 
-/// A fee given in the quote currency (str, Decimal or int), converted exactly to the instrument's
-/// notional units; floats are refused because they cannot say which decimal they meant.
+/// A fee in the quote currency, exactly in the instrument's notional units (negative = rebate).
 std::int64_t fee_to_units(const Instrument& instrument, py::handle fee) {
-  if (PyFloat_Check(fee.ptr()) || PyBool_Check(fee.ptr())) {
-    throw py::type_error("fee must be a str, decimal.Decimal or int amount of the quote currency, not " +
-                         py::str(py::type::handle_of(fee).attr("__name__")).cast<std::string>());
-  }
-  const std::string text = py::str(fee).cast<std::string>();
-  std::int64_t units = 0;
-  const auto error = fastcore::common::try_to_steps(text, {1, instrument.notional_decimals()}, true, units);
-  if (error != fastcore::common::DecimalError::kOk) {
-    throw DecimalErrorException("fee '" + text + "' for " + describe_instrument(instrument) + ": " +
-                                fastcore::common::describe(error) + " (notional unit 1e-" +
-                                std::to_string(instrument.notional_decimals()) + ")");
-  }
-  return units;
+  return money_to_units(fee, instrument.notional_decimals(), true, "fee", " for " + describe_instrument(instrument),
+                        "notional");
 }
 
 /// Money of one instrument: tick-lots -> Decimal in the quote currency.

@@ -77,20 +77,9 @@ std::pair<Scope, std::uint32_t> scope_of(const RiskStore& s, const std::optional
   return {Scope::kGlobal, 0};
 }
 
-/// Money in the quote currency (str, Decimal or int; floats refused) -> exact units of 10^-scale.
+/// Money in the quote currency -> exact units of the engine's 10^-scale.
 std::int64_t to_money(const RiskStore& s, const py::handle& value, const char* name, bool allow_negative) {
-  if (PyFloat_Check(value.ptr()) || PyBool_Check(value.ptr())) {
-    throw py::type_error(std::string(name) + " must be a str, decimal.Decimal or int amount of the quote currency, not " +
-                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
-  }
-  const std::string text = py::str(value).cast<std::string>();
-  std::int64_t units = 0;
-  const auto error = fastcore::common::try_to_steps(text, {1, s.engine.scale()}, allow_negative, units);
-  if (error != fastcore::common::DecimalError::kOk) {
-    throw DecimalErrorException(std::string(name) + " '" + text + "': " + fastcore::common::describe(error) +
-                                " (money unit 1e-" + std::to_string(s.engine.scale()) + ")");
-  }
-  return units;
+  return money_to_units(value, s.engine.scale(), allow_negative, name, "", "money");
 }
 
 py::list to_list(const std::vector<std::uint64_t>& ids) {

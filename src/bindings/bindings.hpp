@@ -44,6 +44,12 @@ std::int64_t qty_to_lots(const fastcore::common::Instrument& instrument, std::st
 /// checked first because they are the per-call hot path.
 fastcore::common::Side parse_side(py::handle side);
 
+/// An amount of the quote currency (str, decimal.Decimal or int; float and bool refused, since a float
+/// cannot say which decimal it meant) as exact units of 10^-decimals. Errors name `name`, then
+/// `context` (e.g. " for BTCUSDT on binance_usdm"), and the unit as "<unit> unit 1e-<decimals>".
+std::int64_t money_to_units(py::handle value, std::int32_t decimals, bool allow_negative, const std::string& name,
+                            const std::string& context, const char* unit);
+
 /// decimal.Decimal for the exact value `value * 10^-decimals`.
 py::object make_decimal(__int128 value, std::int32_t decimals);
 

@@ -104,6 +104,22 @@ PYBIND11_MODULE(_fastcore, m) {
 
 namespace rentrade_bindings {
 
+std::int64_t money_to_units(py::handle value, std::int32_t decimals, bool allow_negative, const std::string& name,
+                            const std::string& context, const char* unit) {
+  if (PyFloat_Check(value.ptr()) || PyBool_Check(value.ptr())) {
+    throw py::type_error(name + " must be a str, decimal.Decimal or int amount of the quote currency, not " +
+                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+  }
+  const std::string text = py::str(value).cast<std::string>();
+  std::int64_t units = 0;
+  const auto error = fastcore::common::try_to_steps(text, {1, decimals}, allow_negative, units);
+  if (error != fastcore::common::DecimalError::kOk) {
+    throw DecimalErrorException(name + " '" + text + "'" + context + ": " + fastcore::common::describe(error) + " (" +
+                                unit + " unit 1e-" + std::to_string(decimals) + ")");
+  }
+  return units;
+}
+
 fastcore::common::Side parse_side(py::handle side) {
   using fastcore::common::Side;
   if (PyLong_Check(side.ptr()) && !PyBool_Check(side.ptr())) {
