@@ -546,3 +546,21 @@ class HmacSha256:
     def signed_form(self, params: dict[str, str], tail: str, signature_name: str) -> bytes | None: ...
 
 def sha256_uses_cpu_extensions() -> bool: ...
+
+# ---------------------------------------------------------------------- order encoders (bind_orders.cpp)
+
+class BinanceOrderEncoder:
+    def __init__(self, instruments: list[Instrument], api_key: str, mac: HmacSha256 | None) -> None: ...
+    def encode(
+        self,
+        kind: Literal["new", "cancel", "replace"],
+        order_id: int,
+        instrument_id: int,
+        side: Side | int | str,
+        px_ticks: int,
+        qty_lots: int,
+        timestamp_ms: int,
+        order_type: Literal["limit", "market"] = "limit",
+        time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc",
+        reduce_only: bool = False,
+    ) -> bytes: ...

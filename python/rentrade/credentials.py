@@ -435,6 +435,13 @@ class Credentials:
         """HMAC-SHA256 of ``msg`` under the secret, as lowercase hex."""
         return self._require_hmac256().hexdigest(msg)
 
+    def hmac_sha256_signer(self) -> HmacSha256:
+        """The compiled HMAC-SHA256 signer of this secret, for the core's order encoders.
+
+        It signs but cannot reveal the secret (it holds only the hashed pads and shows nothing of them).
+        """
+        return self._require_hmac256()
+
     def hmac_sha256_signed_form(self, params: dict[str, str], tail: str, signature_name: str) -> bytes | None:
         """Encode, sign and finish a form in one compiled call: ``k=v&...&tail&<signature_name>=<hex>``.
 

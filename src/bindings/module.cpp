@@ -101,6 +101,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_risk(m);
   rb::bind_signal(m);
   rb::bind_signing(m);
+  rb::bind_orders(m);
 }
 
 namespace rentrade_bindings {
