@@ -78,7 +78,7 @@ struct Rig {
   explicit Rig(std::size_t instruments = 3, std::int64_t fixed_qty = 5) {
     std::vector<Instrument> list;
     for (std::size_t i = 0; i < instruments; ++i) {
-      char symbol[16];
+      char symbol[32];
       std::snprintf(symbol, sizeof symbol, "S%zu", i);  // not "S" + to_string: GCC 12 -Wrestrict false positive
       list.push_back(make(symbol, i % 2 == 0 ? "a" : "b"));
     }

@@ -44,10 +44,11 @@ const char* stage_name(Stage stage) noexcept {
 }
 
 EngineError Engine::try_init(std::span<const common::Instrument> instruments, const EngineConfig& config,
-                             Strategy* strategy) {
+                             Strategy* strategy, book::BookSet* books) {
   if (instruments.empty() || instruments.size() > std::numeric_limits<std::uint32_t>::max() / 2 ||
       config.order_capacity == 0 || config.order_capacity > kMaxOrderCapacity || config.intent_capacity == 0 ||
-      config.max_levels_per_side == 0 || signal::validate(config.features) != signal::SignalError::kOk) {
+      config.max_levels_per_side == 0 || signal::validate(config.features) != signal::SignalError::kOk ||
+      (books != nullptr && books->size() != instruments.size())) {
     return EngineError::kBadConfig;
   }
   if (risk_.try_init(instruments, config.order_capacity) != risk::OrderError::kOk) return EngineError::kRiskInit;
@@ -57,7 +58,17 @@ EngineError Engine::try_init(std::span<const common::Instrument> instruments, co
   config_ = config;
   instruments_.assign(instruments.begin(), instruments.end());
   const std::size_t n = instruments.size();
-  books_ = book::BookSet(n, config.max_levels_per_side);
+  if (books != nullptr) {
+    books_ = books;
+    own_books_ = book::BookSet(0);
+    for (std::size_t id = 0; id < n; ++id) {
+      (*books_)[id].clear();
+      (*books_)[id].set_sequence(0);
+    }
+  } else {
+    own_books_ = book::BookSet(n, config.max_levels_per_side);
+    books_ = &own_books_;
+  }
   signals_ = signal::SignalSet(n, config.features);
   last_trade_px_.assign(n, 0);
   has_last_trade_.assign(n, 0);
@@ -103,12 +114,12 @@ EngineError Engine::try_set_resyncing(std::uint32_t instrument_id, bool resyncin
 risk::MarketView Engine::market_view(std::uint32_t instrument_id) const noexcept {
   std::optional<std::int64_t> last;
   if (has_last_trade_[instrument_id] != 0) last = last_trade_px_[instrument_id];
-  return risk::market_view(books_[instrument_id], last, resyncing_[instrument_id] != 0);
+  return risk::market_view((*books_)[instrument_id], last, resyncing_[instrument_id] != 0);
 }
 
 ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcept {
   ApplyResult result;
-  const std::size_t count = books_.size();
+  const std::size_t count = books_->size();
   const bool timing = config_.timing;
   for (const common::Event& event : events) {
     const std::uint32_t id = event.instrument_id;
@@ -121,7 +132,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       message_t0_ = ticks();
       in_message_ = true;
     }
-    book::Book& book = books_[id];
+    book::Book& book = (*books_)[id];
     const book::ApplyError error = book.try_apply(event);
     if (error != book::ApplyError::kOk) [[unlikely]] {
       result.book_error = error;
@@ -178,7 +189,7 @@ void Engine::decide(std::uint32_t id, const common::Event& trigger, const signal
   if (strategy_ == nullptr) return;
   point.ts_ns = now_ns_;
   point.trigger = &trigger;
-  point.book = &books_[id];
+  point.book = &(*books_)[id];
   point.features = &signals_[id];
   point.instrument_id = id;
   const std::uint64_t s0 = timing ? ticks() : 0;
@@ -190,7 +201,7 @@ void Engine::mark_and_pnl(std::uint32_t id) noexcept {
   // Only instruments with a position (or P&L still to fold in) need a mark: a flat book's unrealized
   // P&L and position notional are zero whatever the price.
   if (positions_[id].net_lots() == 0) return;
-  const book::Book& book = books_[id];
+  const book::Book& book = (*books_)[id];
   const auto bid = book.best(common::Side::kBid);
   const auto ask = book.best(common::Side::kAsk);
   if (!bid || !ask || bid->px_ticks >= ask->px_ticks) return;  // no sane mid: keep the last mark

@@ -106,9 +106,11 @@ class Engine final : public common::EventSink {
 
   /// Sets up books, signals, risk and positions for `instruments` (ids = indexes; venues group them by
   /// name, all in one quote currency) and starts `strategy` (not owned; may be null: no decisions).
-  /// Allocates here only.
+  /// `books` (not owned, may be null: the engine makes its own) lets the caller share a BookSet of
+  /// instruments.size() books, e.g. with a feed handler or the Python BookSet; it is cleared. Allocates
+  /// here only.
   [[nodiscard]] EngineError try_init(std::span<const common::Instrument> instruments, const EngineConfig& config,
-                                     Strategy* strategy);
+                                     Strategy* strategy, book::BookSet* books = nullptr);
 
   // ---- market data -------------------------------------------------------------------------------
   /// EventSink: try_on_events, ignoring the result (read last_apply() for it).
@@ -154,7 +156,7 @@ class Engine final : public common::EventSink {
   // ---- state --------------------------------------------------------------------------------------
   [[nodiscard]] std::uint32_t instrument_count() const noexcept { return static_cast<std::uint32_t>(instruments_.size()); }
   [[nodiscard]] const common::Instrument& instrument(std::uint32_t id) const noexcept { return instruments_[id]; }
-  [[nodiscard]] const book::BookSet& books() const noexcept { return books_; }
+  [[nodiscard]] const book::BookSet& books() const noexcept { return *books_; }
   [[nodiscard]] const signal::SignalSet& signals() const noexcept { return signals_; }
   /// The composite the decision points evaluate; configure before trading.
   [[nodiscard]] signal::Composite& composite() noexcept { return composite_; }
@@ -213,7 +215,8 @@ class Engine final : public common::EventSink {
 
   EngineConfig config_;
   std::vector<common::Instrument> instruments_;
-  book::BookSet books_{0};
+  book::BookSet own_books_{0};
+  book::BookSet* books_ = &own_books_;  ///< own_books_ or the caller's.
   signal::SignalSet signals_{0, signal::FeatureConfig{}};
   signal::Composite composite_;
   risk::RiskEngine risk_;
