@@ -44,7 +44,9 @@ def engine(count: int = 3, **kwargs: Any) -> Engine:
     return Engine(instruments(count), **options)
 
 
-def book_message(instrument_id: int, levels: Iterable[tuple[int, int, int]], ts: int, *, snapshot: bool = False) -> Events:
+def book_message(
+    instrument_id: int, levels: Iterable[tuple[int, int, int]], ts: int, *, snapshot: bool = False
+) -> Events:
     """One message of (side, px_ticks, qty_lots) levels; a snapshot starts with CLEAR."""
     rows = list(levels)
     events = empty_events(len(rows) + (1 if snapshot else 0))
@@ -79,7 +81,10 @@ def one(intents: Events) -> np.void:
 
 
 def test_intent_and_report_dtypes_match_cpp_layout() -> None:
-    for dtype, layout in ((INTENT_DTYPE, _fastcore.intent_layout()), (REPORT_DTYPE, _fastcore.report_layout())):
+    for dtype, layout in (
+        (INTENT_DTYPE, _fastcore.intent_layout()),
+        (REPORT_DTYPE, _fastcore.report_layout()),
+    ):
         assert dtype.itemsize == 64
         assert set(layout) == set(dtype.names or ())
         for name, (offset, size) in layout.items():
@@ -131,7 +136,9 @@ def test_risk_refusals_are_counted_with_their_reason() -> None:
     assert len(eng.on_events(bullish(1))) == 0
     assert eng.refusals[RiskReason.BOOK_RESYNCING] == 1
     eng.set_resyncing(1, False)
-    assert len(eng.on_events(bearish(1, T0 + 1))) == 1  # crossing the other way enters once the book is healthy
+    assert (
+        len(eng.on_events(bearish(1, T0 + 1))) == 1
+    )  # crossing the other way enters once the book is healthy
 
 
 def test_kill_switch_emits_cancels_and_refuses() -> None:
@@ -141,7 +148,9 @@ def test_kill_switch_emits_cancels_and_refuses() -> None:
     assert len(eng.on_reports(report_for(tp, REPORT_ACK))) == 0
     in_flight = one(eng.on_events(bullish(2, T0 + 1)))
     cancels = eng.halt(venue="a")
-    assert sorted(int(i) for i in cancels["order_id"]) == sorted([int(tp["order_id"]), int(in_flight["order_id"])])
+    assert sorted(int(i) for i in cancels["order_id"]) == sorted(
+        [int(tp["order_id"]), int(in_flight["order_id"])]
+    )
     assert set(cancels["kind"].tolist()) == {INTENT_CANCEL}
     assert eng.state(venue="a") == TradingState.HALTED
     assert eng.effective_state(0) == TradingState.HALTED
@@ -244,8 +253,14 @@ def test_sizing_from_a_budget() -> None:
         Engine(instruments(1), budget=10.0)
     with pytest.raises(ValueError, match="fixed quantity or a positive budget"):
         Engine(instruments(1))
-    bps = Engine(instruments(1), weights={"imbalance": 1.0}, threshold=0.5, qty_lots=1, distance_unit="bps",
-                 stop_distance=10)
+    bps = Engine(
+        instruments(1),
+        weights={"imbalance": 1.0},
+        threshold=0.5,
+        qty_lots=1,
+        distance_unit="bps",
+        stop_distance=10,
+    )
     entry = one(bps.on_events(bullish(0)))
     tp = one(bps.on_reports(report_for(entry, REPORT_FILL, qty_lots=1, trade_id=1)))
     # 10 bps of 1001 ticks = 1.001 -> 2 ticks (rounded up); TP 2 x 2 = 4 ticks.
@@ -329,7 +344,7 @@ def test_bad_input_is_refused_clearly() -> None:
     eng = engine()
     events = bullish(0)
     events["instrument_id"][1] = 99
-    with pytest.raises(rentrade.BookError, match="event 1 refused.*instrument_id 99"):
+    with pytest.raises(rentrade.BookError, match=r"event 1 refused.*instrument_id 99"):
         eng.on_events(events)
     with pytest.raises(TypeError, match="EVENT_DTYPE"):
         eng.on_events(np.zeros(3, dtype=np.int64))
@@ -339,7 +354,7 @@ def test_bad_input_is_refused_clearly() -> None:
     report["kind"] = 9
     with pytest.raises(EngineError, match="report 0"):
         eng.on_reports(report)
-    with pytest.raises(rentrade.RiskError, match="Engine.risk"):
+    with pytest.raises(rentrade.RiskError, match=r"Engine\.risk"):
         eng.risk.on_ack(1)
     with pytest.raises(IndexError):
         eng.position(3)
@@ -388,24 +403,45 @@ def run_with_simple_fills(eng: Engine, events: Events) -> list[tuple[int, int, i
         last = message[-1]
         if last["kind"] == KIND_TRADE:
             for order_id, order in list(resting.items()):
-                through = last["px_ticks"] >= order["px_ticks"] if order["side"] == 1 else last["px_ticks"] <= order["px_ticks"]
+                through = (
+                    last["px_ticks"] >= order["px_ticks"]
+                    if order["side"] == 1
+                    else last["px_ticks"] <= order["px_ticks"]
+                )
                 if through:
                     trade_id += 1
                     del resting[order_id]
-                    fill = report_for(order, REPORT_FILL, qty_lots=int(order["qty_lots"]), trade_id=trade_id,
-                                      ts_ns=int(last["ts_local_ns"]))
+                    fill = report_for(
+                        order,
+                        REPORT_FILL,
+                        qty_lots=int(order["qty_lots"]),
+                        trade_id=trade_id,
+                        ts_ns=int(last["ts_local_ns"]),
+                    )
                     pending += list(eng.on_reports(fill))
         while pending:
             intent = pending.pop(0)
-            log.append((int(intent["ts_trigger_local_ns"]), int(intent["kind"]), int(intent["side"]),
-                        int(intent["px_ticks"]), int(intent["qty_lots"]), int(intent["tif"]), int(intent["reduce_only"])))
+            log.append(
+                (
+                    int(intent["ts_trigger_local_ns"]),
+                    int(intent["kind"]),
+                    int(intent["side"]),
+                    int(intent["px_ticks"]),
+                    int(intent["qty_lots"]),
+                    int(intent["tif"]),
+                    int(intent["reduce_only"]),
+                )
+            )
             if intent["kind"] == INTENT_CANCEL:
                 resting.pop(int(intent["order_id"]), None)
                 pending += list(eng.on_reports(report_for(intent, REPORT_CANCELLED)))
             elif intent["tif"] == TIF_IOC:
                 trade_id += 1
-                pending += list(eng.on_reports(report_for(intent, REPORT_FILL, qty_lots=int(intent["qty_lots"]),
-                                                          trade_id=trade_id)))
+                pending += list(
+                    eng.on_reports(
+                        report_for(intent, REPORT_FILL, qty_lots=int(intent["qty_lots"]), trade_id=trade_id)
+                    )
+                )
             else:
                 pending += list(eng.on_reports(report_for(intent, REPORT_ACK)))
                 resting[int(intent["order_id"])] = intent
@@ -413,7 +449,7 @@ def run_with_simple_fills(eng: Engine, events: Events) -> list[tuple[int, int, i
 
 
 def top_after(instrument: Instrument, events: Events, last_index: int) -> tuple[Any, Any]:
-    """Best bid and ask after applying events[: last_index + 1] to a fresh book (independent of the engine)."""
+    """Best bid and ask after events[: last_index + 1] on a fresh book (independent of the engine)."""
     books = BookSet([instrument])
     books.apply_events(events[: last_index + 1])
     return books[0].best_bid(), books[0].best_ask()
@@ -425,8 +461,15 @@ def test_recorded_stream_decisions_checked_by_hand(btcusdt_stream: tuple[Instrum
 
     def run() -> list[tuple[int, int, int, int, int, int, int]]:
         # Top-of-book imbalance only (depth 1), threshold 0.9, 1 lot, stop 200 ticks ($2), TP 2 x 200.
-        eng = Engine([instrument], weights={"imbalance": 1.0}, threshold=0.9, depth_levels=1, qty_lots=1,
-                     stop_distance=200, timing=False)
+        eng = Engine(
+            [instrument],
+            weights={"imbalance": 1.0},
+            threshold=0.9,
+            depth_levels=1,
+            qty_lots=1,
+            stop_distance=200,
+            timing=False,
+        )
         log = run_with_simple_fills(eng, events)
         assert eng.position(0)["net_lots"] == 0
         # Bought at 61808.00, sold at 61800.10: -7.90 USD on 0.001 BTC = -0.00790 USDT.
@@ -437,10 +480,10 @@ def test_recorded_stream_decisions_checked_by_hand(btcusdt_stream: tuple[Instrum
     stop_ts = 1_723_161_262_507_139_696
     # (trigger ts, kind, side, px_ticks, qty_lots, tif, reduce_only)
     expected = [
-        (entry_ts, INTENT_NEW, 0, 6_180_800, 1, TIF_IOC, 0),   # 1. entry
-        (entry_ts, INTENT_NEW, 1, 6_181_200, 1, TIF_GTC, 1),   # 2. take-profit
+        (entry_ts, INTENT_NEW, 0, 6_180_800, 1, TIF_IOC, 0),  # 1. entry
+        (entry_ts, INTENT_NEW, 1, 6_181_200, 1, TIF_GTC, 1),  # 2. take-profit
         (stop_ts, INTENT_CANCEL, 1, 6_181_200, 0, TIF_GTC, 1),  # 3. stop: cancel the TP first
-        (stop_ts, INTENT_NEW, 1, 6_180_010, 1, TIF_IOC, 1),    # 4. stop exit, after the cancel is confirmed
+        (stop_ts, INTENT_NEW, 1, 6_180_010, 1, TIF_IOC, 1),  # 4. stop exit, after the cancel is confirmed
     ]
     # Why, by hand (each claim is re-derived below from an independent BookSet):
     # 1. The diff received at entry_ts (update id 5123108068560) leaves the top at bid 61807.90 x 4.958
