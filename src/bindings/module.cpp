@@ -102,6 +102,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_signal(m);
   rb::bind_signing(m);
   rb::bind_orders(m);
+  rb::bind_engine(m);
 }
 
 namespace rentrade_bindings {
