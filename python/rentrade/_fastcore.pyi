@@ -670,3 +670,13 @@ class Engine:
     def timing(self) -> bool: ...
     @timing.setter
     def timing(self, on: bool) -> None: ...
+
+def measure_order_encode(
+    encoder: BinanceOrderEncoder,
+    instruments: int,
+    *,
+    orders: int = 100_000,
+    seed: int = 1,
+    passes: int = 3,
+    mid_px_ticks: int = 600_000,
+) -> tuple[LatencyRun, int]: ...
