@@ -21,7 +21,10 @@ from rentrade import BinanceFeed, FrameStatus, Instrument, Side, SyncState
 from rentrade.recordings import Direction, open_recording
 from rentrade.wire.binance_listener import BinanceListener
 
-DEPTH = b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":5,"u":9,"pu":4,"b":[["1.0","1"]],"a":[]}}'
+DEPTH = (
+    b'{"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT",'
+    b'"U":5,"u":9,"pu":4,"b":[["1.0","1"]],"a":[]}}'
+)
 
 
 def make_feed() -> BinanceFeed:
