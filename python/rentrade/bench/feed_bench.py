@@ -149,6 +149,28 @@ def _is_snapshot(frame: bytes) -> bool:
     return b'"lastUpdateId"' in frame and b'"stream"' not in frame
 
 
+def _peer_order(frames: list[bytes]) -> list[bytes]:
+    """The frames with depth diffs that arrived before the snapshot moved to just after it.
+
+    That is what a client does with them (buffer, then replay after the snapshot); the peers below
+    keep no buffer of their own, and rentrade's feed does this inside ``apply_snapshot``.
+    """
+    out: list[bytes] = []
+    pending: list[bytes] = []
+    seen_snapshot = False
+    for frame in frames:
+        if not seen_snapshot and _is_snapshot(frame):
+            out.append(frame)
+            out.extend(pending)
+            pending = []
+            seen_snapshot = True
+        elif not seen_snapshot and b"depthUpdate" in frame:
+            pending.append(frame)
+        else:
+            out.append(frame)
+    return out + pending
+
+
 def _timer_overhead_ns() -> int:
     clock = time.perf_counter_ns
     samples = []
@@ -211,7 +233,7 @@ def _sorted_dict_peer(
     ticker: list[int] = []
     zero = convert("0")
     spot = feed_frames.market == "spot"
-    for frame in feed_frames.frames:
+    for frame in _peer_order(feed_frames.frames):
         if _is_snapshot(frame):
             snap = loads(frame)
             bids.clear()
@@ -322,7 +344,7 @@ def nautilus_samples(feed_frames: FeedFrames) -> FeedSamples:
     last_u = -1
     synced = False
     spot = feed_frames.market == "spot"
-    for frame in feed_frames.frames:
+    for frame in _peer_order(feed_frames.frames):
         if _is_snapshot(frame):
             snap = orjson.loads(frame)
             book = OrderBook(iid, BookType.L2_MBP)
