@@ -9,6 +9,7 @@ package is the thin Python layer around it. Prices are integer ticks and quantit
 from rentrade import orders, sizing
 from rentrade._fastcore import (
     SIGNAL_FEATURES,
+    BinanceFeed,
     BookError,
     BookSet,
     DecimalError,
@@ -16,6 +17,7 @@ from rentrade._fastcore import (
     Engine,
     EngineError,
     EventKind,
+    FrameStatus,
     Impact,
     Instrument,
     Liquidity,
@@ -30,6 +32,7 @@ from rentrade._fastcore import (
     RiskReason,
     Side,
     Signals,
+    SyncState,
     TradingState,
     describe_risk,
 )
@@ -45,6 +48,7 @@ __all__ = [
     "INTENT_DTYPE",
     "REPORT_DTYPE",
     "SIGNAL_FEATURES",
+    "BinanceFeed",
     "BookError",
     "BookSet",
     "DecimalError",
@@ -52,6 +56,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "EventKind",
+    "FrameStatus",
     "Impact",
     "Instrument",
     "Liquidity",
@@ -66,6 +71,7 @@ __all__ = [
     "RiskReason",
     "Side",
     "Signals",
+    "SyncState",
     "TradingState",
     "__version__",
     "describe_risk",

@@ -48,6 +48,7 @@ void configure_composite(fastcore::signal::Composite& composite, const std::map<
 /// state calls raise RiskError, since the owner drives them.
 py::object make_risk_view(fastcore::risk::RiskEngine& engine, const std::vector<fastcore::common::Instrument>& instruments,
                           py::object owner);
+void bind_venue(py::module_& m);
 
 /// "BTCUSDT on binance_usdm": how messages name an instrument.
 std::string describe_instrument(const fastcore::common::Instrument& instrument);
