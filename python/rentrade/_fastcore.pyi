@@ -566,8 +566,7 @@ class Decision:
     def open_orders(self) -> int: ...
     def feature(self, name: str) -> float | None: ...
 
-_Order = tuple[Any, ...]
-_StrategyCallback = Callable[[Decision], _Order | Iterable[_Order] | None]
+_StrategyCallback = Callable[[Decision], Any]
 
 class Engine:
     def __init__(

@@ -34,6 +34,7 @@ def _bench(args: argparse.Namespace) -> int:
         many_books=args.books,
         with_peers=not args.no_peers,
         with_signing=not args.no_signing,
+        with_engine=not args.no_engine,
         progress=None if args.json else runner.print_progress,
     )
     if args.json:
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-peers", action="store_true", help="skip the peer order books")
     bench.add_argument("--no-signing", action="store_true", help="skip the signing stage")
+    bench.add_argument("--no-engine", action="store_true", help="skip the decision-engine stages")
     bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )

@@ -74,6 +74,7 @@ EngineError Engine::try_init(std::span<const common::Instrument> instruments, co
   has_last_trade_.assign(n, 0);
   resyncing_.assign(n, 0);
   mark_px_.assign(n, 0);
+  has_position_.assign(n, 0);
   instrument_pnl_.assign(n, 0);
   venue_of_.resize(n);
   for (std::uint32_t id = 0; id < n; ++id) venue_of_[id] = positions_.venue_of(id);
@@ -121,7 +122,28 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
   ApplyResult result;
   const std::size_t count = books_->size();
   const bool timing = config_.timing;
-  for (const common::Event& event : events) {
+  const std::size_t n = events.size();
+  const bool prefetch = count >= book::BookSet::kPrefetchFromBooks;
+  for (std::size_t i = 0; i < n; ++i) {
+    const common::Event& event = events[i];
+    // With many books every message lands on a cold book and feature state: fetch them ahead, the way
+    // BookSet::try_apply does (header first, then the level slot once the header is cached).
+    if (prefetch && i + book::BookSet::kHeaderAhead < n) [[likely]] {
+      const common::Event& header_next = events[i + book::BookSet::kHeaderAhead];
+      const std::uint32_t header_id = header_next.instrument_id < count ? header_next.instrument_id : 0;
+      const book::Book& header_book = (*books_)[header_id];
+      __builtin_prefetch(&header_book, 1);
+      __builtin_prefetch(reinterpret_cast<const char*>(&header_book) + 64, 1);
+      const auto* features_next = reinterpret_cast<const char*>(&signals_[header_id]);
+      for (std::size_t line = 0; line < sizeof(signal::FeatureState); line += 64) {
+        __builtin_prefetch(features_next + line, 1);
+      }
+      const common::Event& slot_next = events[i + book::BookSet::kSlotAhead];
+      const book::Book& slot_book = (*books_)[slot_next.instrument_id < count ? slot_next.instrument_id : 0];
+      slot_book.prefetch_for(slot_next);
+      // The signal update at the message end walks the top levels of both sides.
+      if ((slot_next.flags & common::kFlagLastInMessage) != 0) slot_book.prefetch_top();
+    }
     const std::uint32_t id = event.instrument_id;
     if (id >= count) [[unlikely]] {
       result.book_error = book::ApplyError::kUnknownBook;
@@ -200,7 +222,7 @@ void Engine::decide(std::uint32_t id, const common::Event& trigger, const signal
 void Engine::mark_and_pnl(std::uint32_t id) noexcept {
   // Only instruments with a position (or P&L still to fold in) need a mark: a flat book's unrealized
   // P&L and position notional are zero whatever the price.
-  if (positions_[id].net_lots() == 0) return;
+  if (has_position_[id] == 0) return;
   const book::Book& book = (*books_)[id];
   const auto bid = book.best(common::Side::kBid);
   const auto ask = book.best(common::Side::kAsk);
@@ -533,6 +555,7 @@ EngineError Engine::apply_fill(const ExecutionReport& report, WorkingOrder* orde
   }
   if (error != position::PositionError::kOk) return EngineError::kBadReport;
   ++counters_.fills;
+  has_position_[id] = positions_[id].net_lots() != 0 ? 1 : 0;
   if (order != nullptr) {
     order->leaves_lots -= report.qty_lots;
     (void)risk_.on_fill(report.order_id, report.px_ticks, report.qty_lots);

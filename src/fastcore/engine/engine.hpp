@@ -227,6 +227,7 @@ class Engine final : public common::EventSink {
   std::vector<std::uint8_t> has_last_trade_;
   std::vector<std::uint8_t> resyncing_;
   std::vector<std::int64_t> mark_px_;       ///< Last mark given to positions/risk (0 = none yet).
+  std::vector<std::uint8_t> has_position_;  ///< net != 0: a dense flag so flat instruments skip the mark (1 KB per 1,000).
   std::vector<__int128> instrument_pnl_;    ///< Last P&L of each instrument folded into the sums below.
   std::vector<__int128> venue_pnl_;
   std::vector<__int128> venue_day_start_;
