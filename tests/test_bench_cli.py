@@ -55,7 +55,12 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
         # An engine stage can be below the cycle counter's ~10 ns step (p50 0); the rest cannot.
         floor = 0 if stage["group"] == "engine" else 1
         assert (
-            floor <= stage["p50_ns"] <= stage["p90_ns"] <= stage["p99_ns"] <= stage["p999_ns"] <= stage["max_ns"]
+            floor
+            <= stage["p50_ns"]
+            <= stage["p90_ns"]
+            <= stage["p99_ns"]
+            <= stage["p999_ns"]
+            <= stage["max_ns"]
         )
         assert stage["p50_spread_ns"][0] <= stage["p50_ns"] <= stage["p50_spread_ns"][1]
         assert stage["ops_per_s"] > 0

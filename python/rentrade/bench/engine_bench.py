@@ -97,7 +97,7 @@ def run_engine(
         threshold=0.5,
         qty_lots=1,
         stop_distance=5,
-        order_capacity=1 << 16,
+        order_capacity=8192,  # a few working orders per instrument: the risk tables stay compact
     )
     harness = _Harness()
     snapshot_end = instruments * SNAPSHOT_EVENTS_PER_BOOK

@@ -510,7 +510,11 @@ ENGINE_STAGE_LABELS: Final = (
     ),
     ("book", "engine book stage", "one message's events applied to its book"),
     ("signal", "engine signal stage", "features at the message end plus the composite"),
-    ("strategy", "engine strategy stage (bracket)", "the bracket strategy's decision, risk checks included"),
+    (
+        "strategy",
+        "engine strategy stage (bracket)",
+        "the decision: mark/P&L refresh and the bracket strategy, risk checks of its orders included",
+    ),
     ("risk", "engine risk stage", "one RiskEngine::try_submit with the book's MarketView"),
     ("position", "engine position stage", "one fill: positions, risk lifecycle, P&L to the loss limits"),
 )

@@ -60,7 +60,7 @@ const char* describe(EngineError error) noexcept;
 enum class Stage : std::uint8_t {
   kBook = 0,            ///< Applying one message's events to its book (per message).
   kSignal = 1,          ///< Feature update at the message end plus the composite (per message).
-  kStrategy = 2,        ///< The strategy's on_decision, risk checks of its orders included (per decision).
+  kStrategy = 2,        ///< The decision: mark/P&L refresh and the strategy with its risk checks (per message).
   kRisk = 3,            ///< One RiskEngine::try_submit (per order).
   kPosition = 4,        ///< One fill into PositionBook and risk, P&L to loss limits included (per fill).
   kTickToDecision = 5,  ///< First event of a message to the end of its decision (per message).
