@@ -298,6 +298,13 @@ def test_stage_histograms_are_recorded() -> None:
     eng.timing = False
     eng.on_events(bullish(1))
     assert eng.histogram("book").count == 0
+    eng.timing = True
+    eng.timing_sample = 2
+    for ts in range(4):
+        eng.on_events(book_message(2, [(0, 1000, 10 + ts)], T0 + 10 + ts))
+    assert eng.histogram("book").count == 2 and eng.timing_sample == 2
+    with pytest.raises(ValueError, match="timing_sample"):
+        eng.timing_sample = 0
     with pytest.raises(KeyError, match="tick_to_decision"):
         eng.histogram("nope")
 

@@ -328,7 +328,8 @@ constexpr const char* kInitDoc =
     "the entry size, else budget (quote currency per instrument per trade, e.g.\n"
     "rentrade.sizing.allocate(...).per_instrument) sizes it in whole lots; stop exits are IOC limits at the\n"
     "touch -+ stop_slippage_ticks (market orders with market_stop=True). timing: record the stage\n"
-    "histograms; wall_clock: stamp intents with the wall clock instead of the event's ts_local_ns.";
+    "histograms, timing one message in timing_sample; wall_clock: stamp intents with the wall clock\n"
+    "instead of the event's ts_local_ns.";
 
 }  // namespace
 
@@ -423,7 +424,7 @@ void bind_engine(py::module_& m) {
                        std::int64_t reward_ratio, const std::string& distance_unit, std::int64_t qty_lots,
                        const py::object& budget, std::int64_t stop_slippage_ticks, bool market_stop,
                        std::int64_t order_capacity, std::int64_t intent_capacity, std::int64_t max_levels, bool timing,
-                       bool wall_clock) {
+                       std::int64_t timing_sample, bool wall_clock) {
              if (instruments.empty()) throw py::value_error("Engine needs at least one instrument");
              if (order_capacity < 1 || order_capacity > Engine::kMaxOrderCapacity) {
                throw py::value_error("order_capacity must be between 1 and " + std::to_string(Engine::kMaxOrderCapacity));
@@ -432,6 +433,7 @@ void bind_engine(py::module_& m) {
                throw py::value_error("intent_capacity must be between 1 and 2**26");
              }
              if (max_levels < 1 || max_levels > UINT32_MAX) throw py::value_error("max_levels must be >= 1");
+             if (timing_sample < 1 || timing_sample > UINT32_MAX) throw py::value_error("timing_sample must be >= 1");
              if (depth_levels < 1 || depth_levels > fastcore::signal::kMaxDepthLevels) {
                throw py::value_error("depth_levels must be between 1 and " +
                                      std::to_string(fastcore::signal::kMaxDepthLevels));
@@ -449,6 +451,7 @@ void bind_engine(py::module_& m) {
              config.intent_capacity = static_cast<std::uint32_t>(intent_capacity);
              config.max_levels_per_side = static_cast<std::uint32_t>(max_levels);
              config.timing = timing;
+             config.timing_sample = static_cast<std::uint32_t>(timing_sample);
              config.wall_clock = wall_clock;
 
              fastcore::engine::Strategy* chosen = nullptr;
@@ -500,7 +503,7 @@ void bind_engine(py::module_& m) {
            py::arg("qty_lots") = 0, py::arg("budget") = py::none(), py::arg("stop_slippage_ticks") = 0,
            py::arg("market_stop") = false, py::arg("order_capacity") = 1 << 16, py::arg("intent_capacity") = 1 << 16,
            py::arg("max_levels") = fastcore::book::Book::kDefaultMaxLevels, py::arg("timing") = true,
-           py::arg("wall_clock") = false, kInitDoc)
+           py::arg("timing_sample") = 1, py::arg("wall_clock") = false, kInitDoc)
       .def("__len__", [](const EngineStore& s) { return s.instruments.size(); })
       .def_property_readonly("instruments", [](const EngineStore& s) { return s.instruments; })
       .def_property_readonly("venues", [](const EngineStore& s) { return s.engine->risk().venues(); })
@@ -785,7 +788,14 @@ void bind_engine(py::module_& m) {
       .def("reset_histograms", [](EngineStore& s) { s.engine->reset_histograms(); })
       .def_property(
           "timing", [](const EngineStore& s) { return s.engine->timing(); },
-          [](EngineStore& s, bool on) { s.engine->set_timing(on); }, "Record the stage histograms.");
+          [](EngineStore& s, bool on) { s.engine->set_timing(on); }, "Record the stage histograms.")
+      .def_property(
+          "timing_sample", [](const EngineStore& s) { return s.engine->timing_sample(); },
+          [](EngineStore& s, std::int64_t every) {
+            if (every < 1 || every > UINT32_MAX) throw py::value_error("timing_sample must be >= 1");
+            s.engine->set_timing_sample(static_cast<std::uint32_t>(every));
+          },
+          "Time one message in this many (orders and fills are always timed).");
 }
 
 }  // namespace rentrade_bindings

@@ -392,6 +392,12 @@ void test_deterministic_and_histograms() {
     CHECK(rig.engine->histogram(Stage::kSignal).count() == 200U);
     CHECK(rig.engine->histogram(Stage::kRisk).count() >= 1U);
   }
+  // Sampled timing: one message in ten, the same decisions.
+  Rig sampled;
+  sampled.engine->set_timing_sample(10);
+  const std::vector<OrderIntent> third = sampled.feed(stream);
+  CHECK(sampled.engine->histogram(Stage::kTickToDecision).count() == 20U);
+  CHECK_EQ(third.size(), first.size());
   CHECK(!first.empty());
   CHECK_EQ(first.size(), second.size());
   CHECK(std::memcmp(first.data(), second.data(), first.size() * sizeof(OrderIntent)) == 0);

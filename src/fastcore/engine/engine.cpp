@@ -47,6 +47,7 @@ EngineError Engine::try_init(std::span<const common::Instrument> instruments, co
                              Strategy* strategy, book::BookSet* books) {
   if (instruments.empty() || instruments.size() > std::numeric_limits<std::uint32_t>::max() / 2 ||
       config.order_capacity == 0 || config.order_capacity > kMaxOrderCapacity || config.intent_capacity == 0 ||
+      config.timing_sample == 0 ||
       config.max_levels_per_side == 0 || signal::validate(config.features) != signal::SignalError::kOk ||
       (books != nullptr && books->size() != instruments.size())) {
     return EngineError::kBadConfig;
@@ -96,6 +97,9 @@ EngineError Engine::try_init(std::span<const common::Instrument> instruments, co
   counters_ = EngineCounters{};
   last_apply_ = ApplyResult{};
   reset_histograms();
+  in_message_ = false;
+  timed_message_ = false;
+  sample_countdown_ = 1;
   ns_per_tick_ = common::CycleClock(5'000'000).ns_per_tick();
   strategy_ = strategy;
   if (strategy_ != nullptr) strategy_->on_start(*this);
@@ -150,9 +154,14 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       result.error = EngineError::kUnknownInstrument;
       return result;
     }
-    if (timing && !in_message_) {
-      message_t0_ = ticks();
+    if (!in_message_) {
       in_message_ = true;
+      // Sampling: one message in timing_sample is timed; the others cost this decrement only.
+      timed_message_ = timing && --sample_countdown_ == 0;
+      if (timed_message_) {
+        sample_countdown_ = config_.timing_sample;
+        message_t0_ = ticks();
+      }
     }
     book::Book& book = (*books_)[id];
     const book::ApplyError error = book.try_apply(event);
@@ -179,7 +188,9 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       continue;
     }
     // Message end: the book is consistent; update the signal, then decide.
-    const std::uint64_t t_book = timing ? ticks() : 0;
+    const bool timed = timed_message_;
+    in_message_ = false;
+    const std::uint64_t t_book = timed ? ticks() : 0;
     if (event.kind == common::EventKind::kTrade) {
       features.on_trade(event);
     } else if (static_cast<unsigned>(event.kind) - 1U < 3U) {
@@ -188,16 +199,15 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     }
     const signal::CompositeValue composite = composite_.evaluate(features);
     // Four counter reads per message (each costs ~25 ns on this class of VM): stage boundaries are shared.
-    const std::uint64_t t_signal = timing ? ticks() : 0;
+    const std::uint64_t t_signal = timed ? ticks() : 0;
     ++counters_.messages;
     decide(id, event, composite);
-    if (timing) {
+    if (timed) {
       const std::uint64_t t_end = ticks();
       record(Stage::kBook, message_t0_, t_book);
       record(Stage::kSignal, t_book, t_signal);
       if (strategy_ != nullptr) record(Stage::kStrategy, t_signal, t_end);
       record(Stage::kTickToDecision, message_t0_, t_end);
-      in_message_ = false;
     }
     ++result.applied;
   }

@@ -37,7 +37,8 @@ struct EngineConfig {
   std::uint32_t order_capacity = 1U << 16;             ///< Working orders at once (engine and risk tables).
   std::uint32_t intent_capacity = 1U << 16;            ///< Intents buffered between clear_intents() calls.
   std::uint32_t dedup_capacity = position::PositionBook::kDefaultDedupCapacity;
-  bool timing = true;       ///< Record the stage histograms (a few cycle-counter reads per message).
+  bool timing = true;       ///< Record the stage histograms (four cycle-counter reads per timed message).
+  std::uint32_t timing_sample = 1;  ///< Time one message in this many (>= 1); orders and fills are always timed.
   bool wall_clock = false;  ///< Stamp decisions with the wall clock instead of the event's ts_local_ns.
 };
 
@@ -181,6 +182,13 @@ class Engine final : public common::EventSink {
   void reset_histograms() noexcept;
   [[nodiscard]] bool timing() const noexcept { return config_.timing; }
   void set_timing(bool on) noexcept { config_.timing = on; }
+  /// Times one message in `every` (>= 1; 0 is ignored).
+  void set_timing_sample(std::uint32_t every) noexcept {
+    if (every == 0) return;
+    config_.timing_sample = every;
+    sample_countdown_ = 1;
+  }
+  [[nodiscard]] std::uint32_t timing_sample() const noexcept { return config_.timing_sample; }
 
   // ---- output -------------------------------------------------------------------------------------
   /// Intents emitted since the last clear_intents(), in order.
@@ -251,6 +259,8 @@ class Engine final : public common::EventSink {
   std::int64_t trigger_local_ns_ = 0;
 
   bool in_message_ = false;
+  bool timed_message_ = false;
+  std::uint32_t sample_countdown_ = 1;
   std::uint64_t message_t0_ = 0;
   double ns_per_tick_ = 1.0;
   std::array<common::Histogram, kStageCount> histograms_{};
