@@ -48,7 +48,7 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
         "engine risk stage (C++)",
         "engine position stage (C++)",
         "engine Python callback (per decision)",
-        "engine tick-to-decision, Python callback (50 instr.)",
+        "engine tick-to-decision, Python (50 instr.)",
     }
     for stage in stages.values():
         assert stage["repeats"] == 2 and stage["samples"] > 0

@@ -572,7 +572,7 @@ def _add_engine_stages(
     )
     report.stages.append(
         _combine(
-            f"engine tick-to-decision, Python callback ({instruments:,} instr.)",
+            f"engine tick-to-decision, Python ({instruments:,} instr.)",
             "engine",
             summaries(py_runs, "tick_to_decision"),
             f"as engine tick-to-decision with the Python callback as the strategy; {where}",
