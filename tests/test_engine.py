@@ -298,6 +298,13 @@ def test_stage_histograms_are_recorded() -> None:
     eng.timing = False
     eng.on_events(bullish(1))
     assert eng.histogram("book").count == 0
+    eng.timing = True
+    eng.timing_sample = 2
+    for ts in range(4):
+        eng.on_events(book_message(2, [(0, 1000, 10 + ts)], T0 + 10 + ts))
+    assert eng.histogram("book").count == 2 and eng.timing_sample == 2
+    with pytest.raises(ValueError, match="timing_sample"):
+        eng.timing_sample = 0
     with pytest.raises(KeyError, match="tick_to_decision"):
         eng.histogram("nope")
 
@@ -322,6 +329,55 @@ def test_python_callback_strategy() -> None:
     oid = int(intents[0]["order_id"])
     cancel_eng = Engine(instruments(), strategy=lambda d: ("cancel", oid), weights={"imbalance": 1.0})
     assert len(cancel_eng.on_events(bullish(0))) == 0  # not one of its orders: nothing to cancel
+
+
+def test_python_callback_cannot_reenter_or_keep_the_decision() -> None:
+    kept: list[_fastcore.Decision] = []
+    holder: list[Engine] = []
+
+    def reenter(decision: _fastcore.Decision) -> None:
+        kept.append(decision)
+        holder[0].on_events(bullish(1))
+
+    eng = Engine(instruments(), strategy=reenter)
+    holder.append(eng)
+    with pytest.raises(ValueError, match="inside the engine's own strategy callback"):
+        eng.on_events(bullish(0))
+    with pytest.raises(ValueError, match="valid only during the strategy callback"):
+        _ = kept[0].best_bid
+    assert kept[0].instrument_id == 0  # plain fields stay readable
+
+
+def test_stale_book_refuses_new_orders_but_not_exits() -> None:
+    eng = engine(weights={"trade_flow": 1.0}, threshold=0.5)
+    eng.risk.set_limits(0, stale_after_ns=1_000)
+    assert len(eng.on_events(book_message(0, [(0, 1000, 50), (1, 1001, 50)], T0, snapshot=True))) == 0
+    # A buy trade 1 ms later: trade flow +1 crosses the threshold, but trades do not update the book,
+    # which is now 1 ms old: the entry is refused as stale.
+    trade = empty_events(1)
+    trade[0] = (
+        T0 + 1_000_000,
+        T0 + 1_000_000,
+        1001,
+        3,
+        0,
+        77,
+        0,
+        KIND_TRADE,
+        0,
+        FLAG_LAST_IN_MESSAGE,
+        0,
+        b"",
+    )
+    assert len(eng.on_events(trade)) == 0
+    assert eng.refusals == {RiskReason.BOOK_STALE: 1}
+    # With a fresh book the same signal enters; the reduce-only take-profit placed when the fill comes
+    # back 1 ms later (book stale again) is allowed: exits stay possible on a stale book.
+    fresh = Engine(instruments(), weights={"imbalance": 1.0}, threshold=0.5, qty_lots=5)
+    fresh.risk.set_limits(0, stale_after_ns=1_000)
+    entry = one(fresh.on_events(bullish(0)))
+    tp = one(fresh.on_reports(report_for(entry, REPORT_FILL, qty_lots=5, trade_id=1, ts_ns=T0 + 1_000_000)))
+    assert tp["reduce_only"] == 1 and fresh.refusals == {}
 
 
 def test_python_callback_errors_surface() -> None:

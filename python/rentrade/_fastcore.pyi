@@ -593,8 +593,7 @@ class Decision:
     def open_orders(self) -> int: ...
     def feature(self, name: str) -> float | None: ...
 
-_Order = tuple[Any, ...]
-_StrategyCallback = Callable[[Decision], _Order | Iterable[_Order] | None]
+_StrategyCallback = Callable[[Decision], Any]
 
 class Engine:
     def __init__(
@@ -621,6 +620,7 @@ class Engine:
         intent_capacity: int = 65536,
         max_levels: int = 5000,
         timing: bool = True,
+        timing_sample: int = 1,
         wall_clock: bool = False,
     ) -> None: ...
     def __len__(self) -> int: ...
@@ -733,3 +733,7 @@ def measure_binance_feed(
     passes: int = 3,
     max_levels: int = 5000,
 ) -> dict[str, Any]: ...
+    @property
+    def timing_sample(self) -> int: ...
+    @timing_sample.setter
+    def timing_sample(self, every: int) -> None: ...

@@ -65,6 +65,7 @@ def _bench(args: argparse.Namespace) -> int:
         with_signing=not args.no_signing,
         with_feed=not args.no_feed,
         feed_frames=feed_frames,
+        with_engine=not args.no_engine,
         progress=None if args.json else runner.print_progress,
     )
     if args.json:
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--feed-tick-size", help="with --feed-data: the symbol's tick size, e.g. 0.10")
     bench.add_argument("--feed-lot-size", help="with --feed-data: the symbol's lot size, e.g. 0.001")
+    bench.add_argument("--no-engine", action="store_true", help="skip the decision-engine stages")
     bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )

@@ -94,12 +94,18 @@ TimeInForce parse_tif(py::handle tif) {
 /// only during the callback (it reads the engine's state live).
 struct PyDecision {
   Engine* engine = nullptr;
+  bool live = false;  ///< True only during the callback: a kept reference must not read a dead engine.
   std::uint32_t instrument_id = 0;
   std::int64_t ts_ns = 0;
   double composite = 0.0;
   bool has_composite = false;
   int decision = 0;
 };
+
+const PyDecision& live(const PyDecision& d) {
+  if (!d.live) throw py::value_error("a Decision is valid only during the strategy callback that received it");
+  return d;
+}
 
 /// Calls a Python callable per decision point. The first exception stops further calls and is re-raised
 /// by the binding once the batch returns (intents emitted before it stay buffered: take_intents()).
@@ -120,8 +126,10 @@ class PyCallbackStrategy final : public fastcore::engine::Strategy {
     view_->has_composite = point.composite.has_value;
     view_->decision = point.composite.decision;
     ++calls_;
+    view_->live = true;
     try {
       const py::object result = fn_(decision_);
+      view_->live = false;
       if (!result.is_none()) submit_all(engine, point.instrument_id, result);
     } catch (py::error_already_set& e) {
       error_ = std::make_unique<py::error_already_set>(std::move(e));
@@ -131,6 +139,7 @@ class PyCallbackStrategy final : public fastcore::engine::Strategy {
       wrapped.set_error();
       error_ = std::make_unique<py::error_already_set>();
     }
+    view_->live = false;
   }
 
   void on_report(Engine&, const ExecutionReport&, const WorkingOrder&, bool) noexcept override {}
@@ -184,6 +193,7 @@ class PyCallbackStrategy final : public fastcore::engine::Strategy {
 };
 
 struct EngineStore {
+  bool busy = false;  ///< Inside on_events / on_reports: a strategy callback must not feed the engine again.
   std::vector<Instrument> instruments;
   std::shared_ptr<BookStore> books;
   std::unique_ptr<BracketStrategy> bracket;
@@ -307,6 +317,24 @@ void for_record_chunks(const py::array& array, const py::dtype& dtype, const cha
   }
 }
 
+/// Marks the store busy for one call; a nested call (from a strategy callback) raises.
+class BusyGuard {
+ public:
+  BusyGuard(EngineStore& s, const char* what) : s_(s) {
+    if (s_.busy) {
+      throw py::value_error(std::string("Engine.") + what +
+                            " called from inside the engine's own strategy callback: return orders instead");
+    }
+    s_.busy = true;
+  }
+  ~BusyGuard() { s_.busy = false; }
+  BusyGuard(const BusyGuard&) = delete;
+  BusyGuard& operator=(const BusyGuard&) = delete;
+
+ private:
+  EngineStore& s_;
+};
+
 py::array take_intents(EngineStore& s) {
   py::array out = intents_array(s.engine->intents());
   s.engine->clear_intents();
@@ -328,7 +356,8 @@ constexpr const char* kInitDoc =
     "the entry size, else budget (quote currency per instrument per trade, e.g.\n"
     "rentrade.sizing.allocate(...).per_instrument) sizes it in whole lots; stop exits are IOC limits at the\n"
     "touch -+ stop_slippage_ticks (market orders with market_stop=True). timing: record the stage\n"
-    "histograms; wall_clock: stamp intents with the wall clock instead of the event's ts_local_ns.";
+    "histograms, timing one message in timing_sample; wall_clock: stamp intents with the wall clock\n"
+    "instead of the event's ts_local_ns.";
 
 }  // namespace
 
@@ -400,18 +429,18 @@ void bind_engine(py::module_& m) {
                                return d.has_composite ? py::object(py::float_(d.composite)) : py::object(py::none());
                              },
                              "Composite value, or None when a weighted feature has no value.")
-      .def_property_readonly("best_bid", [](const PyDecision& d) { return best_tuple(d.engine->books()[d.instrument_id], Side::kBid); },
+      .def_property_readonly("best_bid", [](const PyDecision& d) { return best_tuple(live(d).engine->books()[d.instrument_id], Side::kBid); },
                              "(px_ticks, qty_lots) or None.")
-      .def_property_readonly("best_ask", [](const PyDecision& d) { return best_tuple(d.engine->books()[d.instrument_id], Side::kAsk); },
+      .def_property_readonly("best_ask", [](const PyDecision& d) { return best_tuple(live(d).engine->books()[d.instrument_id], Side::kAsk); },
                              "(px_ticks, qty_lots) or None.")
-      .def_property_readonly("net_lots", [](const PyDecision& d) { return d.engine->positions()[d.instrument_id].net_lots(); })
-      .def_property_readonly("open_orders", [](const PyDecision& d) { return d.engine->risk().open_orders(d.instrument_id); })
+      .def_property_readonly("net_lots", [](const PyDecision& d) { return live(d).engine->positions()[d.instrument_id].net_lots(); })
+      .def_property_readonly("open_orders", [](const PyDecision& d) { return live(d).engine->risk().open_orders(d.instrument_id); })
       .def(
           "feature",
           [](const PyDecision& d, const std::string& name) {
             fastcore::signal::Feature feature{};
             if (!fastcore::signal::try_parse_feature(name, feature)) throw py::key_error("unknown feature '" + name + "'");
-            return optional_float(d.engine->signals()[d.instrument_id].get(feature));
+            return optional_float(live(d).engine->signals()[d.instrument_id].get(feature));
           },
           py::arg("name"), "A feature's value (see rentrade.SIGNAL_FEATURES), or None.");
 
@@ -423,7 +452,7 @@ void bind_engine(py::module_& m) {
                        std::int64_t reward_ratio, const std::string& distance_unit, std::int64_t qty_lots,
                        const py::object& budget, std::int64_t stop_slippage_ticks, bool market_stop,
                        std::int64_t order_capacity, std::int64_t intent_capacity, std::int64_t max_levels, bool timing,
-                       bool wall_clock) {
+                       std::int64_t timing_sample, bool wall_clock) {
              if (instruments.empty()) throw py::value_error("Engine needs at least one instrument");
              if (order_capacity < 1 || order_capacity > Engine::kMaxOrderCapacity) {
                throw py::value_error("order_capacity must be between 1 and " + std::to_string(Engine::kMaxOrderCapacity));
@@ -432,6 +461,7 @@ void bind_engine(py::module_& m) {
                throw py::value_error("intent_capacity must be between 1 and 2**26");
              }
              if (max_levels < 1 || max_levels > UINT32_MAX) throw py::value_error("max_levels must be >= 1");
+             if (timing_sample < 1 || timing_sample > UINT32_MAX) throw py::value_error("timing_sample must be >= 1");
              if (depth_levels < 1 || depth_levels > fastcore::signal::kMaxDepthLevels) {
                throw py::value_error("depth_levels must be between 1 and " +
                                      std::to_string(fastcore::signal::kMaxDepthLevels));
@@ -449,6 +479,7 @@ void bind_engine(py::module_& m) {
              config.intent_capacity = static_cast<std::uint32_t>(intent_capacity);
              config.max_levels_per_side = static_cast<std::uint32_t>(max_levels);
              config.timing = timing;
+             config.timing_sample = static_cast<std::uint32_t>(timing_sample);
              config.wall_clock = wall_clock;
 
              fastcore::engine::Strategy* chosen = nullptr;
@@ -500,7 +531,7 @@ void bind_engine(py::module_& m) {
            py::arg("qty_lots") = 0, py::arg("budget") = py::none(), py::arg("stop_slippage_ticks") = 0,
            py::arg("market_stop") = false, py::arg("order_capacity") = 1 << 16, py::arg("intent_capacity") = 1 << 16,
            py::arg("max_levels") = fastcore::book::Book::kDefaultMaxLevels, py::arg("timing") = true,
-           py::arg("wall_clock") = false, kInitDoc)
+           py::arg("timing_sample") = 1, py::arg("wall_clock") = false, kInitDoc)
       .def("__len__", [](const EngineStore& s) { return s.instruments.size(); })
       .def_property_readonly("instruments", [](const EngineStore& s) { return s.instruments; })
       .def_property_readonly("venues", [](const EngineStore& s) { return s.engine->risk().venues(); })
@@ -509,6 +540,7 @@ void bind_engine(py::module_& m) {
       .def(
           "on_events",
           [](EngineStore& s, const py::array& events) {
+            const BusyGuard guard(s, "on_events");
             for_event_chunks(events, [&](std::span<const Event> chunk, std::size_t first) {
               const auto result = s.engine->try_on_events(chunk);
               if (result.error != EngineError::kOk) {
@@ -538,6 +570,7 @@ void bind_engine(py::module_& m) {
       .def(
           "on_reports",
           [](EngineStore& s, const py::array& reports) {
+            const BusyGuard guard(s, "on_reports");
             for_record_chunks<ExecutionReport>(reports, report_dtype(), "reports",
                                                [&](std::span<const ExecutionReport> chunk, std::size_t first) {
                                                  const auto result = s.engine->try_on_reports(chunk);
@@ -556,7 +589,10 @@ void bind_engine(py::module_& m) {
           "Applies an array of rentrade.orders.REPORT_DTYPE (ack, reject, fill, cancelled) and returns the\n"
           "intents they caused. Reports about unknown order ids are counted (counters['unknown_reports']) and\n"
           "skipped; a malformed report raises EngineError.")
-      .def("take_intents", &take_intents, "Intents buffered since the last call (INTENT_DTYPE), and clears them.")
+      .def("take_intents", [](EngineStore& s) {
+             const BusyGuard guard(s, "take_intents");
+             return take_intents(s);
+           }, "Intents buffered since the last call (INTENT_DTYPE), and clears them.")
       .def(
           "set_state",
           [](EngineStore& s, TradingState state, std::optional<std::int64_t> instrument_id, const py::object& venue) {
@@ -785,7 +821,14 @@ void bind_engine(py::module_& m) {
       .def("reset_histograms", [](EngineStore& s) { s.engine->reset_histograms(); })
       .def_property(
           "timing", [](const EngineStore& s) { return s.engine->timing(); },
-          [](EngineStore& s, bool on) { s.engine->set_timing(on); }, "Record the stage histograms.");
+          [](EngineStore& s, bool on) { s.engine->set_timing(on); }, "Record the stage histograms.")
+      .def_property(
+          "timing_sample", [](const EngineStore& s) { return s.engine->timing_sample(); },
+          [](EngineStore& s, std::int64_t every) {
+            if (every < 1 || every > UINT32_MAX) throw py::value_error("timing_sample must be >= 1");
+            s.engine->set_timing_sample(static_cast<std::uint32_t>(every));
+          },
+          "Time one message in this many (orders and fills are always timed).");
 }
 
 }  // namespace rentrade_bindings

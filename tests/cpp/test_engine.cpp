@@ -292,6 +292,71 @@ void test_duplicate_fill_and_unknown_report() {
   CHECK_EQ(rig.engine->positions()[0].net_lots(), 2);
 }
 
+/// A strategy that places one resting order per decision and lets the test drive replace and cancel.
+class ManualStrategy final : public Strategy {
+ public:
+  std::uint64_t last_id = 0;
+  std::vector<bool> done_flags;
+  void on_start(Engine&) override {}
+  void on_decision(Engine& engine, const DecisionPoint& point) noexcept override {
+    if (last_id != 0) return;
+    OrderSpec spec;
+    spec.px_ticks = 990;
+    spec.qty_lots = 4;
+    spec.instrument_id = point.instrument_id;
+    spec.tag = 42;
+    last_id = engine.submit(spec).order_id;
+  }
+  void on_report(Engine&, const ExecutionReport&, const WorkingOrder& order, bool done) noexcept override {
+    CHECK_EQ(order.tag, 42U);
+    done_flags.push_back(done);
+  }
+};
+
+void test_replace_and_custom_strategy() {
+  std::vector<Instrument> list{make("S0", "a")};
+  ManualStrategy strategy;
+  auto engine = std::make_unique<Engine>();
+  CHECK(engine->try_init(list, EngineConfig{}, &strategy) == EngineError::kOk);
+  CHECK(engine->try_on_events(bullish(0, kT0)).error == EngineError::kOk);
+  CHECK_EQ(engine->intents().size(), 1U);
+  const OrderIntent placed = engine->intents()[0];
+  engine->clear_intents();
+  CHECK(engine->try_on_reports(std::vector<ExecutionReport>{report(placed, ReportKind::kAck, 990, 0, 0, kT0 + 1)}).error ==
+        EngineError::kOk);
+  // Replace to 995 x 6: same id, risk now counts 6 lots working.
+  const SubmitResult moved = engine->replace(placed.order_id, 995, 6);
+  CHECK(moved.ok() && moved.order_id == placed.order_id);
+  CHECK_EQ(engine->intents().size(), 1U);
+  CHECK(engine->intents()[0].kind == IntentKind::kReplace && engine->intents()[0].px_ticks == 995 &&
+        engine->intents()[0].qty_lots == 6);
+  CHECK_EQ(engine->risk().working_lots(0, Side::kBid), 6);
+  // The venue rejects the replace: the old terms (990 x 4) are back, in the engine and in risk.
+  CHECK(engine->try_on_reports(std::vector<ExecutionReport>{report(placed, ReportKind::kReject, 995, 0, 0, kT0 + 2)}).error ==
+        EngineError::kOk);
+  const WorkingOrder* order = engine->find_order(placed.order_id);
+  CHECK(order != nullptr && order->px_ticks == 990 && order->leaves_lots == 4 && order->acked);
+  CHECK_EQ(engine->risk().working_lots(0, Side::kBid), 4);
+  // A replace the risk check refuses changes nothing.
+  fastcore::risk::InstrumentLimits limits;
+  limits.max_qty_lots = 5;
+  CHECK(engine->risk().try_set_limits(0, limits) == fastcore::risk::OrderError::kOk);
+  const SubmitResult refused = engine->replace(placed.order_id, 995, 9);
+  CHECK(!refused.ok() && refused.reason == RiskReason::kQtyAboveMax);
+  CHECK_EQ(engine->risk().working_lots(0, Side::kBid), 4);
+  CHECK(engine->risk().open_orders(0) == 1U);
+  // Cancel: one intent, a second cancel of the same order is refused until the venue answers.
+  engine->clear_intents();
+  CHECK(engine->cancel(placed.order_id));
+  CHECK(!engine->cancel(placed.order_id));
+  CHECK_EQ(engine->intents().size(), 1U);
+  CHECK(engine->try_on_reports(std::vector<ExecutionReport>{report(placed, ReportKind::kCancelled, 990, 0, 0, kT0 + 3)})
+            .error == EngineError::kOk);
+  CHECK(engine->find_order(placed.order_id) == nullptr);
+  CHECK_EQ(engine->risk().working_orders(), 0U);
+  CHECK(strategy.done_flags == std::vector<bool>({false, false, true}));
+}
+
 void test_bad_events() {
   Rig rig;
   std::vector<Event> events = bullish(0, kT0);
@@ -327,6 +392,12 @@ void test_deterministic_and_histograms() {
     CHECK(rig.engine->histogram(Stage::kSignal).count() == 200U);
     CHECK(rig.engine->histogram(Stage::kRisk).count() >= 1U);
   }
+  // Sampled timing: one message in ten, the same decisions.
+  Rig sampled;
+  sampled.engine->set_timing_sample(10);
+  const std::vector<OrderIntent> third = sampled.feed(stream);
+  CHECK(sampled.engine->histogram(Stage::kTickToDecision).count() == 20U);
+  CHECK_EQ(third.size(), first.size());
   CHECK(!first.empty());
   CHECK_EQ(first.size(), second.size());
   CHECK(std::memcmp(first.data(), second.data(), first.size() * sizeof(OrderIntent)) == 0);
@@ -371,6 +442,7 @@ int main() {
   test_loss_limit_moves_state();
   test_duplicate_fill_and_unknown_report();
   test_bad_events();
+  test_replace_and_custom_strategy();
   test_deterministic_and_histograms();
   test_sizing_rules();
   return report("test_engine");

@@ -360,6 +360,7 @@ def run_bench(
     with_signing: bool = True,
     with_feed: bool = True,
     feed_frames: feed_bench.FeedFrames | None = None,
+    with_engine: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Measure every stage on ``events`` (one instrument's stream) and return the report.
@@ -378,8 +379,8 @@ def run_bench(
         Seed of the synthetic market used for the many-books stage.
     many_books
         Books live in the many-books stage (synthetic, uniform random instrument per message).
-    with_peers, with_signing
-        Include the peer order books and the signing stage.
+    with_peers, with_signing, with_engine
+        Include the peer order books, the signing stage and the engine stages.
     with_feed, feed_frames
         Include the Binance feed stage (frame bytes to book, rentrade and peers), on ``feed_frames``
         (default: :func:`rentrade.bench.feed_bench.synthetic_frames`).
@@ -453,6 +454,16 @@ def run_bench(
         )
     )
 
+    if with_engine:
+        _add_engine_stages(
+            report,
+            instruments=many_books,
+            flow_events=max(len(events), many_books * ENGINE_FLOW_PER_BOOK),
+            seed=seed,
+            repeat=repeat,
+            say=say,
+        )
+
     say("python: one OrderBook.update_ticks call")
     runs = [_update_ticks_call_stage(events, instrument) for _ in range(repeat)]
     report.stages.append(
@@ -495,6 +506,88 @@ def run_bench(
             report.stages.append(_combine(name, "signing", [summary], "one sign_request() per sample"))
         _add_signing_ratio(report)
     return report
+
+
+ENGINE_FLOW_PER_BOOK: Final = 1_000
+"""Order-flow events per live instrument (after the opening snapshots) in each engine run: 1,000,000
+for the default 1,000 books."""
+
+ENGINE_STAGE_LABELS: Final = (
+    (
+        "tick_to_decision",
+        "engine tick-to-decision",
+        "first event of a message to the end of its decision: book + signal + strategy + risk + intent",
+    ),
+    ("book", "engine book stage", "one message's events applied to its book"),
+    ("signal", "engine signal stage", "features at the message end plus the composite"),
+    (
+        "strategy",
+        "engine strategy stage (bracket)",
+        "the decision: mark/P&L refresh and the bracket strategy, risk checks of its orders included",
+    ),
+    ("risk", "engine risk stage", "one RiskEngine::try_submit with the book's MarketView"),
+    ("position", "engine position stage", "one fill: positions, risk lifecycle, P&L to the loss limits"),
+)
+
+
+def _python_strategy(decision: _fastcore.Decision) -> object:
+    """The callback of the Python-strategy stage: reads the decision, enters like the bracket would."""
+    if decision.decision == 0 or decision.net_lots != 0 or decision.open_orders != 0:
+        return None
+    touch = decision.best_ask if decision.decision > 0 else decision.best_bid
+    if touch is None:
+        return None
+    return (0 if decision.decision > 0 else 1, touch[0], 1, "ioc")
+
+
+def _add_engine_stages(
+    report: BenchReport,
+    *,
+    instruments: int,
+    flow_events: int,
+    seed: int,
+    repeat: int,
+    say: Callable[[str], None],
+) -> None:
+    """The engine's own stage histograms on the synthetic market (see rentrade.bench.engine_bench)."""
+    from rentrade.bench.engine_bench import run_engine
+
+    def summaries(runs: Sequence[Any], stage: str) -> list[_Summary]:
+        out = []
+        for run in runs:
+            histogram = run.histograms[stage]
+            if histogram.count == 0:
+                raise AssertionError(f"the engine recorded no {stage} samples: {run.counters}")
+            out.append(_histogram_summary(histogram, histogram.count * 1e9 / run.wall_ns, histogram.count))
+        return out
+
+    say(f"engine: bracket strategy, {instruments:,} instruments")
+    runs = [run_engine(instruments, flow_events, seed + n) for n in range(repeat)]
+    where = f"synthetic market, {instruments:,} instruments live, cycle counter in the core"
+    for stage, label, what in ENGINE_STAGE_LABELS:
+        name = f"{label} (C++, {instruments:,} instr.)" if stage == "tick_to_decision" else f"{label} (C++)"
+        report.stages.append(_combine(name, "engine", summaries(runs, stage), f"{what}; {where}"))
+    say(f"engine: Python callback strategy, {instruments:,} instruments")
+    py_runs = [
+        run_engine(instruments, flow_events // 4, seed + n, strategy=_python_strategy) for n in range(repeat)
+    ]
+    report.stages.append(
+        _combine(
+            "engine Python callback (per decision)",
+            "engine",
+            summaries(py_runs, "strategy"),
+            "one call of a Python strategy callable from the core (Decision reused, returns None or an"
+            f" IOC order), its orders' risk checks included; {where}",
+        )
+    )
+    report.stages.append(
+        _combine(
+            f"engine tick-to-decision, Python ({instruments:,} instr.)",
+            "engine",
+            summaries(py_runs, "tick_to_decision"),
+            f"as engine tick-to-decision with the Python callback as the strategy; {where}",
+        )
+    )
 
 
 def _add_peer_results(report: BenchReport, results: Sequence[peer_books.PeerResult]) -> None:

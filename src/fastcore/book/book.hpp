@@ -97,6 +97,12 @@ class alignas(64) Book {
     sides_[index].prefetch_key(BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(index)));
   }
 
+  /// Hints the cache lines of both best levels (see BookSide::prefetch_best); reads only this header.
+  void prefetch_top() const noexcept {
+    sides_[0].prefetch_best();
+    sides_[1].prefetch_best();
+  }
+
   /// Empties both sides; sequence and timestamps are the caller's to set.
   void clear() noexcept {
     sides_[0].clear();

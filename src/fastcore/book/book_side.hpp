@@ -117,6 +117,10 @@ class BookSide {
     __builtin_prefetch(&store_->bits[slot >> 6], 1);
   }
 
+  /// Hints the cache lines of the best level (its slot and bitmap word), reading only this header: for
+  /// loops that will read the top of many books (signals). Any state, even empty, gives a valid address.
+  void prefetch_best() const noexcept { prefetch_key(best_key_); }
+
   /// Removes every level. O(window words + levels).
   // Out of line: a rare event kept out of the update loops it would otherwise bloat.
   [[gnu::noinline]] void clear() noexcept {

@@ -37,7 +37,8 @@ struct EngineConfig {
   std::uint32_t order_capacity = 1U << 16;             ///< Working orders at once (engine and risk tables).
   std::uint32_t intent_capacity = 1U << 16;            ///< Intents buffered between clear_intents() calls.
   std::uint32_t dedup_capacity = position::PositionBook::kDefaultDedupCapacity;
-  bool timing = true;       ///< Record the stage histograms (a few cycle-counter reads per message).
+  bool timing = true;       ///< Record the stage histograms (four cycle-counter reads per timed message).
+  std::uint32_t timing_sample = 1;  ///< Time one message in this many (>= 1); orders and fills are always timed.
   bool wall_clock = false;  ///< Stamp decisions with the wall clock instead of the event's ts_local_ns.
 };
 
@@ -60,7 +61,7 @@ const char* describe(EngineError error) noexcept;
 enum class Stage : std::uint8_t {
   kBook = 0,            ///< Applying one message's events to its book (per message).
   kSignal = 1,          ///< Feature update at the message end plus the composite (per message).
-  kStrategy = 2,        ///< The strategy's on_decision, risk checks of its orders included (per decision).
+  kStrategy = 2,        ///< The decision: mark/P&L refresh and the strategy with its risk checks (per message).
   kRisk = 3,            ///< One RiskEngine::try_submit (per order).
   kPosition = 4,        ///< One fill into PositionBook and risk, P&L to loss limits included (per fill).
   kTickToDecision = 5,  ///< First event of a message to the end of its decision (per message).
@@ -181,6 +182,13 @@ class Engine final : public common::EventSink {
   void reset_histograms() noexcept;
   [[nodiscard]] bool timing() const noexcept { return config_.timing; }
   void set_timing(bool on) noexcept { config_.timing = on; }
+  /// Times one message in `every` (>= 1; 0 is ignored).
+  void set_timing_sample(std::uint32_t every) noexcept {
+    if (every == 0) return;
+    config_.timing_sample = every;
+    sample_countdown_ = 1;
+  }
+  [[nodiscard]] std::uint32_t timing_sample() const noexcept { return config_.timing_sample; }
 
   // ---- output -------------------------------------------------------------------------------------
   /// Intents emitted since the last clear_intents(), in order.
@@ -227,6 +235,7 @@ class Engine final : public common::EventSink {
   std::vector<std::uint8_t> has_last_trade_;
   std::vector<std::uint8_t> resyncing_;
   std::vector<std::int64_t> mark_px_;       ///< Last mark given to positions/risk (0 = none yet).
+  std::vector<std::uint8_t> has_position_;  ///< net != 0: a dense flag so flat instruments skip the mark (1 KB per 1,000).
   std::vector<__int128> instrument_pnl_;    ///< Last P&L of each instrument folded into the sums below.
   std::vector<__int128> venue_pnl_;
   std::vector<__int128> venue_day_start_;
@@ -250,6 +259,8 @@ class Engine final : public common::EventSink {
   std::int64_t trigger_local_ns_ = 0;
 
   bool in_message_ = false;
+  bool timed_message_ = false;
+  std::uint32_t sample_countdown_ = 1;
   std::uint64_t message_t0_ = 0;
   double ns_per_tick_ = 1.0;
   std::array<common::Histogram, kStageCount> histograms_{};
