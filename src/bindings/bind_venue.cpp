@@ -189,8 +189,8 @@ void bind_venue(py::module_& m) {
           },
           py::arg("data"), py::arg("ts_local_ns"),
           "Reads one WebSocket text frame received at ts_local_ns (ns since the epoch) and returns a\n"
-          "FrameStatus. The bytes are read during the call only. Cost from Python: ~0.3 us of binding\n"
-          "overhead on top of the parse; the Cython BinanceListener skips it.")
+          "FrameStatus. The bytes are read during the call only. Cost from Python: the parse plus about\n"
+          "1 us of binding overhead on the development VM; the Cython BinanceListener skips the binding.")
       .def(
           "apply_snapshot",
           [](PyBinanceFeed& self, const std::string& symbol, py::handle data, std::int64_t ts_local_ns) {
