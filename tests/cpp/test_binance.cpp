@@ -99,7 +99,7 @@ void test_wire_decimal_matches_general_parser() {
     common::DecimalStep step;
     CHECK(common::try_parse_step(step_text, step) == DecimalError::kOk);
     for (const char* text : texts) {
-      // Padded like a frame ('"]]}' and more follow a quantity), so the 8-byte reader is used too.
+      // Bare, and padded like a frame ('"]]}' and more follow a quantity).
       std::string quoted = std::string(text) + "\"" + std::string(pad, '}');
       const char* p = quoted.data();
       std::int64_t fast = -1;
@@ -145,6 +145,10 @@ void test_wire_decimal_matches_general_parser() {
   const char* p = unterminated.data();
   std::int64_t out = 0;
   CHECK(!venue::read_quoted_steps(p, unterminated.data() + unterminated.size(), {1, 1}, false, out).json_ok);
+  // A frame that ends right at a level's opening quote: nothing to read, never a read past the end.
+  const std::string opening = "[\"";
+  p = opening.data() + opening.size();
+  CHECK(!venue::read_quoted_steps(p, opening.data() + opening.size(), {1, 1}, false, out).json_ok);
   const std::string escaped = "618\\u0030\"";
   p = escaped.data();
   CHECK(!venue::read_quoted_steps(p, escaped.data() + escaped.size(), {1, 1}, false, out).json_ok);

@@ -125,8 +125,9 @@ class BinanceFeed {
   BinanceFeed(const BinanceFeed&) = delete;
   BinanceFeed& operator=(const BinanceFeed&) = delete;
 
-  /// Reads one WebSocket text frame received at `ts_local_ns`. Cost: ~10 ns per price level plus a
-  /// fixed ~50 ns; no allocation once buffers are warm. `frame` is not retained.
+  /// Reads one WebSocket text frame received at `ts_local_ns`. Cost: tens of ns per price level plus a
+  /// few hundred ns per frame (bench/BENCHMARKS.md); no allocation once buffers are warm (running out
+  /// of memory while growing one terminates, as everywhere noexcept). `frame` is not retained.
   [[nodiscard]] FrameStatus on_frame(std::string_view frame, std::int64_t ts_local_ns) noexcept;
 
   /// Applies a REST depth snapshot body (`{"lastUpdateId":..,"bids":..,"asks":..}`) for `instrument_id`.

@@ -51,6 +51,7 @@ inline constexpr std::int64_t kPow10[19] = {1LL,
 /// stops inside the buffer; the slow path then checks bounds properly.
 [[nodiscard]] inline WireDecimalResult read_quoted_steps(const char*& p, const char* end, common::DecimalStep step,
                                                          bool allow_negative, std::int64_t& out) noexcept {
+  if (p >= end) return {common::DecimalError::kMalformed, false};  // the frame ended at the opening quote
   const char* const start = p;
   const char* q = p;
   std::uint64_t mantissa = 0;
