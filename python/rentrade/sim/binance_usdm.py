@@ -58,15 +58,20 @@ from rentrade.sim.market_source import (
     synthetic_source,
 )
 from rentrade.venues.binance_usdm.messages import MessageDecoder
+from rentrade.venues.binance_usdm.urls import (
+    DEPTH_LIMITS,
+    MAX_CONNECTION_S,
+    MAX_INCOMING_MESSAGES_PER_S,
+    MAX_STREAMS_PER_CONNECTION,
+    PONG_TIMEOUT_S,
+    SERVER_PING_INTERVAL_S,
+    stream_path,
+)
 
-__all__ = ["DEPTH_LIMITS", "SimBinanceUsdm"]
+__all__ = ["SimBinanceUsdm"]
 
 log = logging.getLogger("rentrade.sim.binance_usdm")
 
-DEPTH_LIMITS: Final = (5, 10, 20, 50, 100, 500, 1000)
-"""The ``limit`` values ``/fapi/v1/depth`` accepts."""
-
-_PUBLIC_CHANNELS: Final = frozenset({"depth", "bookTicker", "trade", "rpiDepth"})
 _DEPTH_SPEEDS: Final = frozenset({"", "0ms", "100ms", "250ms", "500ms"})
 _STREAM_RE: Final = re.compile(r"^([a-z0-9_]+)@([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?$")
 _ROUTES: Final = ("public", "market")
@@ -84,7 +89,7 @@ def _ws_text_frame(payload: bytes) -> bytes:
 
 
 def _tier(channel: str) -> str:
-    return "public" if channel in _PUBLIC_CHANNELS else "market"
+    return stream_path(channel)[1:]
 
 
 @dataclass(slots=True)
@@ -248,11 +253,11 @@ class SimBinanceUsdm:
         faults: FaultPlan | None = None,
         speed: float | None = None,
         start_on_subscribe: bool = True,
-        ping_interval_s: float = 180.0,
-        pong_timeout_s: float = 600.0,
-        max_streams_per_connection: int = 1024,
-        max_incoming_per_s: int = 10,
-        max_connection_s: float = 24 * 3600.0,
+        ping_interval_s: float = SERVER_PING_INTERVAL_S,
+        pong_timeout_s: float = PONG_TIMEOUT_S,
+        max_streams_per_connection: int = MAX_STREAMS_PER_CONNECTION,
+        max_incoming_per_s: int = MAX_INCOMING_MESSAGES_PER_S,
+        max_connection_s: float = MAX_CONNECTION_S,
         batch: int = 512,
     ) -> None:
         if speed is not None and speed <= 0:
