@@ -124,6 +124,7 @@ class _Connection(WSListener):  # type: ignore[misc]
         self.paused = False
         self.requests: deque[float] = deque()
         self.last_pong = time.monotonic()
+        self.refused = False
         self.closed = False
 
     # picows callbacks --------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class _Connection(WSListener):  # type: ignore[misc]
             self.last_pong = time.monotonic()
             self.venue.stats_counter["pongs_received"] += 1
             return
-        if frame.msg_type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+        if frame.msg_type not in (WSMsgType.TEXT, WSMsgType.BINARY) or self.refused:
             return
         now = time.monotonic()
         self.requests.append(now)
@@ -164,7 +165,10 @@ class _Connection(WSListener):  # type: ignore[misc]
         if len(self.requests) > self.venue.max_incoming_per_s:
             log.info("connection %d: more than %d requests/s, closing", self.index, self.venue.max_incoming_per_s)
             self.venue.stats_counter["rate_limit_disconnects"] += 1
-            transport.disconnect(graceful=False)
+            self.refused = True
+            # Closed from the next loop turn: closing inside picows' read callback loses the close
+            # under uvloop when more frames of the same read follow.
+            asyncio.get_running_loop().call_soon(transport.disconnect)
             return
         self.venue._on_request(self, frame.get_payload_as_bytes())
 
@@ -368,7 +372,7 @@ class SimBinanceUsdm:
                 if now - conn.last_pong > self.pong_timeout_s:
                     log.info("connection %d: no pong for %.1f s, closing", conn.index, now - conn.last_pong)
                     self.stats_counter["pong_timeouts"] += 1
-                    conn.transport.disconnect(graceful=False)
+                    conn.transport.disconnect()
                     continue
                 conn.transport.send_ping(b"sim")
                 self.stats_counter["pings_sent"] += 1
@@ -385,7 +389,7 @@ class SimBinanceUsdm:
                 await self._pump_task
         for conn in list(self._connections):
             if conn.transport is not None:
-                conn.transport.disconnect(graceful=False)
+                conn.transport.disconnect()
         if self._ws_server is not None:
             self._ws_server.close()
             with contextlib.suppress(Exception):
@@ -442,7 +446,7 @@ class SimBinanceUsdm:
         """Drop every connection at once (TCP close, no close frame)."""
         for conn in list(self._connections):
             if conn.transport is not None:
-                conn.transport.disconnect(graceful=False)
+                conn.transport.disconnect()
 
     def book(self, symbol: str) -> OrderBook | None:
         """The venue's own book of ``symbol`` after every message sent so far (None if unknown)."""
@@ -486,7 +490,7 @@ class SimBinanceUsdm:
 
     def _expire(self, conn: _Connection) -> None:
         if not conn.closed and conn.transport is not None:
-            conn.transport.disconnect(graceful=False)
+            conn.transport.disconnect()
 
     def _on_disconnected(self, conn: _Connection) -> None:
         self._connections.discard(conn)
@@ -690,7 +694,7 @@ class SimBinanceUsdm:
             conn.send_raw(_ws_text_frame(payload[: len(payload) // 2]))
         elif fault is Fault.DISCONNECT:
             if conn.transport is not None:
-                conn.transport.disconnect(graceful=False)
+                conn.transport.disconnect()
         elif fault is Fault.STALL:
             conn.stall(self.faults.stall_s)
             conn.send_raw(frame)
