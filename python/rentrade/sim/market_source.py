@@ -391,9 +391,11 @@ def recording_source(
         _scan,
     )
 
+
     path_list = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
-    scan = _scan(path_list, need_decimals=instruments is None)
     if instruments is None:
+        # A full pass over the files for the decimals; skipped when the caller knows the instruments.
+        scan = _scan(path_list, need_decimals=True)
         chosen = [_inferred_instrument(scan, s) for s in scan.order]
         chosen = [Instrument(i.symbol, "binance_usdm", i.tick_size, i.lot_size) for i in chosen]
     else:
@@ -404,6 +406,8 @@ def recording_source(
     messages: list[SourceMessage] = []
     snapshots: dict[str, tuple[bytes, int]] = {}  # symbol -> (payload, lastUpdateId)
     last_depth: dict[str, SourceMessage] = {}
+    depth_symbol_by_path: dict[int, str] = {}
+    known = {i.symbol for i in chosen}
     for path_index, frame in _merged(path_list):
         if limit is not None and len(messages) >= limit:
             break
@@ -415,7 +419,12 @@ def recording_source(
         if frame.direction is not Direction.RECEIVED:
             continue
         if _is_inband_snapshot(frame.payload):
-            symbol = snapshot_symbol or scan.snapshot_symbol(path_index)
+            symbol = snapshot_symbol or depth_symbol_by_path.get(path_index, "")
+            if not symbol:
+                raise RecordingError(
+                    f"{path_list[path_index]}: in-band depth snapshot before any diff names its symbol; "
+                    "pass snapshot_symbol="
+                )
             if symbol not in snapshots:
                 snapshots[symbol] = (frame.payload, _last_update_id(frame.payload))
             continue
@@ -428,9 +437,12 @@ def recording_source(
         if not isinstance(data, dict) or not isinstance(data.get("s"), str):
             continue  # subscription acks and the like: the venue makes its own
         symbol = data["s"].upper()
+        if symbol not in known:
+            continue
         event_type = data.get("e")
         if event_type == "depthUpdate":
             channel = CHANNEL_DEPTH
+            depth_symbol_by_path.setdefault(path_index, symbol)
         elif isinstance(stream, str) and "@" in stream:
             channel = stream.split("@", 1)[1]
         else:
