@@ -41,7 +41,10 @@ def hftbacktest_market(shared_data: Path) -> MarketSource:
 @pytest.fixture(scope="module")
 def cryptofeed_market(shared_data: Path) -> MarketSource:
     return recording_source(
-        [shared_data / CRYPTOFEED / "BINANCE_FUTURES.http.0.0", shared_data / CRYPTOFEED / "BINANCE_FUTURES.ws.1.0"]
+        [
+            shared_data / CRYPTOFEED / "BINANCE_FUTURES.http.0.0",
+            shared_data / CRYPTOFEED / "BINANCE_FUTURES.ws.1.0",
+        ]
     )
 
 
@@ -98,12 +101,16 @@ class TickerCheck:
                 elif update_id == book.seq and update_id not in self.snapshot_ids:
                     self.compared += 1
                     if (book.best_bid(), book.best_ask()) != expected:
-                        self.mismatches.append((symbol, update_id, (book.best_bid(), book.best_ask()), expected))
+                        self.mismatches.append(
+                            (symbol, update_id, (book.best_bid(), book.best_ask()), expected)
+                        )
             quotes[:] = keep
 
 
 def same_levels(a: OrderBook, b: OrderBook, depth: int = 100) -> bool:
-    return bool((a.levels(0, depth) == b.levels(0, depth)).all() and (a.levels(1, depth) == b.levels(1, depth)).all())
+    return bool(
+        (a.levels(0, depth) == b.levels(0, depth)).all() and (a.levels(1, depth) == b.levels(1, depth)).all()
+    )
 
 
 def new_session(venue: SimBinanceUsdm, source: MarketSource, **kwargs: Any) -> BinanceUsdmSession:
@@ -147,7 +154,11 @@ async def test_hftbacktest_recording_over_loopback(hftbacktest_market: MarketSou
     check = TickerCheck()
     async with SimBinanceUsdm(hftbacktest_market) as venue:
         session = new_session(
-            venue, hftbacktest_market, channels=("depth@0ms", "bookTicker", "trade"), on_frame=check, on_rest=check.on_rest
+            venue,
+            hftbacktest_market,
+            channels=("depth@0ms", "bookTicker", "trade"),
+            on_frame=check,
+            on_rest=check.on_rest,
         )
         check.session = session
         async with session:
@@ -165,7 +176,11 @@ async def test_cryptofeed_recording_over_loopback_two_routes(cryptofeed_market: 
     # before the first snapshot arrives and no bookTicker would meet a synced book.
     async with SimBinanceUsdm(cryptofeed_market, speed=20.0) as venue:
         session = new_session(
-            venue, cryptofeed_market, channels=("depth@100ms", "bookTicker", "aggTrade"), on_frame=check, on_rest=check.on_rest
+            venue,
+            cryptofeed_market,
+            channels=("depth@100ms", "bookTicker", "aggTrade"),
+            on_frame=check,
+            on_rest=check.on_rest,
         )
         check.session = session
         async with session:
@@ -184,7 +199,9 @@ async def test_cryptofeed_recording_over_loopback_two_routes(cryptofeed_market: 
 
 async def test_gaps_duplicates_reorders_malformed_resync_one_symbol(synthetic_market: MarketSource) -> None:
     faulted = "BTCUSDT"
-    btc_depth = [i for i, m in enumerate(synthetic_market.messages) if m.symbol == faulted and m.channel == "depth"]
+    btc_depth = [
+        i for i, m in enumerate(synthetic_market.messages) if m.symbol == faulted and m.channel == "depth"
+    ]
     plan = FaultPlan(
         seed=5,
         at={
@@ -199,7 +216,13 @@ async def test_gaps_duplicates_reorders_malformed_resync_one_symbol(synthetic_ma
     )
     check = TickerCheck()
     async with SimBinanceUsdm(synthetic_market, faults=plan, batch=32) as venue:
-        session = new_session(venue, synthetic_market, channels=("depth@100ms", "bookTicker"), on_frame=check, on_rest=check.on_rest)
+        session = new_session(
+            venue,
+            synthetic_market,
+            channels=("depth@100ms", "bookTicker"),
+            on_frame=check,
+            on_rest=check.on_rest,
+        )
         check.session = session
         async with session:
             await run_to_end(venue, session)
@@ -261,7 +284,9 @@ async def test_slow_snapshot_and_rotation(synthetic_market: MarketSource) -> Non
 async def test_streams_spread_over_connections() -> None:
     source = synthetic_source(12, events=4000, seed=3, snapshot_levels=50)
     async with SimBinanceUsdm(source) as venue:
-        session = new_session(venue, source, channels=("depth@100ms", "bookTicker"), max_streams_per_connection=6)
+        session = new_session(
+            venue, source, channels=("depth@100ms", "bookTicker"), max_streams_per_connection=6
+        )
         async with session:
             assert session.stats()["connections"] == 4  # 12 symbols x 2 streams / 6 per connection
             await run_to_end(venue, session)

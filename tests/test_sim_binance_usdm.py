@@ -32,7 +32,7 @@ def small_market() -> MarketSource:
     return synthetic_source(3, events=6_000, seed=7, snapshot_levels=200)
 
 
-class Client(WSListener):  # type: ignore[misc]
+class Client(WSListener):
     """Collects text frames; optionally does not answer pings."""
 
     def __init__(self) -> None:
@@ -161,7 +161,9 @@ async def test_rest_depth_and_exchange_info(small_market: MarketSource) -> None:
         assert status == 200 and len(snapshot["bids"]) == 5 and len(snapshot["asks"]) == 5
         first_diff = next(m for m in small_market.messages if m.symbol == "BTCUSDT" and m.channel == "depth")
         assert first_diff.first_id <= snapshot["lastUpdateId"] <= first_diff.last_id
-        assert [float(p) for p, _ in snapshot["bids"]] == sorted((float(p) for p, _ in snapshot["bids"]), reverse=True)
+        assert [float(p) for p, _ in snapshot["bids"]] == sorted(
+            (float(p) for p, _ in snapshot["bids"]), reverse=True
+        )
         for url, code in (
             ("/fapi/v1/depth?symbol=BTCUSDT&limit=7", -1130),
             ("/fapi/v1/depth?symbol=NOPE", -1121),
@@ -217,7 +219,9 @@ class ReferenceClient:
 
 
 def same_top(a: OrderBook, b: OrderBook, depth: int) -> bool:
-    return (a.levels(0, depth) == b.levels(0, depth)).all() and (a.levels(1, depth) == b.levels(1, depth)).all()
+    return (a.levels(0, depth) == b.levels(0, depth)).all() and (
+        a.levels(1, depth) == b.levels(1, depth)
+    ).all()
 
 
 @pytest.mark.parametrize(
@@ -244,7 +248,9 @@ async def test_reference_client_rebuilds_the_venue_book(small_market: MarketSour
             while True:
                 for symbol, sync in ref.sync.items():
                     if not sync.synced:
-                        async with http.get(f"{venue.rest_url}/fapi/v1/depth?symbol={symbol}&limit=1000") as r:
+                        async with http.get(
+                            f"{venue.rest_url}/fapi/v1/depth?symbol={symbol}&limit=1000"
+                        ) as r:
                             ref.on_snapshot(symbol, await r.read())
                 if venue.done and all(s.synced for s in ref.sync.values()):
                     break
@@ -263,7 +269,11 @@ async def test_reference_client_rebuilds_the_venue_book(small_market: MarketSour
 
 
 async def test_fault_at_message_n_is_deterministic(small_market: MarketSource) -> None:
-    index = next(i for i, m in enumerate(small_market.messages) if m.symbol == "BTCUSDT" and m.channel == "depth" and i > 1000)
+    index = next(
+        i
+        for i, m in enumerate(small_market.messages)
+        if m.symbol == "BTCUSDT" and m.channel == "depth" and i > 1000
+    )
     plan = FaultPlan(at={Fault.DROP: {index}})
     async with SimBinanceUsdm(small_market, faults=plan) as venue:
         transport, client = await connect(f"{venue.ws_url}/public/stream?streams=btcusdt@depth")

@@ -63,8 +63,10 @@ async def test_ccxt_and_rentrade_build_the_venue_book() -> None:
                     ]
                     # ccxt keeps floats; compare through the instrument's exact conversion.
                     got = [
-                        (instrument.ticks_to_price(round(px / float(instrument.tick_size))),
-                         instrument.lots_to_qty(round(qty / float(instrument.lot_size))))
+                        (
+                            instrument.ticks_to_price(round(px / float(instrument.tick_size))),
+                            instrument.lots_to_qty(round(qty / float(instrument.lot_size))),
+                        )
                         for px, qty in theirs[key][:DEPTH]
                     ]
                     assert got == expected, (instrument.symbol, key)

@@ -1,4 +1,4 @@
-"""The ``rentrade`` command line: ``bench`` (latency benchmark), ``sizing`` (Kelly), ``record`` and ``replay``."""
+"""The ``rentrade`` command line: ``bench`` (latency), ``sizing`` (Kelly), ``record`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def _bench(args: argparse.Namespace) -> int:
         many_books=args.books,
         with_peers=not args.no_peers,
         with_signing=not args.no_signing,
+        with_socket=args.socket,
+        socket_events=args.socket_events,
         progress=None if args.json else runner.print_progress,
     )
     if args.json:
@@ -149,7 +151,9 @@ def _record(args: argparse.Namespace) -> int:
             if args.url is None:
                 raise ValueError("give --url (and --rest-url) of the venue, or --sim N for a simulated one")
             ws_url = args.url
-            rest_url = args.rest_url or args.url.replace("wss://fstream.", "https://fapi.").replace("ws://", "http://")
+            rest_url = args.rest_url or args.url.replace("wss://fstream.", "https://fapi.").replace(
+                "ws://", "http://"
+            )
             return await record_session(
                 args.out,
                 args.symbols or ["BTCUSDT"],
@@ -175,8 +179,10 @@ def _record(args: argparse.Namespace) -> int:
             )
 
     result = asyncio.run(run())
-    print(f"wrote {args.out}: {result['records']:,} records, {result['bytes']:,} payload bytes, "
-          f"{result['file_bytes']:,} bytes on disk")
+    print(
+        f"wrote {args.out}: {result['records']:,} records, {result['bytes']:,} payload bytes, "
+        f"{result['file_bytes']:,} bytes on disk"
+    )
     return 0
 
 
@@ -193,7 +199,10 @@ def _replay(args: argparse.Namespace) -> int:
         check = cross_check_bbo(rep)
         inst = rep.instrument
         levels = {
-            side: [[inst.ticks_to_price(px), inst.lots_to_qty(qty)] for px, qty in book.levels(index, args.levels).tolist()]
+            side: [
+                [inst.ticks_to_price(px), inst.lots_to_qty(qty)]
+                for px, qty in book.levels(index, args.levels).tolist()
+            ]
             for index, side in ((0, "bids"), (1, "asks"))
         }
         report[symbol] = {
@@ -217,8 +226,9 @@ def _replay(args: argparse.Namespace) -> int:
         assert isinstance(row, dict)
         print(f"{symbol}  tick {row['tick_size']}  lot {row['lot_size']}")
         print(
-            f"  snapshots {row['snapshots']}  diffs applied {row['diffs_applied']:,}  stale {row['stale_dropped']:,}  "
-            f"gaps {row['gaps']}  trades {row['trades']:,}  bookTickers {row['book_tickers']:,}  "
+            f"  snapshots {row['snapshots']}  diffs applied {row['diffs_applied']:,}  "
+            f"stale {row['stale_dropped']:,}  gaps {row['gaps']}  trades {row['trades']:,}  "
+            f"bookTickers {row['book_tickers']:,}  "
             f"bookTicker matches {row['bbo_matched']:,}/{row['bbo_compared']:,}  last u {row['final_seq']}"
         )
         bids, asks = row["bids"], row["asks"]
@@ -263,6 +273,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-peers", action="store_true", help="skip the peer order books")
     bench.add_argument("--no-signing", action="store_true", help="skip the signing stage")
+    bench.add_argument(
+        "--socket",
+        action="store_true",
+        help="add the socket stages: ingest through a simulated Binance venue over loopback (venue in a "
+        "second process) and a picows echo round trip",
+    )
+    bench.add_argument(
+        "--socket-events",
+        type=_positive,
+        default=400_000,
+        help="synthetic events for --socket (default 400,000)",
+    )
     bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )
@@ -330,7 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--sim", type=_positive, metavar="N", help="record from an in-process simulated venue with N symbols"
     )
     record.add_argument("--sim-events", type=_positive, default=50_000, help="synthetic events (--sim)")
-    record.add_argument("--sim-speed", type=float, help="--sim pace multiplier (default: as fast as possible)")
+    record.add_argument(
+        "--sim-speed", type=float, help="--sim pace multiplier (default: as fast as possible)"
+    )
     record.add_argument("--seed", type=int, default=1, help="--sim seed")
     record.set_defaults(handler=_record)
 

@@ -26,6 +26,7 @@ these files like the recordings in ``../shared/data``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import time
@@ -214,7 +215,13 @@ async def record_session(
 
     recorder = Recorder(
         path,
-        {"venue": "binance_usdm", "ws_url": ws_url, "rest_url": rest_url, "symbols": symbols, "channels": channels},
+        {
+            "venue": "binance_usdm",
+            "ws_url": ws_url,
+            "rest_url": rest_url,
+            "symbols": symbols,
+            "channels": channels,
+        },
     )
     done = asyncio.Event()
 
@@ -228,10 +235,8 @@ async def record_session(
     )
     try:
         await session.start()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(done.wait(), duration_s)
-        except asyncio.TimeoutError:
-            pass
         stats = session.stats()
     finally:
         await session.stop()

@@ -407,6 +407,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZIP_MAGIC = b"PK\x03\x04"
 _HFT_FIRST_LINE = re.compile(rb"\d{16,20} [{\[]")
+
+
 def _read_rentrade(path: StrPath) -> Iterator[RecordedFrame]:
     from rentrade.record import read_rtrec
 

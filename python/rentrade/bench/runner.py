@@ -357,6 +357,8 @@ def run_bench(
     many_books: int = 1000,
     with_peers: bool = True,
     with_signing: bool = True,
+    with_socket: bool = False,
+    socket_events: int = 400_000,
     progress: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Measure every stage on ``events`` (one instrument's stream) and return the report.
@@ -377,6 +379,11 @@ def run_bench(
         Books live in the many-books stage (synthetic, uniform random instrument per message).
     with_peers, with_signing
         Include the peer order books and the signing stage.
+    with_socket
+        Include the socket stages (:mod:`rentrade.bench.socket_bench`): ingest through a simulated
+        venue in a second process, and a picows echo round trip.
+    socket_events
+        Synthetic events the venue streams in the ingest stage.
     progress
         Called with a short line before each stage (the CLI prints it to stderr).
     """
@@ -484,7 +491,58 @@ def run_bench(
             summary = _from_samples(values, len(values), int(sum(values)))
             report.stages.append(_combine(name, "signing", [summary], "one sign_request() per sample"))
         _add_signing_ratio(report)
+
+    if with_socket:
+        _add_socket_stages(report, socket_events, seed, repeat, say)
     return report
+
+
+def _add_socket_stages(
+    report: BenchReport, events: int, seed: int, repeat: int, say: Callable[[str], None]
+) -> None:
+    from rentrade.bench.socket_bench import measure_socket
+
+    ingests = []
+    echoes = []
+    for n in range(repeat):
+        say(f"socket: ingest through the simulated venue, run {n + 1} of {repeat}")
+        ingest, echo = measure_socket(events=events, seed=seed)
+        ingests.append(ingest)
+        echoes.append(echo)
+    first = ingests[0]
+    what = (
+        f"{first.messages:,} messages ({first.symbols} symbols: depth diffs, bookTicker, trade; "
+        f"{first.wire_bytes / first.messages:.0f} B per frame), venue in a second process"
+    )
+    for label in ("wall", "client CPU"):
+        runs = []
+        for ingest in ingests:
+            rate = ingest.msgs_per_s if label == "wall" else ingest.msgs_per_cpu_s
+            mean_ns = 1e9 / rate
+            runs.append(_Summary({name: mean_ns for name, _ in PERCENTILES}, mean_ns, rate, ingest.messages))
+        report.stages.append(
+            _combine(
+                f"socket ingest, {label} (venue->picows->listener->feed)",
+                "socket",
+                runs,
+                f"{what}; throughput stage: every column is the mean ns per message "
+                + (
+                    "of wall time, start signal to last frame applied"
+                    if label == "wall"
+                    else "of the client thread's CPU time (user + kernel), on one core"
+                ),
+            )
+        )
+    runs = [_from_samples(e.samples_ns, len(e.samples_ns), int(sum(e.samples_ns))) for e in echoes]
+    report.stages.append(
+        _combine(
+            "picows echo round trip (loopback)",
+            "socket",
+            runs,
+            f"64-byte text frame sent, echoed by a picows server in the venue process, received; "
+            f"one at a time, {first.loop} client loop",
+        )
+    )
 
 
 def _add_peer_results(report: BenchReport, results: Sequence[peer_books.PeerResult]) -> None:

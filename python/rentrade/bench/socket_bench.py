@@ -21,7 +21,7 @@ import multiprocessing as mp
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -65,7 +65,7 @@ def _venue_main(pipe: Connection, symbols: int, events: int, seed: int) -> None:
     from rentrade.sim.binance_usdm import SimBinanceUsdm
     from rentrade.sim.market_source import synthetic_source
 
-    class Echo(WSListener):  # type: ignore[misc]
+    class Echo(WSListener):
         def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
             if frame.msg_type == WSMsgType.TEXT:
                 transport.send(WSMsgType.TEXT, frame.get_payload_as_memoryview())
@@ -108,7 +108,7 @@ async def _echo(url: str, round_trips: int) -> list[int]:
     samples: list[int] = []
     done = asyncio.get_running_loop().create_future()
 
-    class Client(WSListener):  # type: ignore[misc]
+    class Client(WSListener):
         sent_ns = 0
 
         def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -121,7 +121,8 @@ async def _echo(url: str, round_trips: int) -> list[int]:
             self.sent_ns = time.perf_counter_ns()
             transport.send(WSMsgType.TEXT, payload)
 
-    transport, client = await ws_connect(Client, url)
+    transport, listener = await ws_connect(Client, url)
+    client = cast(Client, listener)
     client.sent_ns = time.perf_counter_ns()
     transport.send(WSMsgType.TEXT, payload)
     await done
@@ -129,7 +130,9 @@ async def _echo(url: str, round_trips: int) -> list[int]:
     return samples[round_trips // 10 :]  # the first tenth warms caches and the allocator
 
 
-async def _client(pipe: Connection, info: dict[str, Any], echo_round_trips: int) -> tuple[IngestResult, EchoResult]:
+async def _client(
+    pipe: Connection, info: dict[str, Any], echo_round_trips: int
+) -> tuple[IngestResult, EchoResult]:
     import aiohttp
 
     from rentrade.venues.binance_usdm.session import BinanceUsdmSession
@@ -179,7 +182,12 @@ async def _client(pipe: Connection, info: dict[str, Any], echo_round_trips: int)
 
 
 def measure_socket(
-    *, symbols: int = 4, events: int = 400_000, seed: int = 1, echo_round_trips: int = 20_000, use_uvloop: bool = True
+    *,
+    symbols: int = 4,
+    events: int = 400_000,
+    seed: int = 1,
+    echo_round_trips: int = 20_000,
+    use_uvloop: bool = True,
 ) -> tuple[IngestResult, EchoResult]:
     """Run both socket stages once (venue in a spawned process) and return their measurements.
 

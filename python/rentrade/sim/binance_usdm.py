@@ -45,8 +45,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 from aiohttp import web
-from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest
-from picows import ws_create_server
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
 
 from rentrade._fastcore import BookSet, OrderBook
 from rentrade.sim.faults import Fault, FaultPlan, FaultRoller
@@ -105,7 +104,7 @@ class _SymbolBook:
     last_id: int = 0
 
 
-class _Connection(WSListener):  # type: ignore[misc]
+class _Connection(WSListener):
     """One client connection: its subscriptions, framing, fault state and write backpressure."""
 
     def __init__(self, venue: SimBinanceUsdm, index: int, route: str, combined: bool, streams: list[str]):
@@ -163,7 +162,9 @@ class _Connection(WSListener):  # type: ignore[misc]
         while self.requests and now - self.requests[0] > 1.0:
             self.requests.popleft()
         if len(self.requests) > self.venue.max_incoming_per_s:
-            log.info("connection %d: more than %d requests/s, closing", self.index, self.venue.max_incoming_per_s)
+            log.info(
+                "connection %d: more than %d requests/s, closing", self.index, self.venue.max_incoming_per_s
+            )
             self.venue.stats_counter["rate_limit_disconnects"] += 1
             self.refused = True
             # Closed from the next loop turn: closing inside picows' read callback loses the close
@@ -284,7 +285,12 @@ class SimBinanceUsdm:
 
         self._symbols = {inst.symbol for inst in self.source.instruments}
         self._lower = {s.lower(): s for s in self._symbols}
-        self._channels = {m.channel for m in self.source.messages} | {"depth", "bookTicker", "trade", "aggTrade"}
+        self._channels = {m.channel for m in self.source.messages} | {
+            "depth",
+            "bookTicker",
+            "trade",
+            "aggTrade",
+        }
         self._decoder = MessageDecoder(self.source.instruments)
         self._formatters = {i.symbol: DecimalFormatter(i) for i in self.source.instruments}
         self._bookset = BookSet(self.source.instruments, max_levels=1_000_000)
@@ -359,8 +365,8 @@ class SimBinanceUsdm:
         self._site = web.TCPSite(self._runner, self.host, self._rest_port_wanted)
         await self._site.start()
         server = self._site._server
-        assert server is not None and server.sockets  # just started
-        self.rest_port = server.sockets[0].getsockname()[1]
+        assert server is not None  # just started
+        self.rest_port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def _ping_loop(self) -> None:
         while True:
@@ -506,8 +512,10 @@ class SimBinanceUsdm:
         channel, speed = m.group(2), m.group(3) or ""
         if channel == "depth":
             return speed in _DEPTH_SPEEDS
-        return channel in self._channels or channel in ("markPrice", "ticker", "miniTicker", "forceOrder") or (
-            channel.startswith("depth") and channel[5:] in ("5", "10", "20")
+        return (
+            channel in self._channels
+            or channel in ("markPrice", "ticker", "miniTicker", "forceOrder")
+            or (channel.startswith("depth") and channel[5:] in ("5", "10", "20"))
         )
 
     @staticmethod
@@ -522,7 +530,7 @@ class SimBinanceUsdm:
                 continue
             conn.streams[stream] = None
             key = self._key(stream)
-            if conn.route and _tier(key[1]) != conn.route or not conn.route and _tier(key[1]) != "public":
+            if (conn.route and _tier(key[1]) != conn.route) or (not conn.route and _tier(key[1]) != "public"):
                 self.stats_counter["misrouted_subscriptions"] += 1
                 continue  # acknowledged and listed, never delivered: Binance's silent wrong-path case
             self._routes.setdefault(key, _Route()).targets.setdefault(conn, []).append(stream)
@@ -557,7 +565,9 @@ class SimBinanceUsdm:
         params = request.get("params", [])
         if method in ("SUBSCRIBE", "UNSUBSCRIBE"):
             if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-                conn.send_json({"code": 2, "msg": "Invalid request: params must be a list of streams", "id": request_id})
+                conn.send_json(
+                    {"code": 2, "msg": "Invalid request: params must be a list of streams", "id": request_id}
+                )
                 return
             if not all(self._valid_stream(p) for p in params):
                 conn.send_json({"code": 2, "msg": "Invalid request: invalid stream", "id": request_id})
@@ -703,7 +713,9 @@ class SimBinanceUsdm:
         self, conn: _Connection, fault: Fault, frame: bytes, payload: bytes, message: SourceMessage
     ) -> None:
         self.stats_counter[f"fault_{fault.value}"] += 1
-        log.debug("fault %s on connection %d (%s %s)", fault.value, conn.index, message.symbol, message.channel)
+        log.debug(
+            "fault %s on connection %d (%s %s)", fault.value, conn.index, message.symbol, message.channel
+        )
         if fault is Fault.DROP:
             return
         if fault is Fault.DUPLICATE:
@@ -780,7 +792,9 @@ class SimBinanceUsdm:
 
     @staticmethod
     def _error(status: int, code: int, msg: str) -> web.Response:
-        return web.Response(status=status, body=orjson.dumps({"code": code, "msg": msg}), content_type="application/json")
+        return web.Response(
+            status=status, body=orjson.dumps({"code": code, "msg": msg}), content_type="application/json"
+        )
 
     async def _rest_depth(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol", "").upper()
@@ -806,7 +820,9 @@ class SimBinanceUsdm:
         return web.Response(body=self.exchange_info(), content_type="application/json")
 
     async def _rest_time(self, request: web.Request) -> web.Response:
-        return web.Response(body=orjson.dumps({"serverTime": time.time_ns() // 1_000_000}), content_type="application/json")
+        return web.Response(
+            body=orjson.dumps({"serverTime": time.time_ns() // 1_000_000}), content_type="application/json"
+        )
 
     async def _rest_ping(self, request: web.Request) -> web.Response:
         return web.Response(body=b"{}", content_type="application/json")
@@ -871,7 +887,14 @@ class SimBinanceUsdm:
                             "multiplierDecimal": "4",
                         },
                     ],
-                    "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"],
+                    "orderTypes": [
+                        "LIMIT",
+                        "MARKET",
+                        "STOP",
+                        "STOP_MARKET",
+                        "TAKE_PROFIT",
+                        "TAKE_PROFIT_MARKET",
+                    ],
                     "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
                 }
             )
@@ -881,7 +904,12 @@ class SimBinanceUsdm:
                 "serverTime": time.time_ns() // 1_000_000,
                 "futuresType": "U_MARGINED",
                 "rateLimits": [
-                    {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+                    {
+                        "rateLimitType": "REQUEST_WEIGHT",
+                        "interval": "MINUTE",
+                        "intervalNum": 1,
+                        "limit": 2400,
+                    },
                     {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
                 ],
                 "exchangeFilters": [],

@@ -32,7 +32,7 @@ from rentrade.events import (
     KIND_TRADE,
     SIDE_BID,
 )
-from rentrade.recordings import Direction, RecordingError, open_recording
+from rentrade.recordings import Direction, RecordingError
 from rentrade.venues.binance_usdm.messages import MessageDecoder
 
 __all__ = [
@@ -212,7 +212,7 @@ def synthetic_source(
         raise ValueError("synthetic_source needs at least one symbol")
     instruments = [Instrument(name, "binance_usdm", tick_size, lot_size) for name in names]
     fmt = [DecimalFormatter(inst) for inst in instruments]
-    lower = [name.lower().encode() for name in names]
+    [name.lower().encode() for name in names]
     raw = synthetic_events(len(names), events, seed, snapshot_levels, trade_one_in)
     cols = {
         name: raw[name].tolist()
@@ -273,7 +273,8 @@ def synthetic_source(
                             names[iid],
                             CHANNEL_AGG_TRADE,
                             b'{"e":"aggTrade","E":%d,"a":%d,"s":"%s","p":"%s","q":"%s","f":%d,"l":%d,'
-                            b'"T":%d,"m":%s}' % (ms, trade_id, sym, px, qty, cols["aux"][i], cols["aux"][i], ms, maker),
+                            b'"T":%d,"m":%s}'
+                            % (ms, trade_id, sym, px, qty, cols["aux"][i], cols["aux"][i], ms, maker),
                         )
                     )
             elif kinds[i] == KIND_DELTA:
@@ -391,7 +392,6 @@ def recording_source(
         _scan,
     )
 
-
     path_list = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
     if instruments is None:
         # A full pass over the files for the decimals; skipped when the caller knows the instruments.
@@ -495,6 +495,3 @@ def _last_update_id(payload: bytes) -> int:
     if not isinstance(value, int):
         raise RecordingError("recorded depth snapshot has no integer lastUpdateId")
     return value
-
-
-

@@ -73,7 +73,7 @@ class SessionError(RuntimeError):
     """The session could not start or was refused by the venue (the text says what and where)."""
 
 
-class _HookListener(WSListener):  # type: ignore[misc]
+class _HookListener(WSListener):
     """The Python path: same feed, plus a Python hook per frame (recording, checks)."""
 
     def __init__(
@@ -99,11 +99,11 @@ class _HookListener(WSListener):  # type: ignore[misc]
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         msg_type = frame.msg_type
-        if msg_type == WSMsgType.TEXT or msg_type == WSMsgType.BINARY:
+        if msg_type in (WSMsgType.TEXT, WSMsgType.BINARY):
             data = frame.get_payload_as_bytes()
             ts_local_ns = time.time_ns()
             status = self._feed.on_frame(data, ts_local_ns)
-            if status != FrameStatus.OK and status != FrameStatus.IGNORED:
+            if status not in (FrameStatus.OK, FrameStatus.IGNORED):
                 self._on_control(int(status), data)
             self._on_frame(data, ts_local_ns, int(status))
         elif msg_type == WSMsgType.CLOSE:
@@ -310,9 +310,7 @@ class BinanceUsdmSession:
                 conn.task = asyncio.get_running_loop().create_task(self._run_connection(conn))
             self._snapshot_task = asyncio.get_running_loop().create_task(self._snapshot_loop())
             try:
-                await asyncio.wait_for(
-                    asyncio.gather(*(c.up.wait() for c in self._connections)), timeout_s
-                )
+                await asyncio.wait_for(asyncio.gather(*(c.up.wait() for c in self._connections)), timeout_s)
             except asyncio.TimeoutError:
                 down = [c.index for c in self._connections if not c.up.is_set()]
                 raise SessionError(
