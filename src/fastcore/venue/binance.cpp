@@ -194,8 +194,10 @@ class BinanceFeed::Scanner {
     error_value = what;
     return false;
   }
-  std::string_view rest() const noexcept {
-    return {p_, static_cast<std::size_t>(std::min<std::ptrdiff_t>(end_ - p_, 32))};
+  std::string_view rest() const noexcept { return rest_from(p_); }
+  // Up to 32 bytes from `from` for an error message, never past the frame.
+  std::string_view rest_from(const char* from) const noexcept {
+    return {from, static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(end_ - from, 0, 32))};
   }
   void skip_ws() noexcept {
     while (p_ < end_ && is_ws(*p_)) ++p_;
@@ -244,7 +246,7 @@ class BinanceFeed::Scanner {
   bool number_skip(const char* where) noexcept {
     const char* const start = p_;
     if (p_ < end_ && *p_ == '-') ++p_;
-    if (p_ >= end_ || !is_digit(*p_)) return fail(BadFrameReason::kMalformedJson, where, std::string_view(start, 1));
+    if (p_ >= end_ || !is_digit(*p_)) return fail(BadFrameReason::kMalformedJson, where, rest_from(start));
     while (p_ < end_ && is_digit(*p_)) ++p_;
     if (p_ < end_ && *p_ == '.') {
       ++p_;
@@ -427,12 +429,12 @@ class BinanceFeed::Scanner {
       const char* const px_start = p_;
       WireDecimalResult result =
           read_quoted_steps(p_, end_, instrument.tick, instrument.allow_negative_price, event.px_ticks);
-      if (!result.json_ok) return fail(BadFrameReason::kMalformedJson, where, std::string_view(px_start, 1));
+      if (!result.json_ok) return fail(BadFrameReason::kMalformedJson, where, rest_from(px_start));
       if (result.decimal != DecimalError::kOk) return bad_decimal(result.decimal, where, px_start, true);
       if (!expect(',', where) || !expect('"', where)) return false;
       const char* const qty_start = p_;
       result = read_quoted_steps(p_, end_, instrument.lot, false, event.qty_lots);
-      if (!result.json_ok) return fail(BadFrameReason::kMalformedJson, where, std::string_view(qty_start, 1));
+      if (!result.json_ok) return fail(BadFrameReason::kMalformedJson, where, rest_from(qty_start));
       if (result.decimal != DecimalError::kOk) return bad_decimal(result.decimal, where, qty_start, false);
       if (!expect(']', where)) return false;
       out_->push_back(event);
@@ -781,6 +783,9 @@ FrameStatus BinanceFeed::classify_and_apply(Fields& f, std::int64_t ts_local_ns)
       return FrameStatus::kControl;
     }
     if (f.has(kHasStream) && !f.has(kHasData)) {
+      if (f.mismatch_field != nullptr) {
+        return bad(f.mismatch_reason, kNoInstrument, "combined-stream frame", f.mismatch_field, f.mismatch_value);
+      }
       return bad(BadFrameReason::kMissingField, kNoInstrument, "combined-stream frame", "data", f.stream);
     }
     // Spot bookTicker frames carry no "e": recognised by their fields.
