@@ -391,8 +391,8 @@ class SimBinanceUsdm:
                 await self._ping_task
         if self._pump_task is not None:
             self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump_task
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._pump_task, 5.0)
         for conn in list(self._connections):
             if conn.transport is not None:
                 conn.transport.disconnect()
@@ -401,7 +401,8 @@ class SimBinanceUsdm:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._ws_server.wait_closed(), 2.0)
         if self._runner is not None:
-            await self._runner.cleanup()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._runner.cleanup(), 5.0)
 
     async def __aenter__(self) -> SimBinanceUsdm:
         await self.start()

@@ -230,6 +230,7 @@ class BinanceUsdmSession:
         self._retry_at: dict[str, float] = {}
         self._wake: asyncio.Event | None = None
         self._snapshot_task: asyncio.Task[None] | None = None
+        self._snapshot_fetches: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._next_id = 0
         self._rng = random.Random()
@@ -326,14 +327,17 @@ class BinanceUsdmSession:
         tasks = [c.task for c in self._connections if c.task is not None]
         if self._snapshot_task is not None:
             tasks.append(self._snapshot_task)
+        tasks.extend(self._snapshot_fetches)
         for conn in self._connections:
             if conn.transport is not None:
                 conn.transport.disconnect(graceful=False)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            # Bounded: a task stuck in a transport callback must not hang the caller's shutdown.
+            _, stuck = await asyncio.wait(tasks, timeout=5.0)
+            for task in stuck:
+                log.warning("session task %r did not stop within 5 s", task.get_name())
         self._snapshot_task = None
         if self._http is not None:
             await self._http.close()
@@ -441,7 +445,8 @@ class BinanceUsdmSession:
                     self.counters["rotations"] += 1
                     if conn.transport is not None:
                         conn.transport.disconnect()
-                    await conn.gone.wait()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(conn.gone.wait(), self.pong_timeout_s + 1.0)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -533,7 +538,7 @@ class BinanceUsdmSession:
         assert self._wake is not None
         limiter = asyncio.Semaphore(self.max_parallel_snapshots)
         loop = asyncio.get_running_loop()
-        tasks: set[asyncio.Task[None]] = set()
+        tasks = self._snapshot_fetches
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 0.05)
