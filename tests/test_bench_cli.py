@@ -23,6 +23,7 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
                 "2",
                 "--no-peers",
                 "--no-signing",
+                "--no-feed",
                 "--json",
             ]
         )
@@ -55,7 +56,20 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_bench_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
-        main(["bench", "--events", "5000", "--books", "10", "--repeat", "1", "--no-peers", "--no-signing"])
+        main(
+            [
+                "bench",
+                "--events",
+                "5000",
+                "--books",
+                "10",
+                "--repeat",
+                "1",
+                "--no-peers",
+                "--no-signing",
+                "--no-feed",
+            ]
+        )
         == 0
     )
     out = capsys.readouterr()
@@ -71,7 +85,10 @@ def test_bench_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bench_on_a_recording(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recording = shared_data / "hftbacktest/examples/spot/btcusdt_20240808.gz"
     args = ["bench", "--data", str(recording), "--tick-size", "0.01", "--lot-size", "0.00000001"]
-    assert main([*args, "--books", "10", "--repeat", "1", "--no-peers", "--no-signing", "--json"]) == 0
+    assert (
+        main([*args, "--books", "10", "--repeat", "1", "--no-peers", "--no-signing", "--no-feed", "--json"])
+        == 0
+    )
     report = orjson.loads(capsys.readouterr().out)
     assert "BTCUSDT (tick 0.01, lot 0.00000001;" in report["source"]
     assert "0 gaps" in report["source"]

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "book_store.hpp"
+#include "fastcore/perf/binance_latency.hpp"
 #include "fastcore/venue/binance.hpp"
 
 namespace rentrade_bindings {
@@ -78,6 +79,21 @@ void read_bytes(py::handle data, Bytes& out, const char* function) {
   }
   throw py::type_error(std::string(function) + ": data must be bytes, bytearray, memoryview or str, not " +
                        py::str(py::type::handle_of(data).attr("__name__")).cast<std::string>());
+}
+
+/// The FrameStatus member for `status`, looked up once: pybind11's enum cast costs microseconds per
+/// call, more than parsing the frame.
+py::object status_object(FrameStatus status) {
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::tuple> storage;
+  const py::tuple& members = storage
+                                 .call_once_and_store_result([] {
+                                   const py::object cls = py::module_::import("rentrade._fastcore").attr("FrameStatus");
+                                   py::tuple out(6);
+                                   for (int i = 0; i < 6; ++i) out[static_cast<std::size_t>(i)] = cls(i);
+                                   return out;
+                                 })
+                                 .get_stored();
+  return members[static_cast<std::size_t>(status)];
 }
 
 py::dict symbol_stats(const BinanceFeed& feed, std::uint32_t id) {
@@ -169,7 +185,7 @@ void bind_venue(py::module_& m) {
           [](PyBinanceFeed& self, py::handle data, std::int64_t ts_local_ns) {
             Bytes bytes;
             read_bytes(data, bytes, "on_frame");
-            return self.feed->on_frame(std::string_view(bytes.data, bytes.size), ts_local_ns);
+            return status_object(self.feed->on_frame(std::string_view(bytes.data, bytes.size), ts_local_ns));
           },
           py::arg("data"), py::arg("ts_local_ns"),
           "Reads one WebSocket text frame received at ts_local_ns (ns since the epoch) and returns a\n"
@@ -181,7 +197,7 @@ void bind_venue(py::module_& m) {
             const std::uint32_t id = self.id_of(symbol);
             Bytes bytes;
             read_bytes(data, bytes, "apply_snapshot");
-            return self.feed->apply_snapshot(id, std::string_view(bytes.data, bytes.size), ts_local_ns);
+            return status_object(self.feed->apply_snapshot(id, std::string_view(bytes.data, bytes.size), ts_local_ns));
           },
           py::arg("symbol"), py::arg("data"), py::arg("ts_local_ns") = 0,
           "Applies a REST GET /depth response body for symbol. OK: applied with the buffered diffs that\n"
@@ -318,6 +334,63 @@ void bind_venue(py::module_& m) {
                std::to_string(self.feed->size()) + " symbols, " + std::to_string(live) + " live, " +
                std::to_string(self.feed->counters().frames) + " frames>";
       });
+  m.def(
+      "measure_binance_feed",
+      [](const std::vector<Instrument>& instruments, const std::vector<py::bytes>& frames, const std::string& market,
+         int passes, std::int64_t max_levels) {
+        using fastcore::perf::BenchFrameKind;
+        if (instruments.empty()) throw py::value_error("measure_binance_feed needs at least one instrument");
+        if (passes < 0) throw py::value_error("passes must be >= 0");
+        if (max_levels < 1 || max_levels > 1'000'000) throw py::value_error("max_levels must be 1..1,000,000");
+        BinanceFeedConfig config;
+        if (market != "usdm" && market != "spot") throw py::value_error("market must be 'usdm' or 'spot'");
+        config.market = market == "usdm" ? BinanceMarket::kUsdm : BinanceMarket::kSpot;
+        config.max_frame_bytes = std::size_t{1} << 26;
+        std::vector<std::string_view> views;
+        std::vector<BenchFrameKind> kinds;
+        views.reserve(frames.size());
+        kinds.reserve(frames.size());
+        for (const py::bytes& frame : frames) {
+          const std::string_view view(PyBytes_AS_STRING(frame.ptr()),
+                                      static_cast<std::size_t>(PyBytes_GET_SIZE(frame.ptr())));
+          views.push_back(view);
+          const bool stream = view.find("\"stream\"") != std::string_view::npos;
+          if (!stream && view.find("\"lastUpdateId\"") != std::string_view::npos) {
+            kinds.push_back(BenchFrameKind::kSnapshot);
+          } else if (view.find("depthUpdate") != std::string_view::npos) {
+            kinds.push_back(BenchFrameKind::kDepth);
+          } else if (view.find("bookTicker") != std::string_view::npos) {
+            kinds.push_back(BenchFrameKind::kBookTicker);
+          } else {
+            kinds.push_back(BenchFrameKind::kOther);
+          }
+        }
+        const fastcore::common::CycleClock clock;
+        fastcore::perf::FeedLatencyRun run;
+        {
+          py::gil_scoped_release release;  // the frames are owned by the list, which the caller holds
+          run = fastcore::perf::measure_binance_feed(instruments, config, static_cast<std::uint32_t>(max_levels),
+                                                     views, kinds, passes, clock);
+        }
+        py::dict out;
+        out["depth"] = run.depth;
+        out["book_ticker"] = run.book_ticker;
+        out["depth_frames"] = run.depth_frames;
+        out["depth_levels"] = run.depth_levels;
+        out["book_tickers"] = run.book_tickers;
+        out["frames_per_s"] =
+            run.throughput_ns > 0 ? static_cast<double>(run.throughput_frames) * 1e9 / static_cast<double>(run.throughput_ns)
+                                  : 0.0;
+        out["timer_overhead_ns"] = run.timer_overhead_ns;
+        out["bad_frames"] = run.bad_frames;
+        out["gaps"] = run.gaps;
+        return out;
+      },
+      py::arg("instruments"), py::arg("frames"), py::arg("market") = "usdm", py::arg("passes") = 3,
+      py::arg("max_levels") = fastcore::book::Book::kDefaultMaxLevels,
+      "Times BinanceFeed.on_frame inside the core: every frame once, alone (cycle counter, timer overhead\n"
+      "removed), as 'depth' (diffs applied to a live book) and 'book_ticker' histograms; then `passes`\n"
+      "untimed replays for frames_per_s. REST snapshots in `frames` (no \"stream\" key) go to instrument 0.");
 }
 
 }  // namespace rentrade_bindings

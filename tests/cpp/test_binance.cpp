@@ -91,12 +91,16 @@ void test_wire_decimal_matches_general_parser() {
   const char* texts[] = {"61800.20", "61800.25", "0.014", "0.000", "0", "00061800.2", "1.", ".5", "", "-1", "+1",
                          "NaN", "nan", "inf", "1e3", "1.5e-3", "99999999999999999999", "9223372036854775807",
                          "922337203685477580.7", "1.00000000000000000000000000001", "100.5", "100.3", "0.00000001",
-                         "12345678901234567.8", "123456789012345678", "1234567890123456789", "7.6110", "25", "50"};
+                         "12345678901234567.8", "123456789012345678", "1234567890123456789", "7.6110", "25", "50",
+                         "61737.63000000", "0.00000001", "1234567.12345678", "12345678.1", "1.123456789", "0.10",
+                         "9999999.9999999", "1.0000001", "7\xfa" "1.5", "00000000", "0", "0.0", "3.00000000"};
+  for (const std::size_t pad : {std::size_t{0}, std::size_t{20}}) {
   for (const char* step_text : steps) {
     common::DecimalStep step;
     CHECK(common::try_parse_step(step_text, step) == DecimalError::kOk);
     for (const char* text : texts) {
-      std::string quoted = std::string(text) + "\"";
+      // Padded like a frame ('"]]}' and more follow a quantity), so the 8-byte reader is used too.
+      std::string quoted = std::string(text) + "\"" + std::string(pad, '}');
       const char* p = quoted.data();
       std::int64_t fast = -1;
       const auto result = venue::read_quoted_steps(p, quoted.data() + quoted.size(), step, false, fast);
@@ -105,8 +109,9 @@ void test_wire_decimal_matches_general_parser() {
       CHECK(result.json_ok);
       CHECK(result.decimal == expected);
       if (expected == DecimalError::kOk) CHECK_EQ(fast, slow);
-      CHECK(p == quoted.data() + quoted.size());
+      CHECK(p == quoted.data() + std::strlen(text) + 1);
     }
+  }
   }
   // Random digit strings: the fast path and the general parser agree on value and error.
   std::mt19937_64 rng(42);
@@ -122,7 +127,7 @@ void test_wire_decimal_matches_general_parser() {
     }
     step.decimals = static_cast<std::int32_t>(rng() % 9);
     step.units = (rng() % 4 == 0) ? 5 : 1;
-    const std::string quoted = text + "\"";
+    const std::string quoted = text + "\"" + std::string(i % 2 ? 20 : 0, ']');
     const char* p = quoted.data();
     std::int64_t fast = -1;
     const auto result = venue::read_quoted_steps(p, quoted.data() + quoted.size(), step, false, fast);

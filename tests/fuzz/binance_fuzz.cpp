@@ -46,6 +46,7 @@ void check_decimal(std::string_view text) {
                                          common::DecimalStep{1, 8}, common::DecimalStep{25, 1}}) {
     std::vector<char> quoted(text.begin(), text.end());
     quoted.push_back('"');
+    quoted.insert(quoted.end(), 20, '}');  // like a frame: the 8-byte reader needs room after the value
     const char* p = quoted.data();
     std::int64_t fast = 0;
     const auto result = venue::read_quoted_steps(p, quoted.data() + quoted.size(), step, false, fast);

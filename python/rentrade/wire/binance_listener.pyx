@@ -41,7 +41,8 @@ cdef class BinanceListener(WSListener):
         The feed; the listener keeps a reference, so the C++ feed lives at least as long.
     on_control : callable
         ``on_control(status: int, payload: bytes) -> None``; runs on the event loop, inside picows'
-        data callback: keep it short, schedule slow work (snapshot fetches) as tasks.
+        data callback: keep it short, schedule slow work (snapshot fetches) as tasks. An exception it
+        raises propagates to picows, which logs it and, by default, disconnects.
     on_connected, on_disconnected : callable, optional
         ``f(transport) -> None``.
     forward_ignored : bool, optional

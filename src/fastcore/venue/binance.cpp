@@ -49,6 +49,15 @@ enum : std::uint32_t {
   kHasMsg = 1U << 23,
 };
 
+// Bytes that end or complicate a JSON string: the quote, the backslash and control characters.
+constexpr std::array<bool, 256> kStringStop = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = 0; c < 0x20; ++c) table[c] = true;
+  table[static_cast<unsigned char>('"')] = true;
+  table[static_cast<unsigned char>('\\')] = true;
+  return table;
+}();
+
 constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 constexpr bool is_digit(char c) noexcept { return static_cast<unsigned>(c - '0') < 10U; }
 constexpr char upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
@@ -92,6 +101,14 @@ void append(char* out, std::size_t capacity, std::size_t& len, std::string_view 
     out[len++] = c;
   }
   out[len] = '\0';
+}
+
+// A string the scanner has delimited (no escapes): its closing quote directly follows the view, which
+// is what read_quoted_steps() needs to stop inside the buffer.
+DecimalError field_to_steps(std::string_view text, common::DecimalStep step, bool allow_negative,
+                            std::int64_t& out) noexcept {
+  const char* p = text.data();
+  return read_quoted_steps(p, text.data() + text.size() + 1, step, allow_negative, out).decimal;
 }
 
 }  // namespace
@@ -202,7 +219,11 @@ class BinanceFeed::Scanner {
   void skip_ws() noexcept {
     while (p_ < end_ && is_ws(*p_)) ++p_;
   }
-  bool expect(char c, const char* where) noexcept {
+  [[gnu::always_inline]] bool expect(char c, const char* where) noexcept {
+    if (p_ < end_ && *p_ == c) [[likely]] {
+      ++p_;
+      return true;
+    }
     skip_ws();
     if (p_ >= end_ || *p_ != c) return fail(BadFrameReason::kMalformedJson, where, rest());
     ++p_;
@@ -214,29 +235,29 @@ class BinanceFeed::Scanner {
   bool string(std::string_view& out, bool& plain, const char* where) noexcept {
     const char* const start = p_;
     plain = true;
-    while (p_ < end_) {
+    while (true) {
+      while (p_ < end_ && !kStringStop[static_cast<unsigned char>(*p_)]) ++p_;
+      if (p_ >= end_) break;
       const char c = *p_;
       if (c == '"') {
         out = {start, static_cast<std::size_t>(p_ - start)};
         ++p_;
         return true;
       }
-      if (static_cast<unsigned char>(c) < 0x20U) return fail(BadFrameReason::kMalformedJson, where, "control character in a string");
-      if (c == '\\') {
-        plain = false;
-        ++p_;
-        if (p_ >= end_) break;
-        const char e = *p_;
-        if (e == 'u') {
-          for (int i = 0; i < 4; ++i) {
-            ++p_;
-            if (p_ >= end_ || !std::isxdigit(static_cast<unsigned char>(*p_))) {
-              return fail(BadFrameReason::kMalformedJson, where, "bad \\u escape");
-            }
+      if (c != '\\') return fail(BadFrameReason::kMalformedJson, where, "control character in a string");
+      plain = false;
+      ++p_;
+      if (p_ >= end_) break;
+      const char e = *p_;
+      if (e == 'u') {
+        for (int i = 0; i < 4; ++i) {
+          ++p_;
+          if (p_ >= end_ || !std::isxdigit(static_cast<unsigned char>(*p_))) {
+            return fail(BadFrameReason::kMalformedJson, where, "bad \\u escape");
           }
-        } else if (std::strchr("\"\\/bfnrt", e) == nullptr || e == '\0') {
-          return fail(BadFrameReason::kMalformedJson, where, "bad escape");
         }
+      } else if (e == '\0' || std::strchr("\"\\/bfnrt", e) == nullptr) {
+        return fail(BadFrameReason::kMalformedJson, where, "bad escape");
       }
       ++p_;
     }
@@ -350,10 +371,11 @@ class BinanceFeed::Scanner {
     const char* const start = p_;
     std::uint64_t value = 0;
     bool overflow = false;
-    while (p_ < end_ && is_digit(*p_)) {
+    // 19 digits always fit a uint64; only a 20th needs a check (the frame's last byte is no digit).
+    while (is_digit(*p_) && p_ - start < 19) value = value * 10 + static_cast<std::uint64_t>(*p_++ - '0');
+    while (is_digit(*p_)) {
       const auto digit = static_cast<std::uint64_t>(*p_ - '0');
-      if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) overflow = true;
-      value = value * 10 + digit;
+      overflow |= __builtin_mul_overflow(value, 10U, &value) || __builtin_add_overflow(value, digit, &value);
       ++p_;
     }
     if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) {
@@ -576,9 +598,14 @@ class BinanceFeed::Scanner {
     while (true) {
       if (!expect('"', "key")) return false;
       std::string_view key;
-      bool plain = true;
-      if (!string(key, plain, "key")) return false;
-      if (!plain) key = {};  // an escaped key is none of ours: skipped
+      if (end_ - p_ >= 2 && p_[1] == '"' && !kStringStop[static_cast<unsigned char>(p_[0])]) {
+        key = {p_, 1};  // Binance's keys are mostly one letter
+        p_ += 2;
+      } else {
+        bool plain = true;
+        if (!string(key, plain, "key")) return false;
+        if (!plain) key = {};  // an escaped key is none of ours: skipped
+      }
       if (!expect(':', "key") || !value_for(key, depth, top)) return false;
       skip_ws();
       if (p_ < end_ && *p_ == ',') {
@@ -754,6 +781,9 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
     std::snprintf(text, sizeof text, "%zu bytes", frame.size());
     return bad(BadFrameReason::kTooLarge, kNoInstrument, "frame", "frame", text);
   }
+  if (!wire_text_ends_safely(frame)) {
+    return bad(BadFrameReason::kMalformedJson, kNoInstrument, "frame", "frame", "does not end with '}'");
+  }
   scratch_.clear();
   Fields fields;
   frame_end_ = frame.data() + frame.size();
@@ -922,8 +952,8 @@ FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noe
   std::int64_t values[4] = {};
   for (int i = 0; i < 4; ++i) {
     const bool price = (i % 2) == 0;
-    const DecimalError error = common::try_to_steps(texts[i], price ? instrument.tick : instrument.lot,
-                                                    price && instrument.allow_negative_price, values[i]);
+    const DecimalError error = field_to_steps(texts[i], price ? instrument.tick : instrument.lot,
+                                              price && instrument.allow_negative_price, values[i]);
     if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
   }
   const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
@@ -965,9 +995,9 @@ FrameStatus BinanceFeed::on_trade(Fields& f, std::int64_t ts_local_ns) noexcept 
   }
   const common::Instrument& instrument = symbols_[id].instrument;
   Event event{};
-  DecimalError error = instrument.try_price_to_ticks(f.px, event.px_ticks);
+  DecimalError error = field_to_steps(f.px, instrument.tick, instrument.allow_negative_price, event.px_ticks);
   if (error != DecimalError::kOk) return bad_decimal(error, id, what, "p", f.px, true);
-  error = instrument.try_qty_to_lots(f.qty, event.qty_lots);
+  error = field_to_steps(f.qty, instrument.lot, false, event.qty_lots);
   if (error != DecimalError::kOk) return bad_decimal(error, id, what, "q", f.qty, false);
   event.ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
   event.ts_local_ns = ts_local_ns;
@@ -993,6 +1023,9 @@ FrameStatus BinanceFeed::apply_snapshot(std::uint32_t id, std::string_view body,
     char text[48];
     std::snprintf(text, sizeof text, "%zu bytes", body.size());
     return bad(BadFrameReason::kTooLarge, id, what, "body", text);
+  }
+  if (!wire_text_ends_safely(body)) {
+    return bad(BadFrameReason::kMalformedJson, id, what, "body", "does not end with '}'");
   }
   snapshot_.clear();
   snapshot_.push_back(Event{});  // the kClear, filled in below

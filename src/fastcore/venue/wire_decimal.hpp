@@ -40,40 +40,37 @@ inline constexpr std::int64_t kPow10[19] = {1LL,
                                             10000000000000000LL,
                                             100000000000000000LL,
                                             1000000000000000000LL};
+
 }  // namespace detail
 
 /// Reads the string whose opening quote is just before `p` as a whole number of `step`s. On return
 /// `p` is past the closing quote (when json_ok). Never reads at or beyond `end`. Cost: ~1 ns a digit.
+///
+/// The digit loops test only "is a digit", not the end: callers guarantee that the byte before `end`
+/// is neither a digit nor '.' (a JSON object ends with '}'; wire_text_ends_safely() checks it), so every loop
+/// stops inside the buffer; the slow path then checks bounds properly.
 [[nodiscard]] inline WireDecimalResult read_quoted_steps(const char*& p, const char* end, common::DecimalStep step,
                                                          bool allow_negative, std::int64_t& out) noexcept {
   const char* const start = p;
   const char* q = p;
   std::uint64_t mantissa = 0;
-  int digits = 0;
-  while (q < end && static_cast<unsigned>(*q - '0') < 10U) {
-    mantissa = mantissa * 10U + static_cast<unsigned>(*q - '0');
-    ++digits;
-    ++q;
-  }
-  bool fast = digits > 0 && digits <= 18 && step.decimals >= 0 && step.decimals <= 18;
+  while (static_cast<unsigned>(*q - '0') < 10U) mantissa = mantissa * 10U + static_cast<unsigned>(*q++ - '0');
+  const auto int_digits = static_cast<int>(q - start);
   int fraction = 0;
-  if (fast && q < end && *q == '.') {
+  bool fast = int_digits > 0 && int_digits <= 18 && step.decimals >= 0 && step.decimals <= 18;
+  if (fast && *q == '.') {
     ++q;
     const char* const fraction_start = q;
-    while (q < end && static_cast<unsigned>(*q - '0') < 10U) {
-      const unsigned digit = static_cast<unsigned>(*q - '0');
-      if (fraction < step.decimals) {
-        mantissa = mantissa * 10U + digit;
-        ++fraction;
-        ++digits;
-      } else if (digit != 0) {
-        fast = false;  // finer than the step: the general parser names the error
-      }
-      ++q;
+    // Up to the step's decimals go into the mantissa; any digit beyond must be a zero padding.
+    const char* const stop = fraction_start + step.decimals;
+    while (q < stop && static_cast<unsigned>(*q - '0') < 10U) {
+      mantissa = mantissa * 10U + static_cast<unsigned>(*q++ - '0');
     }
-    if (q == fraction_start) fast = false;  // "1." is the general parser's call
+    fraction = static_cast<int>(q - fraction_start);
+    while (*q == '0') ++q;
+    if (q == fraction_start || static_cast<unsigned>(*q - '0') < 10U) fast = false;  // "1." or a finer digit
   }
-  if (fast && q < end && *q == '"' && digits + (step.decimals - fraction) <= 18) {
+  if (fast && *q == '"' && int_digits + step.decimals <= 18) {
     const auto scaled = static_cast<std::int64_t>(mantissa) * detail::kPow10[step.decimals - fraction];
     if (step.units == 1) {
       out = scaled;
@@ -97,6 +94,12 @@ inline constexpr std::int64_t kPow10[19] = {1LL,
   return {common::try_to_steps(std::string_view(start, static_cast<std::size_t>(q - start)), step, allow_negative,
                                out),
           true};
+}
+
+/// True when read_quoted_steps() may read inside `text`: its last byte is neither a digit nor a '.'.
+/// Every well-formed JSON object passes ('}' or whitespace last); anything else is malformed anyway.
+[[nodiscard]] inline bool wire_text_ends_safely(std::string_view text) noexcept {
+  return !text.empty() && static_cast<unsigned>(text.back() - '0') >= 10U && text.back() != '.';
 }
 
 }  // namespace fastcore::venue
