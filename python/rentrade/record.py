@@ -10,7 +10,8 @@ it); the decompressed bytes are::
                        "channels": [...]}
     records, each:
       kind        u8      1 = WebSocket frame received, 2 = REST response body, 3 = connect, 4 = sent
-      conn        u16 LE  connection index (0 for REST)
+      conn        u16 LE  connection index (0 for REST; ``rentrade record`` writes 0 for every frame:
+                          the session's frame hook does not say which connection a frame came on)
       ts_local_ns i64 LE  local receive time, ns since the Unix epoch (time.time_ns())
       url_len     u16 LE  length of the URL (REST request URL, connect URL; 0 for frames)
       data_len    u32 LE  length of the payload
