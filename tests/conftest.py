@@ -25,3 +25,14 @@ def shared_data() -> Path:
             pytest.fail(message + " (RENTRADE_REQUIRE_RECORDINGS=1 requires it)", pytrace=False)
         pytest.skip(message)
     return path
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object] | None:
+    """Run every ``@pytest.mark.asyncio`` test on both asyncio's and uvloop's event loop (DESIGN.md)."""
+    import asyncio
+
+    try:
+        import uvloop
+    except ImportError:
+        return {"asyncio": asyncio.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}

@@ -565,6 +565,7 @@ class BinanceOrderEncoder:
         time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc",
         reduce_only: bool = False,
     ) -> bytes: ...
+
 # ---- engine (src/bindings/bind_engine.cpp) ----
 
 class EngineError(ValueError): ...
@@ -670,6 +671,10 @@ class Engine:
     def timing(self) -> bool: ...
     @timing.setter
     def timing(self, on: bool) -> None: ...
+    @property
+    def timing_sample(self) -> int: ...
+    @timing_sample.setter
+    def timing_sample(self, every: int) -> None: ...
 
 def measure_order_encode(
     encoder: BinanceOrderEncoder,
@@ -680,6 +685,7 @@ def measure_order_encode(
     passes: int = 3,
     mid_px_ticks: int = 600_000,
 ) -> tuple[LatencyRun, int]: ...
+
 # --- Binance market data (src/bindings/bind_venue.cpp) -------------------------------------------
 
 class FrameStatus(enum.IntEnum):
@@ -733,7 +739,3 @@ def measure_binance_feed(
     passes: int = 3,
     max_levels: int = 5000,
 ) -> dict[str, Any]: ...
-    @property
-    def timing_sample(self) -> int: ...
-    @timing_sample.setter
-    def timing_sample(self, every: int) -> None: ...

@@ -1,4 +1,4 @@
-"""The ``rentrade`` command line: ``rentrade bench`` (latency benchmark) and ``rentrade sizing`` (Kelly)."""
+"""The ``rentrade`` command line: ``bench`` (latency), ``sizing`` (Kelly), ``record`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -63,6 +63,8 @@ def _bench(args: argparse.Namespace) -> int:
         many_books=args.books,
         with_peers=not args.no_peers,
         with_signing=not args.no_signing,
+        with_socket=args.socket,
+        socket_events=args.socket_events,
         with_feed=not args.no_feed,
         feed_frames=feed_frames,
         with_engine=not args.no_engine,
@@ -171,6 +173,105 @@ def _positive(text: str) -> int:
     return value
 
 
+def _record(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rentrade.record import record_session
+
+    async def run() -> dict[str, object]:
+        if args.sim is None:
+            if args.url is None:
+                raise ValueError("give --url (and --rest-url) of the venue, or --sim N for a simulated one")
+            ws_url = args.url
+            rest_url = args.rest_url or args.url.replace("wss://fstream.", "https://fapi.").replace(
+                "ws://", "http://"
+            )
+            return await record_session(
+                args.out,
+                args.symbols or ["BTCUSDT"],
+                ws_url=ws_url,
+                rest_url=rest_url,
+                channels=tuple(args.channels),
+                duration_s=args.duration,
+                max_frames=args.max_frames,
+            )
+        from rentrade.sim.binance_usdm import SimBinanceUsdm
+        from rentrade.sim.market_source import synthetic_source
+
+        source = synthetic_source(args.symbols or args.sim, events=args.sim_events, seed=args.seed)
+        async with SimBinanceUsdm(source, speed=args.sim_speed) as venue:
+            return await record_session(
+                args.out,
+                [i.symbol for i in source.instruments],
+                ws_url=venue.ws_url,
+                rest_url=venue.rest_url,
+                channels=tuple(args.channels),
+                duration_s=args.duration,
+                max_frames=args.max_frames,
+            )
+
+    result = asyncio.run(run())
+    print(
+        f"wrote {args.out}: {result['records']:,} records, {result['bytes']:,} payload bytes, "
+        f"{result['file_bytes']:,} bytes on disk"
+    )
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from rentrade._fastcore import BookSet
+    from rentrade.venues.binance_usdm.replay import cross_check_bbo, replay_binance
+
+    result = replay_binance(args.paths, snapshot_symbol=args.snapshot_symbol)
+    books = BookSet(result.instruments, max_levels=1_000_000)
+    books.apply_events(result.events)
+    report: dict[str, object] = {}
+    for symbol, rep in result.symbols.items():
+        book = books[rep.instrument_id]
+        check = cross_check_bbo(rep)
+        inst = rep.instrument
+        levels = {
+            side: [
+                [inst.ticks_to_price(px), inst.lots_to_qty(qty)]
+                for px, qty in book.levels(index, args.levels).tolist()
+            ]
+            for index, side in ((0, "bids"), (1, "asks"))
+        }
+        report[symbol] = {
+            "tick_size": inst.tick_size,
+            "lot_size": inst.lot_size,
+            "snapshots": rep.snapshots,
+            "diffs_applied": rep.applied,
+            "stale_dropped": rep.dropped_stale,
+            "gaps": rep.gaps,
+            "trades": int(rep.trades.size),
+            "book_tickers": int(rep.checkpoints.size),
+            "bbo_compared": check.compared,
+            "bbo_matched": check.matched,
+            "final_seq": book.seq,
+            **levels,
+        }
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    for symbol, row in report.items():
+        assert isinstance(row, dict)
+        print(f"{symbol}  tick {row['tick_size']}  lot {row['lot_size']}")
+        print(
+            f"  snapshots {row['snapshots']}  diffs applied {row['diffs_applied']:,}  "
+            f"stale {row['stale_dropped']:,}  gaps {row['gaps']}  trades {row['trades']:,}  "
+            f"bookTickers {row['book_tickers']:,}  "
+            f"bookTicker matches {row['bbo_matched']:,}/{row['bbo_compared']:,}  last u {row['final_seq']}"
+        )
+        bids, asks = row["bids"], row["asks"]
+        assert isinstance(bids, list) and isinstance(asks, list)
+        for i in range(max(len(bids), len(asks))):
+            bid = f"{bids[i][1]:>14} @ {bids[i][0]:<14}" if i < len(bids) else " " * 31
+            ask = f"{asks[i][0]:>14} x {asks[i][1]:<14}" if i < len(asks) else ""
+            print(f"  {bid} | {ask}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (public so the docs and tests see the same options)."""
     parser = argparse.ArgumentParser(
@@ -220,6 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--feed-lot-size", help="with --feed-data: the symbol's lot size, e.g. 0.001")
     bench.add_argument("--no-engine", action="store_true", help="skip the decision-engine stages")
     bench.add_argument(
+        "--socket",
+        action="store_true",
+        help="add the socket stages: ingest through a simulated Binance venue over loopback (venue in a "
+        "second process) and a picows echo round trip",
+    )
+    bench.add_argument(
+        "--socket-events",
+        type=_positive,
+        default=400_000,
+        help="synthetic events for --socket (default 400,000)",
+    )
+    bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )
     bench.set_defaults(handler=_bench)
@@ -266,6 +379,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="instrument counts (columns) of the allocation matrix",
     )
     sizing.set_defaults(handler=_sizing)
+
+    record = commands.add_parser(
+        "record",
+        help="record raw Binance USD-M frames with local receive times (.rtrec, zstd)",
+        description="Runs the market-data session (books kept in sync) and writes every received frame "
+        "and REST response with its local receive time in ns to a .rtrec file (format: rentrade.record).",
+    )
+    record.add_argument("--out", required=True, help="the .rtrec file to write")
+    record.add_argument("--url", help="WebSocket base URL (wss://fstream.binance.com, or a simulated venue)")
+    record.add_argument("--rest-url", help="REST base URL (default: derived from --url)")
+    record.add_argument("--symbols", nargs="+", help="symbols (default BTCUSDT, or the simulated ones)")
+    record.add_argument(
+        "--channels", nargs="+", default=["depth@100ms", "bookTicker", "trade"], help="stream channels"
+    )
+    record.add_argument("--duration", type=float, default=10.0, help="seconds to record (default 10)")
+    record.add_argument("--max-frames", type=_positive, help="stop after this many records")
+    record.add_argument(
+        "--sim", type=_positive, metavar="N", help="record from an in-process simulated venue with N symbols"
+    )
+    record.add_argument("--sim-events", type=_positive, default=50_000, help="synthetic events (--sim)")
+    record.add_argument(
+        "--sim-speed", type=float, help="--sim pace multiplier (default: as fast as possible)"
+    )
+    record.add_argument("--seed", type=int, default=1, help="--sim seed")
+    record.set_defaults(handler=_record)
+
+    replay = commands.add_parser(
+        "replay",
+        help="replay Binance recordings (.rtrec or ../shared/data formats) and print final books and stats",
+    )
+    replay.add_argument("paths", nargs="+", help="recordings that belong together (merged by receive time)")
+    replay.add_argument("--levels", type=_positive, default=5, help="book levels to print (default 5)")
+    replay.add_argument("--snapshot-symbol", help="symbol of in-band snapshots that name none")
+    replay.add_argument("--json", action="store_true", help="machine-readable output")
+    replay.set_defaults(handler=_replay)
     return parser
 
 

@@ -15,6 +15,8 @@ Supported formats (see ``../shared/data/MANIFEST.md`` for the recordings themsel
     ``zstandard`` package.
 ``bybit-ob500``
     Bybit's historical ``orderbook.500`` download (a zip of JSON lines), as shipped by nautilus_trader.
+``rentrade``
+    rentrade's own ``.rtrec`` recordings (``rentrade record``; format in :mod:`rentrade.record`).
 
 :func:`open_recording` detects the format from the file name and its first bytes.
 """
@@ -100,6 +102,7 @@ class RecordingFormat(enum.Enum):
     CRYPTOFEED_V1 = "cryptofeed-v1"
     CRYPTOFEED_V2 = "cryptofeed-v2"
     BYBIT_OB500 = "bybit-ob500"
+    RENTRADE = "rentrade"
 
 
 class RecordingError(ValueError):
@@ -404,11 +407,20 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZIP_MAGIC = b"PK\x03\x04"
 _HFT_FIRST_LINE = re.compile(rb"\d{16,20} [{\[]")
+
+
+def _read_rentrade(path: StrPath) -> Iterator[RecordedFrame]:
+    from rentrade.record import read_rtrec
+
+    return read_rtrec(path)
+
+
 _READERS = {
     RecordingFormat.HFTBACKTEST: read_hftbacktest,
     RecordingFormat.CRYPTOFEED_V1: read_cryptofeed_v1,
     RecordingFormat.CRYPTOFEED_V2: read_cryptofeed_v2,
     RecordingFormat.BYBIT_OB500: read_bybit_ob500,
+    RecordingFormat.RENTRADE: _read_rentrade,
 }
 _SUPPORTED = ", ".join(f.value for f in RecordingFormat)
 
@@ -436,7 +448,11 @@ def detect_format(path: StrPath) -> RecordingFormat:
     with open(p, "rb") as fh:
         head = fh.read(4096)
     if head.startswith(_ZSTD_MAGIC):
-        return RecordingFormat.CRYPTOFEED_V2
+        from rentrade.record import MAGIC
+
+        with open(p, "rb") as fh:
+            first = _zstd_reader(p, fh).read(len(MAGIC))
+        return RecordingFormat.RENTRADE if first == MAGIC else RecordingFormat.CRYPTOFEED_V2
     if head.startswith(_ZIP_MAGIC):
         return RecordingFormat.BYBIT_OB500
     if head.startswith(_GZIP_MAGIC):

@@ -358,6 +358,8 @@ def run_bench(
     many_books: int = 1000,
     with_peers: bool = True,
     with_signing: bool = True,
+    with_socket: bool = False,
+    socket_events: int = 400_000,
     with_feed: bool = True,
     feed_frames: feed_bench.FeedFrames | None = None,
     with_engine: bool = True,
@@ -381,6 +383,11 @@ def run_bench(
         Books live in the many-books stage (synthetic, uniform random instrument per message).
     with_peers, with_signing, with_engine
         Include the peer order books, the signing stage and the engine stages.
+    with_socket
+        Include the socket stages (:mod:`rentrade.bench.socket_bench`): ingest through a simulated
+        venue in a second process, and a picows echo round trip.
+    socket_events
+        Synthetic events the venue streams in the ingest stage.
     with_feed, feed_frames
         Include the Binance feed stage (frame bytes to book, rentrade and peers), on ``feed_frames``
         (default: :func:`rentrade.bench.feed_bench.synthetic_frames`).
@@ -505,6 +512,9 @@ def run_bench(
             summary = _from_samples(values, len(values), int(sum(values)))
             report.stages.append(_combine(name, "signing", [summary], "one sign_request() per sample"))
         _add_signing_ratio(report)
+
+    if with_socket:
+        _add_socket_stages(report, socket_events, seed, repeat, say)
     return report
 
 
@@ -586,6 +596,54 @@ def _add_engine_stages(
             "engine",
             summaries(py_runs, "tick_to_decision"),
             f"as engine tick-to-decision with the Python callback as the strategy; {where}",
+        )
+    )
+
+
+def _add_socket_stages(
+    report: BenchReport, events: int, seed: int, repeat: int, say: Callable[[str], None]
+) -> None:
+    from rentrade.bench.socket_bench import measure_socket
+
+    ingests = []
+    echoes = []
+    for n in range(repeat):
+        say(f"socket: ingest through the simulated venue, run {n + 1} of {repeat}")
+        ingest, echo = measure_socket(events=events, seed=seed)
+        ingests.append(ingest)
+        echoes.append(echo)
+    first = ingests[0]
+    what = (
+        f"{first.messages:,} messages ({first.symbols} symbols: depth diffs, bookTicker, trade; "
+        f"{first.wire_bytes / first.messages:.0f} B per frame), venue in a second process"
+    )
+    for label in ("wall", "client CPU"):
+        runs = []
+        for ingest in ingests:
+            rate = ingest.msgs_per_s if label == "wall" else ingest.msgs_per_cpu_s
+            mean_ns = 1e9 / rate
+            runs.append(_Summary({name: mean_ns for name, _ in PERCENTILES}, mean_ns, rate, ingest.messages))
+        report.stages.append(
+            _combine(
+                f"socket ingest, {label} (venue->picows->listener->feed)",
+                "socket",
+                runs,
+                f"{what}; throughput stage: every column is the mean ns per message "
+                + (
+                    "of wall time, start signal to last frame applied"
+                    if label == "wall"
+                    else "of the client thread's CPU time (user + kernel), on one core"
+                ),
+            )
+        )
+    runs = [_from_samples(e.samples_ns, len(e.samples_ns), int(sum(e.samples_ns))) for e in echoes]
+    report.stages.append(
+        _combine(
+            "picows echo round trip (loopback)",
+            "socket",
+            runs,
+            f"64-byte text frame sent, echoed by a picows server in the venue process, received; "
+            f"one at a time, {first.loop} client loop",
         )
     )
 

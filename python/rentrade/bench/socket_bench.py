@@ -1,0 +1,220 @@
+"""Socket-path stages of ``rentrade bench --socket``: ingest through the real stack, and a picows echo.
+
+Ingest: a simulated Binance USD-M venue in a second process (its own core) streams synthetic market
+data over loopback TCP to :class:`~rentrade.venues.binance_usdm.session.BinanceUsdmSession` in this
+process: picows -> Cython ``BinanceListener`` -> C++ ``BinanceFeed`` -> books, on one event-loop
+thread. The venue encodes its frames before the clock starts (so it is not what is measured) and
+starts sending when told. Reported: messages per second of wall time from the start signal to the
+last frame applied, and messages per second of this thread's CPU time (the client's capacity even
+when the venue or the kernel is the slower side). Checked: every frame arrived and was applied, no
+bad frame, no gap, and every book equals the venue's own ``/fapi/v1/depth`` answer afterwards.
+
+Echo: a bare picows round trip on the same loopback (server in the venue process): a 64-byte text
+message sent, echoed, received, timed one at a time, so the order round trip of a later issue can be
+compared with the transport's own floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, cast
+
+import orjson
+
+__all__ = ["EchoResult", "IngestResult", "measure_socket"]
+
+
+@dataclass
+class IngestResult:
+    """Sustained ingest through the socket path."""
+
+    messages: int
+    wire_bytes: int
+    wall_s: float
+    cpu_s: float
+    symbols: int
+    loop: str
+
+    @property
+    def msgs_per_s(self) -> float:
+        """Messages per second of wall time."""
+        return self.messages / self.wall_s
+
+    @property
+    def msgs_per_cpu_s(self) -> float:
+        """Messages per second of the client thread's CPU time."""
+        return self.messages / self.cpu_s if self.cpu_s > 0 else float("inf")
+
+
+@dataclass
+class EchoResult:
+    """picows echo round trips, ns."""
+
+    samples_ns: list[int]
+    loop: str
+
+
+def _venue_main(pipe: Connection, symbols: int, events: int, seed: int) -> None:
+    import uvloop
+    from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_create_server
+
+    from rentrade.sim.binance_usdm import SimBinanceUsdm
+    from rentrade.sim.market_source import synthetic_source
+
+    class Echo(WSListener):
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type == WSMsgType.TEXT:
+                transport.send(WSMsgType.TEXT, frame.get_payload_as_memoryview())
+
+    async def main() -> None:
+        source = synthetic_source(symbols, events=events, seed=seed, agg_trade=False)
+        venue = SimBinanceUsdm(source, start_on_subscribe=False, batch=8192)
+        wire_bytes = venue.precompute_frames("depth@100ms")
+        await venue.start()
+        echo = await ws_create_server(lambda _request: Echo(), "127.0.0.1", 0)
+        loop = asyncio.get_running_loop()
+        pipe.send(
+            {
+                "ws_url": venue.ws_url,
+                "rest_url": venue.rest_url,
+                "echo_url": f"ws://127.0.0.1:{echo.sockets[0].getsockname()[1]}/",
+                "messages": len(source.messages),
+                "symbols": [i.symbol for i in source.instruments],
+                "wire_bytes": wire_bytes,
+            }
+        )
+        while True:
+            command = await loop.run_in_executor(None, pipe.recv)
+            if command == "start":
+                venue.start_market()
+                await venue.wait_done()
+                pipe.send("sent")
+            elif command == "stop":
+                break
+        echo.close()
+        await venue.stop()
+
+    uvloop.run(main())
+
+
+async def _echo(url: str, round_trips: int) -> list[int]:
+    from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+    payload = b'{"method":"PING","id":1,"pad":"' + b"x" * 30 + b'"}'
+    samples: list[int] = []
+    done = asyncio.get_running_loop().create_future()
+
+    class Client(WSListener):
+        sent_ns = 0
+
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            now = time.perf_counter_ns()
+            samples.append(now - self.sent_ns)
+            if len(samples) >= round_trips:
+                if not done.done():
+                    done.set_result(None)
+                return
+            self.sent_ns = time.perf_counter_ns()
+            transport.send(WSMsgType.TEXT, payload)
+
+    transport, listener = await ws_connect(Client, url)
+    client = cast(Client, listener)
+    client.sent_ns = time.perf_counter_ns()
+    transport.send(WSMsgType.TEXT, payload)
+    await done
+    transport.disconnect()
+    return samples[round_trips // 10 :]  # the first tenth warms caches and the allocator
+
+
+async def _client(
+    pipe: Connection, info: dict[str, Any], echo_round_trips: int
+) -> tuple[IngestResult, EchoResult]:
+    import aiohttp
+
+    from rentrade.venues.binance_usdm.session import BinanceUsdmSession
+
+    loop_name = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    echo = EchoResult(await _echo(info["echo_url"], echo_round_trips), loop_name)
+    session = BinanceUsdmSession(
+        info["symbols"],
+        channels=("depth@100ms", "bookTicker", "trade"),
+        ws_url=info["ws_url"],
+        rest_url=info["rest_url"],
+        idle_timeout_s=30.0,
+    )
+    await session.start()
+    try:
+        feed = session.feed
+        before = feed.stats()["frames"]
+        target = before + info["messages"]
+        loop = asyncio.get_running_loop()
+        cpu0 = time.thread_time()
+        t0 = time.perf_counter()
+        pipe.send("start")
+        while feed.stats()["frames"] < target:
+            await asyncio.sleep(0.002)
+        wall = time.perf_counter() - t0
+        cpu = time.thread_time() - cpu0
+        await loop.run_in_executor(None, pipe.recv)  # the venue's "sent"
+        stats = session.stats()
+        if stats["bad_frames"] or stats["feed"]["gaps"]:
+            raise RuntimeError(f"socket ingest: frames lost or refused: {stats}")
+        await session.wait_synced(timeout_s=10)
+        async with aiohttp.ClientSession() as http:
+            for symbol in info["symbols"]:
+                url = f"{info['rest_url']}/fapi/v1/depth?symbol={symbol}&limit=100"
+                async with http.get(url) as response:
+                    snapshot = orjson.loads(await response.read())
+                book = session.book(symbol)
+                inst = book.instrument
+                for side, key in ((0, "bids"), (1, "asks")):
+                    expected = [[inst.price_to_ticks(p), inst.qty_to_lots(q)] for p, q in snapshot[key]]
+                    if book.levels(side, len(expected)).tolist() != expected:
+                        raise RuntimeError(f"socket ingest: {symbol} {key} differ from the venue's book")
+    finally:
+        await session.stop()
+    ingest = IngestResult(info["messages"], info["wire_bytes"], wall, cpu, len(info["symbols"]), loop_name)
+    return ingest, echo
+
+
+def measure_socket(
+    *,
+    symbols: int = 4,
+    events: int = 400_000,
+    seed: int = 1,
+    echo_round_trips: int = 20_000,
+    use_uvloop: bool = True,
+) -> tuple[IngestResult, EchoResult]:
+    """Run both socket stages once (venue in a spawned process) and return their measurements.
+
+    Parameters
+    ----------
+    symbols, events, seed :
+        The synthetic market (``events`` core events: about one message each, plus bookTickers).
+    echo_round_trips : int
+        Round trips timed (the first tenth is discarded as warm-up).
+    use_uvloop : bool
+        Client loop: uvloop (default) or asyncio's.
+    """
+    context = mp.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_venue_main, args=(child, symbols, events, seed), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(120):
+            raise RuntimeError("the simulated venue process did not start")
+        info = parent.recv()
+        if use_uvloop:
+            import uvloop
+
+            return uvloop.run(_client(parent, info, echo_round_trips))
+        return asyncio.run(_client(parent, info, echo_round_trips))
+    finally:
+        parent.send("stop")
+        process.join(10)
+        if process.is_alive():
+            process.kill()
