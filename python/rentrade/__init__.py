@@ -9,6 +9,7 @@ package is the thin Python layer around it. Prices are integer ticks and quantit
 from rentrade import sizing
 from rentrade._fastcore import (
     SIGNAL_FEATURES,
+    Backtest,
     BookError,
     BookSet,
     DecimalError,
@@ -27,18 +28,23 @@ from rentrade._fastcore import (
     RiskReason,
     Side,
     Signals,
+    SimulatedExchange,
     TradingState,
     describe_risk,
 )
 from rentrade.events import EVENT_DTYPE, empty_events
 from rentrade.fills import FILL_DTYPE, empty_fills
+from rentrade.orders import INTENT_DTYPE, REPORT_DTYPE
 
 __version__ = "0.1.0"
 
 __all__ = [
     "EVENT_DTYPE",
     "FILL_DTYPE",
+    "INTENT_DTYPE",
+    "REPORT_DTYPE",
     "SIGNAL_FEATURES",
+    "Backtest",
     "BookError",
     "BookSet",
     "DecimalError",
@@ -57,6 +63,7 @@ __all__ = [
     "RiskReason",
     "Side",
     "Signals",
+    "SimulatedExchange",
     "TradingState",
     "__version__",
     "describe_risk",

@@ -31,6 +31,7 @@ void bind_perf(py::module_& m);
 void bind_position(py::module_& m);
 void bind_risk(py::module_& m);
 void bind_signal(py::module_& m);
+void bind_sim(py::module_& m);
 
 /// "BTCUSDT on binance_usdm": how messages name an instrument.
 std::string describe_instrument(const fastcore::common::Instrument& instrument);

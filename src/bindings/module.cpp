@@ -100,6 +100,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_position(m);
   rb::bind_risk(m);
   rb::bind_signal(m);
+  rb::bind_sim(m);
 }
 
 namespace rentrade_bindings {

@@ -135,7 +135,8 @@ std::int64_t SimulatedExchange::draw(const LatencyModel& model, Rng& rng) noexce
 
 ExchangeError SimulatedExchange::try_on_event(const Event& event) noexcept {
   if (event.instrument_id >= books_.size()) [[unlikely]] return ExchangeError::kUnknownInstrument;
-  const std::int64_t t = event.ts_exchange_ns != 0 ? event.ts_exchange_ns : event.ts_local_ns;
+  const std::int64_t t =
+      event.ts_exchange_ns != 0 ? saturating_add(event.ts_exchange_ns, config_.clock_offset_ns) : event.ts_local_ns;
   // Intents that arrived strictly before this event see the book without it.
   while (inbound_head_ < inbound_.size() && inbound_[inbound_head_].arrival_ns < t) {
     const Inbound inbound = inbound_[inbound_head_++];
@@ -158,8 +159,8 @@ ExchangeError SimulatedExchange::try_on_event(const Event& event) noexcept {
     return ExchangeError::kBookRefused;
   }
   if (t > clock_ns_) clock_ns_ = t;
-  if (event.ts_exchange_ns != 0 && event.ts_local_ns >= event.ts_exchange_ns) {
-    feed_latency_.record(static_cast<std::uint64_t>(event.ts_local_ns - event.ts_exchange_ns));
+  if (event.ts_exchange_ns != 0 && event.ts_local_ns >= t) {
+    feed_latency_.record(static_cast<std::uint64_t>(event.ts_local_ns - t));
   }
   ++stats_.events;
   if (has_orders) on_market(event.instrument_id, event, old_qty);

@@ -4,8 +4,8 @@
 /// the book as it is when they arrive, keeps a queue position for resting orders, and hands back
 /// ExecutionReports after a response latency.
 ///
-/// Time. Each event happens at its exchange time (ts_exchange_ns, or ts_local_ns when the venue gave
-/// none). An intent decided at ts_ns arrives at ts_ns + order latency and is matched after every event
+/// Time. Each event happens at its exchange time (ts_exchange_ns + clock_offset_ns, or ts_local_ns when
+/// the venue gave none). An intent decided at ts_ns arrives at ts_ns + order latency and is matched after every event
 /// with exchange time <= its arrival and before any later one: no look-ahead. Arrivals keep the send
 /// order (one session, like one TCP connection), and so do reports. An intent submitted after the
 /// venue already applied events later than its arrival (a driver that ran the venue ahead, or a local
@@ -71,6 +71,10 @@ struct ExchangeConfig {
   LatencyModel order_latency;     ///< Engine -> venue.
   LatencyModel response_latency;  ///< Venue -> engine.
   std::uint64_t seed = 1;
+  /// Added to every event's ts_exchange_ns: puts the exchange's clock on the local clock's scale (intents
+  /// are stamped on the local clock). Negative when a recorder's clock was behind the exchange's; the
+  /// backtest picks the smallest shift that makes every feed latency >= 0.
+  std::int64_t clock_offset_ns = 0;
   std::uint32_t max_open_orders = 65'536;  ///< Resting orders across instruments; more are rejected.
   std::uint32_t max_levels_per_side = book::Book::kDefaultMaxLevels;
 };
