@@ -90,7 +90,9 @@ def test_replay_without_strategy(market: npt.NDArray[np.void]) -> None:
     report = run_backtest(market, [SYNTHETIC_INSTRUMENT], source="synthetic")
     assert report.events == len(market) and report.loop["events"] == len(market)
     assert report.trades == 0 and report.venue["fills"] == 0 and report.win_rate is None
-    assert report.latency_ns["feed"]["count"] > 0 and report.latency_ns["feed"]["p50"] == pytest.approx(1e6, rel=0.02)
+    assert report.latency_ns["feed"]["count"] > 0 and report.latency_ns["feed"]["p50"] == pytest.approx(
+        1e6, rel=0.02
+    )
     assert "not defined" in report.kelly_note
 
 
@@ -138,7 +140,10 @@ def test_backtest_is_deterministic(market: npt.NDArray[np.void]) -> None:
     def run(seed: int) -> tuple[bytes, list[bytes]]:
         strategy = AlternatingTaker(every=25)
         exchange = _fastcore.SimulatedExchange(
-            [SYNTHETIC_INSTRUMENT], order_latency=("uniform", 0, 3_000_000), queue_model="probabilistic", seed=seed
+            [SYNTHETIC_INSTRUMENT],
+            order_latency=("uniform", 0, 3_000_000),
+            queue_model="probabilistic",
+            seed=seed,
         )
         loop = _fastcore.Backtest(exchange, strategy)
         loop.run(market)
@@ -199,7 +204,9 @@ def test_resting_orders_fill_as_maker(market: npt.NDArray[np.void]) -> None:
 
 
 def test_flow_taker_example_runs(market: npt.NDArray[np.void]) -> None:
-    report = run_backtest(market, [SYNTHETIC_INSTRUMENT], strategy=FlowTakerStrategy(threshold_lots=300), max_span_ns=10**8)
+    report = run_backtest(
+        market, [SYNTHETIC_INSTRUMENT], strategy=FlowTakerStrategy(threshold_lots=300), max_span_ns=10**8
+    )
     assert report.loop["intents"] > 0 and report.venue["late_orders"] == 0
 
 
@@ -209,7 +216,11 @@ def test_recording_backtest(shared_data: Path) -> None:
     assert (events["kind"] == KIND_TRADE).any() and "BTCUSDT" in source
     assert np.all(np.diff(events["ts_local_ns"]) >= 0)
     report = run_backtest(
-        events, instruments, strategy=FlowTakerStrategy(qty_lots=1, threshold_lots=5), max_span_ns=10**8, source=source
+        events,
+        instruments,
+        strategy=FlowTakerStrategy(qty_lots=1, threshold_lots=5),
+        max_span_ns=10**8,
+        source=source,
     )
     assert report.events == len(events)
     # The recorder's clock was ~1.2 s behind Binance's: exchange times are shifted so feed latency >= 0.

@@ -170,7 +170,9 @@ def test_probabilistic_queue_is_seeded() -> None:
 def test_latency_no_look_ahead_and_response_delay() -> None:
     exchange = _fastcore.SimulatedExchange([INSTRUMENT], order_latency=1_000, response_latency=500)
     exchange.on_events(events(level(SIDE_ASK, 101, 5, 1_000), level(SIDE_ASK, 102, 5, 1_000)))
-    exchange.submit(intents({"order_id": 1, "side": SIDE_BID, "qty_lots": 5, "type": TYPE_MARKET, "ts_ns": 100}))
+    exchange.submit(
+        intents({"order_id": 1, "side": SIDE_BID, "qty_lots": 5, "type": TYPE_MARKET, "ts_ns": 100})
+    )
     exchange.on_events(events(level(SIDE_ASK, 101, 0, 1_100)))
     assert exchange.pending_intents == 1
     exchange.on_events(events(level(SIDE_ASK, 101, 5, 1_101)))
@@ -221,7 +223,7 @@ def test_bad_configuration_and_events() -> None:
     exchange = venue()
     bad = events(level(SIDE_BID, 1, 1, 30), level(SIDE_BID, 1, 1, 30))
     bad["instrument_id"][1] = 5
-    with pytest.raises(rentrade.BookError, match="event 1 .*instrument"):
+    with pytest.raises(rentrade.BookError, match=r"event 1 .*instrument"):
         exchange.on_events(bad)
     with pytest.raises(TypeError, match="INTENT_DTYPE"):
         exchange.submit(empty_events(1))
@@ -232,7 +234,9 @@ def test_latency_specs_and_round_trips() -> None:
     samples = venue(order_latency=("samples", [7, 9]), response_latency=("constant", 4))
     rtt = venue(round_trips=np.array([1_000, 3_001]))
     for exchange in (uniform, samples, rtt):
-        exchange.submit(intents(*({"order_id": i, "side": SIDE_BID, "px_ticks": 90, "qty_lots": 1} for i in range(1, 51))))
+        exchange.submit(
+            intents(*({"order_id": i, "side": SIDE_BID, "px_ticks": 90, "qty_lots": 1} for i in range(1, 51)))
+        )
         exchange.advance_to(END)
     assert 100 <= uniform.latency["order"]["p50"] <= 200
     assert samples.latency["order"]["max"] == 9 and samples.latency["response"]["max"] == 4
@@ -253,7 +257,15 @@ def test_same_seed_same_reports() -> None:
         rows = []
         for i in range(1, 200):
             px = 600_000 + (i % 7) - 3
-            rows.append({"order_id": i, "side": i % 2, "px_ticks": px, "qty_lots": 50, "ts_ns": int(market["ts_local_ns"][i * 100])})
+            rows.append(
+                {
+                    "order_id": i,
+                    "side": i % 2,
+                    "px_ticks": px,
+                    "qty_lots": 50,
+                    "ts_ns": int(market["ts_local_ns"][i * 100]),
+                }
+            )
         exchange.submit(intents(*rows))
         exchange.on_events(market)
         exchange.advance_to(END)

@@ -21,9 +21,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -42,12 +41,15 @@ from rentrade.orders import (
     empty_intents,
 )
 
+if TYPE_CHECKING:
+    from rentrade._fastcore import _LatencySpec
+
 __all__ = [
     "SYNTHETIC_INSTRUMENT",
     "TRIP_DTYPE",
     "BacktestReport",
-    "clock_offset_ns",
     "FlowTakerStrategy",
+    "clock_offset_ns",
     "load_market",
     "run_backtest",
     "write_json",
@@ -306,12 +308,14 @@ class BacktestReport:
         lines = [
             f"source          {self.source}",
             f"strategy        {self.strategy}",
-            f"events          {self.events:,} in {self.wall_s:.3f} s = {self.events_per_s / 1e6:.2f} M events/s",
+            f"events          {self.events:,} in {self.wall_s:.3f} s"
+            f" = {self.events_per_s / 1e6:.2f} M events/s",
             f"trades          {self.trades:,} (wins {self.wins:,}, losses {self.losses:,});"
             f" win rate {pct(self.win_rate)}",
             f"avg win / loss  {num(self.avg_win)} / {num(self.avg_loss)}; payoff {num(self.payoff, 3)}",
-            f"edge per trade  {num(self.edge_bps_at_mid, 3)} bps at mid, {num(self.edge_bps_after_slippage, 3)}"
-            f" after slippage, {num(self.edge_bps_net, 3)} net of fees",
+            f"edge per trade  {num(self.edge_bps_at_mid, 3)} bps at mid,"
+            f" {num(self.edge_bps_after_slippage, 3)} after slippage,"
+            f" {num(self.edge_bps_net, 3)} net of fees",
             f"P&L             gross {self.pnl_gross:.4f}, fees {self.fees:.4f}, net {self.pnl_net:.4f};"
             f" max drawdown {self.max_drawdown:.4f}",
             f"Kelly           {self.kelly_note}",
@@ -329,8 +333,10 @@ def _progress_bar(done: int, total: int, started: float) -> None:
     width = 30
     filled = width * done // max(total, 1)
     rate = done / max(time.perf_counter() - started, 1e-9)
-    sys.stderr.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done / max(total, 1) * 100:5.1f} %"
-                     f"  {rate / 1e6:6.2f} M events/s")
+    sys.stderr.write(
+        f"\r[{'#' * filled}{' ' * (width - filled)}] {done / max(total, 1) * 100:5.1f} %"
+        f"  {rate / 1e6:6.2f} M events/s"
+    )
     if done >= total:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -365,9 +371,9 @@ def run_backtest(
     source: str = "events",
     maker_fee_bps: str = "2",
     taker_fee_bps: str = "5",
-    queue_model: str = "trade_through",
-    order_latency: object = 1_000_000,
-    response_latency: object = 1_000_000,
+    queue_model: Literal["trade_through", "probabilistic"] = "trade_through",
+    order_latency: _LatencySpec = 1_000_000,
+    response_latency: _LatencySpec = 1_000_000,
     seed: int = 1,
     clock_offset: int | None = None,
     decision_latency_ns: int = 0,
@@ -454,13 +460,16 @@ def run_backtest(
         "max_span_ns": loop.max_span_ns,
     }
     name = "none (market replay only)" if strategy is None else type(strategy).__name__
-    return _report(exchange, loop, instruments, source, name, config, total, wall)
+    return _report(
+        exchange, loop, instruments, source=source, strategy=name, config=config, events=total, wall=wall
+    )
 
 
 def _report(
     exchange: _fastcore.SimulatedExchange,
     loop: _fastcore.Backtest,
     instruments: Sequence[Instrument],
+    *,
     source: str,
     strategy: str,
     config: dict[str, Any],
@@ -496,9 +505,8 @@ def _report(
     else:
         fraction = sizing.kelly_fraction(f"{win_rate:.6f}", f"{payoff:.6f}")
         kelly = str(fraction)
-        kelly_note = (
-            f"f* = {float(fraction):.4f} at p = {win_rate:.4f}, b = {payoff:.4f}"
-            + ("" if fraction > 0 else ": no edge, do not trade")
+        kelly_note = f"f* = {float(fraction):.4f} at p = {win_rate:.4f}, b = {payoff:.4f}" + (
+            "" if fraction > 0 else ": no edge, do not trade"
         )
     order = np.argsort(trips["ts_close_ns"], kind="stable")
     equity = np.cumsum(net[order]) if count else np.zeros(0)
@@ -573,8 +581,12 @@ def write_png(report: BacktestReport, path: str | Path) -> None:
     top.set_title(f"{report.strategy}: {report.trades:,} trades, net {report.pnl_net:.4f}")
     for axis, stage in zip(axes[1:], stages, strict=False):
         lows, counts = report.histograms[stage]
-        axis.bar(np.maximum(np.asarray(lows, dtype=np.float64), 1.0), counts, width=np.maximum(
-            np.asarray(lows, dtype=np.float64) / 64, 1.0), align="edge")
+        axis.bar(
+            np.maximum(np.asarray(lows, dtype=np.float64), 1.0),
+            counts,
+            width=np.maximum(np.asarray(lows, dtype=np.float64) / 64, 1.0),
+            align="edge",
+        )
         axis.set_xscale("log")
         axis.set_ylabel("count")
         axis.set_xlabel(f"{stage} latency (ns)")

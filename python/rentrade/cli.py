@@ -260,10 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
         "trades, win rate, payoff, edge per trade in bps gross and net, P&L curve, drawdown, Kelly, "
         "latency percentiles.",
     )
-    bt.add_argument("--data", metavar="PATH", nargs="+", help="Binance recording(s) instead of the synthetic market")
-    bt.add_argument("--events", type=_positive, default=2_000_000, help="synthetic events (default 2,000,000)")
+    bt.add_argument(
+        "--data", metavar="PATH", nargs="+", help="Binance recording(s) instead of the synthetic market"
+    )
+    bt.add_argument(
+        "--events", type=_positive, default=2_000_000, help="synthetic events (default 2,000,000)"
+    )
     bt.add_argument("--instruments", type=_positive, default=1, help="synthetic instruments (default 1)")
-    bt.add_argument("--seed", type=int, default=1, help="seed of the synthetic market and the venue (default 1)")
+    bt.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic market and the venue (default 1)"
+    )
     bt.add_argument(
         "--strategy",
         choices=["flow", "none"],
@@ -274,10 +280,17 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--maker-fee-bps", default="2", help="maker fee in bps, negative = rebate (default 2)")
     bt.add_argument("--taker-fee-bps", default="5", help="taker fee in bps (default 5)")
     bt.add_argument(
-        "--queue-model", choices=["trade_through", "probabilistic"], default="trade_through", help="passive fills"
+        "--queue-model",
+        choices=["trade_through", "probabilistic"],
+        default="trade_through",
+        help="passive fills",
     )
-    bt.add_argument("--order-latency-us", type=float, default=1000.0, help="order latency in us (default 1000)")
-    bt.add_argument("--response-latency-us", type=float, default=1000.0, help="response latency in us (default 1000)")
+    bt.add_argument(
+        "--order-latency-us", type=float, default=1000.0, help="order latency in us (default 1000)"
+    )
+    bt.add_argument(
+        "--response-latency-us", type=float, default=1000.0, help="response latency in us (default 1000)"
+    )
     bt.add_argument(
         "--span-ms",
         type=float,
