@@ -6,13 +6,16 @@ package is the thin Python layer around it. Prices are integer ticks and quantit
 :class:`Instrument`; decimal strings convert exactly, never through a float.
 """
 
-from rentrade import sizing
+from rentrade import orders, sizing
 from rentrade._fastcore import (
     SIGNAL_FEATURES,
     Backtest,
     BookError,
     BookSet,
     DecimalError,
+    Decision,
+    Engine,
+    EngineError,
     EventKind,
     Impact,
     Instrument,
@@ -34,7 +37,7 @@ from rentrade._fastcore import (
 )
 from rentrade.events import EVENT_DTYPE, empty_events
 from rentrade.fills import FILL_DTYPE, empty_fills
-from rentrade.orders import INTENT_DTYPE, REPORT_DTYPE
+from rentrade.orders import INTENT_DTYPE, REPORT_DTYPE, empty_reports
 
 __version__ = "0.1.0"
 
@@ -48,6 +51,9 @@ __all__ = [
     "BookError",
     "BookSet",
     "DecimalError",
+    "Decision",
+    "Engine",
+    "EngineError",
     "EventKind",
     "Impact",
     "Instrument",
@@ -69,5 +75,7 @@ __all__ = [
     "describe_risk",
     "empty_events",
     "empty_fills",
+    "empty_reports",
+    "orders",
     "sizing",
 ]

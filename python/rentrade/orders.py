@@ -1,9 +1,9 @@
-"""The core's order records as numpy structured dtypes that view the same bytes.
+"""The engine's order records as numpy structured dtypes that view the same bytes as the C++ records.
 
-``INTENT_DTYPE`` mirrors ``fastcore::engine::OrderIntent`` (engine -> venue) and ``REPORT_DTYPE``
-mirrors ``fastcore::engine::ExecutionReport`` (venue -> engine), both 64 bytes
-(``src/fastcore/engine/order.hpp``). ``tests/test_orders.py`` checks them against the C++ layout
-(``rentrade._fastcore.order_layout()``).
+:data:`INTENT_DTYPE` is ``fastcore::engine::OrderIntent`` (engine -> venue: new, cancel, replace) and
+:data:`REPORT_DTYPE` is ``fastcore::engine::ExecutionReport`` (venue -> engine: ack, reject, fill,
+cancelled), both 64 bytes (``src/fastcore/engine/order.hpp``). ``tests/test_engine.py`` checks them
+against the C++ layout (``rentrade._fastcore.intent_layout()`` / ``report_layout()``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ INTENT_DTYPE: Final = np.dtype(
         "itemsize": 64,
     }
 )
-"""numpy dtype of one order intent (engine -> venue)."""
+"""numpy dtype of one order intent (see ``src/fastcore/engine/order.hpp``)."""
 
 REPORT_DTYPE: Final = np.dtype(
     {
@@ -74,7 +74,7 @@ REPORT_DTYPE: Final = np.dtype(
         "itemsize": 64,
     }
 )
-"""numpy dtype of one execution report (venue -> engine)."""
+"""numpy dtype of one execution report (see ``src/fastcore/engine/order.hpp``)."""
 
 INTENT_NEW: Final = 1
 INTENT_CANCEL: Final = 2
@@ -102,15 +102,70 @@ REASON_USER_CANCEL: Final = 5
 LIQUIDITY_MAKER: Final = 0
 LIQUIDITY_TAKER: Final = 1
 
-_ALIGNMENT: Final = 64
 
+def empty_reports(count: int) -> npt.NDArray[np.void]:
+    """Return a zeroed array of ``count`` execution reports.
 
-def _aligned(count: int, dtype: np.dtype[np.void]) -> npt.NDArray[np.void]:
+    Parameters
+    ----------
+    count
+        Number of records.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D array of :data:`REPORT_DTYPE` for :meth:`rentrade.Engine.on_reports` (aligned arrays are
+        read in place, others are copied in chunks).
+    """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
-    raw = np.zeros(count * dtype.itemsize + _ALIGNMENT, dtype=np.uint8)
-    offset = (-raw.ctypes.data) % _ALIGNMENT
-    return raw[offset : offset + count * dtype.itemsize].view(dtype)
+    return np.zeros(count, dtype=REPORT_DTYPE)
+
+
+def report_for(
+    intent: np.void,
+    kind: int,
+    *,
+    px_ticks: int | None = None,
+    qty_lots: int = 0,
+    trade_id: int = 0,
+    fee_units: int = 0,
+    liquidity: int = LIQUIDITY_TAKER,
+    reason: int = REASON_NONE,
+    ts_ns: int | None = None,
+) -> npt.NDArray[np.void]:
+    """Return a one-record report array answering ``intent`` (tests, replays and simple venues).
+
+    Parameters
+    ----------
+    intent
+        One record of :data:`INTENT_DTYPE`.
+    kind
+        ``REPORT_ACK``, ``REPORT_REJECT``, ``REPORT_FILL`` or ``REPORT_CANCELLED``.
+    px_ticks
+        Fill price (defaults to the intent's price).
+    qty_lots, trade_id, fee_units, liquidity
+        Fill quantity, venue trade id (!= 0 for fills), fee in notional units, maker/taker.
+    reason
+        ``REASON_*`` for rejects and cancels.
+    ts_ns
+        Report time (defaults to the intent's ``ts_ns``), used as both venue and local time.
+    """
+    report = empty_reports(1)
+    when = int(intent["ts_ns"]) if ts_ns is None else ts_ns
+    report["ts_exchange_ns"] = when
+    report["ts_local_ns"] = when
+    report["px_ticks"] = int(intent["px_ticks"]) if px_ticks is None else px_ticks
+    report["qty_lots"] = qty_lots
+    report["fee_units"] = fee_units
+    report["order_id"] = int(intent["order_id"])
+    report["trade_id"] = trade_id
+    report["instrument_id"] = int(intent["instrument_id"])
+    report["kind"] = kind
+    report["reason"] = reason
+    report["side"] = int(intent["side"])
+    report["liquidity"] = liquidity
+    return report
 
 
 def empty_intents(count: int) -> npt.NDArray[np.void]:
@@ -124,22 +179,11 @@ def empty_intents(count: int) -> npt.NDArray[np.void]:
     Returns
     -------
     numpy.ndarray
-        1-D array of :data:`INTENT_DTYPE`.
+        1-D array of :data:`INTENT_DTYPE` (for strategies and :meth:`rentrade.SimulatedExchange.submit`).
     """
-    return _aligned(count, INTENT_DTYPE)
-
-
-def empty_reports(count: int) -> npt.NDArray[np.void]:
-    """Return a zeroed, 64-byte-aligned array of ``count`` execution reports.
-
-    Parameters
-    ----------
-    count
-        Number of records.
-
-    Returns
-    -------
-    numpy.ndarray
-        1-D array of :data:`REPORT_DTYPE`.
-    """
-    return _aligned(count, REPORT_DTYPE)
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    alignment = 64
+    raw = np.zeros(count * INTENT_DTYPE.itemsize + alignment, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % alignment
+    return raw[offset : offset + count * INTENT_DTYPE.itemsize].view(INTENT_DTYPE)

@@ -37,9 +37,24 @@ struct RiskErrorException : std::runtime_error {
 };
 
 struct RiskStore {
-  RiskEngine engine;
+  RiskStore() = default;
+  /// A view of a RiskEngine owned by someone else (rentrade.Engine.risk): `owner` keeps it alive.
+  RiskStore(RiskEngine& shared, std::vector<Instrument> list, py::object keep)
+      : engine(shared), instruments(std::move(list)), owner(std::move(keep)) {}
+  RiskEngine own;
+  RiskEngine& engine = own;
   std::vector<Instrument> instruments;
+  py::object owner;  ///< Set for a view (null otherwise): its lifecycle belongs to the owner.
 };
+
+/// Lifecycle and state calls on Engine.risk would bypass the engine's order table, positions and cancels.
+void require_own(const RiskStore& s) {
+  if (s.owner) {
+    throw RiskErrorException(
+        "this Risk is Engine.risk: the engine drives its orders, positions, P&L and states; use "
+        "Engine.on_reports, Engine.set_state/halt and Engine.reset_day (limits may be set here)");
+  }
+}
 
 void check_order(OrderError error, const std::string& context) {
   if (error != OrderError::kOk) throw RiskErrorException(context + ": " + fastcore::risk::describe(error));
@@ -105,6 +120,10 @@ constexpr const char* kCheckDoc =
     "timestamp, so collars refuse opening orders and a staleness threshold treats the book as stale.";
 
 }  // namespace
+
+py::object make_risk_view(RiskEngine& engine, const std::vector<Instrument>& instruments, py::object owner) {
+  return py::cast(std::make_unique<RiskStore>(engine, instruments, std::move(owner)));
+}
 
 void bind_risk(py::module_& m) {
   py::register_exception<RiskErrorException>(m, "RiskError", PyExc_ValueError);
@@ -307,6 +326,7 @@ void bind_risk(py::module_& m) {
           "submit",
           [](RiskStore& s, std::uint64_t order_id, std::int64_t instrument_id, py::handle side, std::int64_t px_ticks,
              std::int64_t qty_lots, std::int64_t ts_ns, bool reduce_only, const std::optional<MarketView>& market) {
+            require_own(s);
             const OrderRequest r = make_request(s, instrument_id, side, px_ticks, qty_lots, ts_ns, reduce_only);
             return s.engine.try_submit(order_id, r, market_or_empty(market)).reason;
           },
@@ -317,6 +337,7 @@ void bind_risk(py::module_& m) {
           "on_order_sent",
           [](RiskStore& s, std::uint64_t order_id, std::int64_t instrument_id, py::handle side, std::int64_t px_ticks,
              std::int64_t qty_lots, std::int64_t ts_ns) {
+            require_own(s);
             const OrderRequest r = make_request(s, instrument_id, side, px_ticks, qty_lots, ts_ns, false);
             check_order(s.engine.on_order_sent(order_id, r), "order " + std::to_string(order_id));
           },
@@ -326,24 +347,28 @@ void bind_risk(py::module_& m) {
       .def(
           "on_ack",
           [](RiskStore& s, std::uint64_t order_id) {
+            require_own(s);
             check_order(s.engine.on_ack(order_id), "ack of order " + std::to_string(order_id));
           },
           py::arg("order_id"), "The venue accepted the order; it rests (it already counted in flight).")
       .def(
           "on_reject",
           [](RiskStore& s, std::uint64_t order_id) {
+            require_own(s);
             check_order(s.engine.on_reject(order_id), "reject of order " + std::to_string(order_id));
           },
           py::arg("order_id"), "The venue refused the order; its exposure is released.")
       .def(
           "on_cancel",
           [](RiskStore& s, std::uint64_t order_id) {
+            require_own(s);
             check_order(s.engine.on_cancel(order_id), "cancel of order " + std::to_string(order_id));
           },
           py::arg("order_id"), "The order is cancelled or expired; its remaining exposure is released.")
       .def(
           "on_fill",
           [](RiskStore& s, std::uint64_t order_id, std::int64_t px_ticks, std::int64_t qty_lots) {
+            require_own(s);
             check_order(s.engine.on_fill(order_id, px_ticks, qty_lots), "fill of order " + std::to_string(order_id));
           },
           py::arg("order_id"), py::arg("px_ticks"), py::arg("qty_lots"),
@@ -351,6 +376,7 @@ void bind_risk(py::module_& m) {
       .def(
           "set_position",
           [](RiskStore& s, std::int64_t instrument_id, std::int64_t net_lots, std::int64_t px_ticks) {
+            require_own(s);
             check_order(s.engine.try_set_position(checked_id(s, instrument_id), net_lots, px_ticks), "set_position");
           },
           py::arg("instrument_id"), py::arg("net_lots"), py::arg("px_ticks"),
@@ -358,12 +384,14 @@ void bind_risk(py::module_& m) {
       .def(
           "set_mark",
           [](RiskStore& s, std::int64_t instrument_id, std::int64_t px_ticks) {
+            require_own(s);
             check_order(s.engine.try_set_mark(checked_id(s, instrument_id), px_ticks), "set_mark");
           },
           py::arg("instrument_id"), py::arg("px_ticks"), "Revalues the position's gross notional at px_ticks.")
       .def(
           "set_state",
           [](RiskStore& s, TradingState state, std::optional<std::int64_t> instrument_id, const py::object& venue) {
+            require_own(s);
             const auto [scope, id] = scope_of(s, instrument_id, venue);
             std::vector<std::uint64_t> cancels;
             check_order(s.engine.try_set_state(scope, id, state, cancels), "set_state");
@@ -375,6 +403,7 @@ void bind_risk(py::module_& m) {
       .def(
           "halt",
           [](RiskStore& s, std::optional<std::int64_t> instrument_id, const py::object& venue) {
+            require_own(s);
             const auto [scope, id] = scope_of(s, instrument_id, venue);
             std::vector<std::uint64_t> cancels;
             check_order(s.engine.try_set_state(scope, id, TradingState::kHalted, cancels), "halt");
@@ -400,6 +429,7 @@ void bind_risk(py::module_& m) {
       .def(
           "update_pnl",
           [](RiskStore& s, const py::object& day_pnl, const py::object& venue) {
+            require_own(s);
             const Scope scope = venue.is_none() ? Scope::kGlobal : Scope::kVenue;
             const std::uint32_t id = venue.is_none() ? 0 : venue_id(s, venue);
             std::vector<std::uint64_t> cancels;
@@ -418,7 +448,10 @@ void bind_risk(py::module_& m) {
                                    : s.engine.loss_state(Scope::kVenue, venue_id(s, venue));
           },
           py::kw_only(), py::arg("venue") = py::none(), "State set by the loss limits of everything or a venue.")
-      .def("reset_day", [](RiskStore& s) { s.engine.reset_day(); },
+      .def("reset_day", [](RiskStore& s) {
+        require_own(s);
+        s.engine.reset_day();
+      },
            "New trading day: P&L peaks to 0, loss-driven states back to ACTIVE (set_state states stay).")
       .def(
           "net_lots", [](const RiskStore& s, std::int64_t id) { return s.engine.net_lots(checked_id(s, id)); },

@@ -83,6 +83,15 @@ std::int8_t decision_of(const SignalStore& store, std::int64_t id) {
 
 }  // namespace
 
+void configure_composite(Composite& composite, const std::map<std::string, double>& weights, double threshold,
+                         const std::string& mode) {
+  Composite next = composite;
+  set_weights(next, weights);
+  check(next.try_set_threshold(threshold), "threshold");
+  next.set_mode(parse_mode(mode));
+  composite = next;
+}
+
 void bind_signal(py::module_& m) {
   m.attr("SIGNAL_FEATURES") = [] {
     py::list names;

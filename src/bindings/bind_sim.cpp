@@ -234,47 +234,6 @@ py::array trips_array(const BacktestStore& store) {
 
 void bind_sim(py::module_& m) {
   m.def(
-      "order_layout",
-      [] {
-        py::dict intent;
-        py::dict report;
-#define RENTRADE_FIELD(dict, type, name) dict[#name] = py::make_tuple(offsetof(type, name), sizeof(type::name))
-        RENTRADE_FIELD(intent, OrderIntent, ts_ns);
-        RENTRADE_FIELD(intent, OrderIntent, px_ticks);
-        RENTRADE_FIELD(intent, OrderIntent, qty_lots);
-        RENTRADE_FIELD(intent, OrderIntent, order_id);
-        RENTRADE_FIELD(intent, OrderIntent, trigger_seq);
-        RENTRADE_FIELD(intent, OrderIntent, ts_trigger_local_ns);
-        RENTRADE_FIELD(intent, OrderIntent, instrument_id);
-        RENTRADE_FIELD(intent, OrderIntent, kind);
-        RENTRADE_FIELD(intent, OrderIntent, side);
-        RENTRADE_FIELD(intent, OrderIntent, type);
-        RENTRADE_FIELD(intent, OrderIntent, tif);
-        RENTRADE_FIELD(intent, OrderIntent, venue_id);
-        RENTRADE_FIELD(intent, OrderIntent, reduce_only);
-        RENTRADE_FIELD(intent, OrderIntent, reserved);
-        RENTRADE_FIELD(report, ExecutionReport, ts_exchange_ns);
-        RENTRADE_FIELD(report, ExecutionReport, ts_local_ns);
-        RENTRADE_FIELD(report, ExecutionReport, px_ticks);
-        RENTRADE_FIELD(report, ExecutionReport, qty_lots);
-        RENTRADE_FIELD(report, ExecutionReport, fee_units);
-        RENTRADE_FIELD(report, ExecutionReport, order_id);
-        RENTRADE_FIELD(report, ExecutionReport, trade_id);
-        RENTRADE_FIELD(report, ExecutionReport, instrument_id);
-        RENTRADE_FIELD(report, ExecutionReport, kind);
-        RENTRADE_FIELD(report, ExecutionReport, reason);
-        RENTRADE_FIELD(report, ExecutionReport, side);
-        RENTRADE_FIELD(report, ExecutionReport, liquidity);
-#undef RENTRADE_FIELD
-        py::dict layout;
-        layout["intent"] = intent;
-        layout["report"] = report;
-        return layout;
-      },
-      "{'intent': {field: (offset, size)}, 'report': {...}} of the C++ order records; the numpy dtypes in\n"
-      "rentrade.orders must match.");
-
-  m.def(
       "histogram_buckets",
       [](const Histogram& h) {
         py::list lows;

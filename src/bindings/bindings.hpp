@@ -7,10 +7,14 @@
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "fastcore/common/event.hpp"
 #include "fastcore/common/instrument.hpp"
+#include "fastcore/risk/risk_check.hpp"
+#include "fastcore/signal/features.hpp"
 
 namespace rentrade_bindings {
 
@@ -31,6 +35,19 @@ void bind_perf(py::module_& m);
 void bind_position(py::module_& m);
 void bind_risk(py::module_& m);
 void bind_signal(py::module_& m);
+void bind_signing(py::module_& m);
+void bind_orders(py::module_& m);
+void bind_engine(py::module_& m);
+
+/// Replaces a composite's weights (feature name -> weight, others 0), threshold and mode ("clamped" or
+/// "raw"), raising KeyError/ValueError like rentrade.Signals; nothing changes on error.
+void configure_composite(fastcore::signal::Composite& composite, const std::map<std::string, double>& weights,
+                         double threshold, const std::string& mode);
+
+/// A rentrade.Risk that views `engine` (owned by `owner`, kept alive by the view); its lifecycle and
+/// state calls raise RiskError, since the owner drives them.
+py::object make_risk_view(fastcore::risk::RiskEngine& engine, const std::vector<fastcore::common::Instrument>& instruments,
+                          py::object owner);
 void bind_sim(py::module_& m);
 
 /// "BTCUSDT on binance_usdm": how messages name an instrument.

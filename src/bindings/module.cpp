@@ -100,6 +100,9 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_position(m);
   rb::bind_risk(m);
   rb::bind_signal(m);
+  rb::bind_signing(m);
+  rb::bind_orders(m);
+  rb::bind_engine(m);
   rb::bind_sim(m);
 }
 

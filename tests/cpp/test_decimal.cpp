@@ -64,6 +64,15 @@ int main() {
   CHECK(format_steps(201, step("0.5")) == "100.5");
   CHECK(format_steps(7, step("25")) == "175");
   CHECK(format_scaled(-(static_cast<__int128>(1) << 100), 0) == "-1267650600228229401496703205376");
+  // The extremes of format_scaled_to's buffer: the most negative 128-bit value, and 54 decimals (a notional
+  // of three 18-decimal steps) where the value is all leading zeros.
+  const __int128 most_negative = -(((static_cast<__int128>(1) << 126) - 1) * 2) - 2;
+  CHECK(format_scaled(most_negative, 0) == "-170141183460469231731687303715884105728");
+  CHECK(format_scaled(most_negative, 3) == "-170141183460469231731687303715884105.728");
+  CHECK(format_scaled(7, 54) == "0." + std::string(53, '0') + "7");
+  CHECK(format_scaled(0, 2) == "0.00");
+  char text[kMaxScaledChars];
+  CHECK(std::string_view(text, format_scaled_to(text, -5, 1)) == "-0.5");
 
   Instrument instrument;
   InstrumentField field = InstrumentField::kNone;

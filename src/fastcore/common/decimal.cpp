@@ -195,21 +195,30 @@ DecimalError try_to_steps(std::string_view text, DecimalStep step, bool allow_ne
   return DecimalError::kOk;
 }
 
-std::string format_scaled(__int128 value, std::int32_t decimals) {
+std::size_t format_scaled_to(char* out, __int128 value, std::int32_t decimals) noexcept {
   const bool negative = value < 0;
   u128 magnitude = negative ? static_cast<u128>(-(value + 1)) + 1 : static_cast<u128>(value);
-  std::string digits;
+  // Digits are produced backwards into a scratch buffer, then copied out with the point inserted.
+  char digits[kMaxScaledChars - 2];
+  std::size_t count = 0;
   do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
+    digits[count++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
     magnitude /= 10;
   } while (magnitude != 0);
-  if (decimals > 0) {
-    const auto width = static_cast<std::size_t>(decimals);
-    if (digits.size() <= width) digits.insert(0, width + 1 - digits.size(), '0');
-    digits.insert(digits.size() - width, 1, '.');
+  const std::size_t width = decimals > 0 ? static_cast<std::size_t>(decimals) : 0;
+  while (width > 0 && count <= width) digits[count++] = '0';  // "0.00x": leading zeros up to one before the point
+  std::size_t length = 0;
+  if (negative) out[length++] = '-';
+  for (std::size_t i = count; i > 0; --i) {
+    if (width > 0 && i == width) out[length++] = '.';
+    out[length++] = digits[i - 1];
   }
-  if (negative) digits.insert(digits.begin(), '-');
-  return digits;
+  return length;
+}
+
+std::string format_scaled(__int128 value, std::int32_t decimals) {
+  char text[kMaxScaledChars];
+  return {text, format_scaled_to(text, value, decimals)};
 }
 
 std::string format_steps(std::int64_t steps, DecimalStep step) {

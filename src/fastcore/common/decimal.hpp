@@ -3,6 +3,7 @@
 ///
 /// No floating point anywhere: a price string becomes an integer number of ticks or an error, never
 /// a rounded value. The hot path (wire parsers) calls try_to_steps() with a precomputed DecimalStep.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,5 +47,12 @@ std::string format_steps(std::int64_t steps, DecimalStep step);
 
 /// Formats an exact value `value * 10^-decimals` (a 128-bit notional, say) as a decimal string.
 std::string format_scaled(__int128 value, std::int32_t decimals);
+
+/// Longest text format_scaled_to() writes: a sign, 64 digits (39 of a 128-bit value, or zeros up to 63
+/// decimals: a notional has at most 3 x 18), and a point.
+inline constexpr std::size_t kMaxScaledChars = 66;
+/// format_scaled() into `out` (at least kMaxScaledChars bytes), without allocating; returns the length.
+/// `decimals` must be at most 63.
+std::size_t format_scaled_to(char* out, __int128 value, std::int32_t decimals) noexcept;
 
 }  // namespace fastcore::common

@@ -109,6 +109,24 @@ def sign_request(  # noqa: PLR0917 (one positional shape for every venue, fixed 
     HMAC signing of a typical order costs a few microseconds: one pass of query encoding, two
     prepared SHA-256 state copies, and string concatenation (see ``rentrade.bench``).
     """
+    if (
+        type(body) is dict
+        and body
+        and not params
+        and "timestamp" not in body
+        and credentials.key_type == "hmac"
+    ):
+        # The order path (a form body of plain text): encoded, signed and finished in one compiled
+        # call, byte-identical to the general path below. None means "needs escaping": fall through.
+        ts = clock.now_ms() if timestamp_ms is None else timestamp_ms
+        tail = (
+            f"recvWindow={recv_window_ms}&timestamp={ts}" if recv_window_ms is not None else f"timestamp={ts}"
+        )
+        signed = credentials.hmac_sha256_signed_form(body, tail, "signature")
+        if signed is not None:
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("binance signed %s %s with %s key", method, path, credentials.key_type)
+            return SignedRequest(method.upper(), f"{base_url}{path}", _hmac_form_headers(credentials), signed)
     query = encode_query(params) if params else ""
     form = encode_query(body) if body else ""
     if not (_has_timestamp(params) or _has_timestamp(body)):
@@ -138,6 +156,10 @@ def sign_request(  # noqa: PLR0917 (one positional shape for every venue, fixed 
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("binance signed %s %s with %s key", method, path, credentials.key_type)
     return SignedRequest(method.upper(), url, headers, data)
+
+
+def _hmac_form_headers(credentials: Credentials) -> dict[str, str]:
+    return {"X-MBX-APIKEY": credentials.api_key, "Content-Type": _FORM}
 
 
 def _has_timestamp(params: Params | None) -> bool:

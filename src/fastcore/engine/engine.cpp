@@ -1,0 +1,555 @@
+#include "fastcore/engine/engine.hpp"
+
+#include <bit>
+#include <limits>
+
+#include "fastcore/risk/book_view.hpp"
+
+namespace fastcore::engine {
+
+namespace {
+
+constexpr std::int64_t clamp_to_int64(__int128 value) noexcept {
+  constexpr auto kMax = static_cast<__int128>(std::numeric_limits<std::int64_t>::max());
+  constexpr auto kMin = static_cast<__int128>(std::numeric_limits<std::int64_t>::min());
+  return static_cast<std::int64_t>(value > kMax ? kMax : value < kMin ? kMin : value);
+}
+
+}  // namespace
+
+const char* describe(EngineError error) noexcept {
+  switch (error) {
+    case EngineError::kOk: return "ok";
+    case EngineError::kBadConfig: return "bad engine configuration (no instruments, capacity out of range or bad feature parameters)";
+    case EngineError::kRiskInit: return "the risk engine refused the instruments";
+    case EngineError::kPositionInit: return "the position book refused the instruments";
+    case EngineError::kUnknownInstrument: return "unknown instrument id";
+    case EngineError::kBadReport: return "malformed execution report (unknown kind, fill qty <= 0, fill without trade id, or overfill)";
+    case EngineError::kBadScope: return "unknown venue id";
+    case EngineError::kBadEvent: return "an event was refused by its book (see the book error)";
+  }
+  return "unknown engine error";
+}
+
+const char* stage_name(Stage stage) noexcept {
+  switch (stage) {
+    case Stage::kBook: return "book";
+    case Stage::kSignal: return "signal";
+    case Stage::kStrategy: return "strategy";
+    case Stage::kRisk: return "risk";
+    case Stage::kPosition: return "position";
+    case Stage::kTickToDecision: return "tick_to_decision";
+  }
+  return "unknown";
+}
+
+EngineError Engine::try_init(std::span<const common::Instrument> instruments, const EngineConfig& config,
+                             Strategy* strategy, book::BookSet* books) {
+  if (instruments.empty() || instruments.size() > std::numeric_limits<std::uint32_t>::max() / 2 ||
+      config.order_capacity == 0 || config.order_capacity > kMaxOrderCapacity || config.intent_capacity == 0 ||
+      config.max_levels_per_side == 0 || signal::validate(config.features) != signal::SignalError::kOk ||
+      (books != nullptr && books->size() != instruments.size())) {
+    return EngineError::kBadConfig;
+  }
+  if (risk_.try_init(instruments, config.order_capacity) != risk::OrderError::kOk) return EngineError::kRiskInit;
+  if (positions_.try_init(instruments, {}, config.dedup_capacity) != position::PositionError::kOk) {
+    return EngineError::kPositionInit;
+  }
+  config_ = config;
+  instruments_.assign(instruments.begin(), instruments.end());
+  const std::size_t n = instruments.size();
+  if (books != nullptr) {
+    books_ = books;
+    own_books_ = book::BookSet(0);
+    for (std::size_t id = 0; id < n; ++id) {
+      (*books_)[id].clear();
+      (*books_)[id].set_sequence(0);
+    }
+  } else {
+    own_books_ = book::BookSet(n, config.max_levels_per_side);
+    books_ = &own_books_;
+  }
+  signals_ = signal::SignalSet(n, config.features);
+  last_trade_px_.assign(n, 0);
+  has_last_trade_.assign(n, 0);
+  resyncing_.assign(n, 0);
+  mark_px_.assign(n, 0);
+  instrument_pnl_.assign(n, 0);
+  venue_of_.resize(n);
+  for (std::uint32_t id = 0; id < n; ++id) venue_of_[id] = positions_.venue_of(id);
+  venue_pnl_.assign(positions_.venues().size(), 0);
+  venue_day_start_.assign(positions_.venues().size(), 0);
+  total_pnl_ = 0;
+  total_day_start_ = 0;
+
+  slot_bits_ = static_cast<std::uint32_t>(std::bit_width(config.order_capacity - 1U));
+  orders_.assign(config.order_capacity, WorkingOrder{});
+  free_slots_.resize(config.order_capacity);
+  // Slot 0 is handed out first (the stack pops from the back).
+  for (std::uint32_t i = 0; i < config.order_capacity; ++i) free_slots_[i] = config.order_capacity - 1U - i;
+  next_sequence_ = 1;
+  risk_cancels_.clear();
+  risk_cancels_.reserve(config.order_capacity);
+  intents_.assign(config.intent_capacity, OrderIntent{});
+  intent_count_ = 0;
+  counters_ = EngineCounters{};
+  last_apply_ = ApplyResult{};
+  reset_histograms();
+  ns_per_tick_ = common::CycleClock(5'000'000).ns_per_tick();
+  strategy_ = strategy;
+  if (strategy_ != nullptr) strategy_->on_start(*this);
+  return EngineError::kOk;
+}
+
+void Engine::reset_histograms() noexcept {
+  for (common::Histogram& histogram : histograms_) histogram.reset();
+}
+
+EngineError Engine::try_set_resyncing(std::uint32_t instrument_id, bool resyncing) noexcept {
+  if (instrument_id >= instruments_.size()) return EngineError::kUnknownInstrument;
+  resyncing_[instrument_id] = resyncing ? 1 : 0;
+  return EngineError::kOk;
+}
+
+risk::MarketView Engine::market_view(std::uint32_t instrument_id) const noexcept {
+  std::optional<std::int64_t> last;
+  if (has_last_trade_[instrument_id] != 0) last = last_trade_px_[instrument_id];
+  return risk::market_view((*books_)[instrument_id], last, resyncing_[instrument_id] != 0);
+}
+
+ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcept {
+  ApplyResult result;
+  const std::size_t count = books_->size();
+  const bool timing = config_.timing;
+  for (const common::Event& event : events) {
+    const std::uint32_t id = event.instrument_id;
+    if (id >= count) [[unlikely]] {
+      result.book_error = book::ApplyError::kUnknownBook;
+      result.error = EngineError::kUnknownInstrument;
+      return result;
+    }
+    if (timing && !in_message_) {
+      message_t0_ = ticks();
+      in_message_ = true;
+    }
+    book::Book& book = (*books_)[id];
+    const book::ApplyError error = book.try_apply(event);
+    if (error != book::ApplyError::kOk) [[unlikely]] {
+      result.book_error = error;
+      result.error = EngineError::kBadEvent;
+      in_message_ = false;
+      return result;
+    }
+    ++counters_.events;
+    signal::FeatureState& features = signals_[id];
+    const bool last = (event.flags & common::kFlagLastInMessage) != 0;
+    if (event.kind == common::EventKind::kTrade) {
+      last_trade_px_[id] = event.px_ticks;
+      has_last_trade_[id] = 1;
+    }
+    if (!last) {
+      if (event.kind == common::EventKind::kTrade) {
+        features.on_trade(event);
+      } else if (static_cast<unsigned>(event.kind) - 1U < 3U) {
+        features.note_level(event);
+      }
+      ++result.applied;
+      continue;
+    }
+    // Message end: the book is consistent; update the signal, then decide.
+    const std::uint64_t t_book = timing ? ticks() : 0;
+    if (event.kind == common::EventKind::kTrade) {
+      features.on_trade(event);
+    } else if (static_cast<unsigned>(event.kind) - 1U < 3U) {
+      features.note_level(event);
+      features.on_book_tracked(book, signal::event_time_ns(event));
+    }
+    const signal::CompositeValue composite = composite_.evaluate(features);
+    if (timing) record(Stage::kSignal, t_book, ticks());
+    ++counters_.messages;
+    decide(id, event, composite);
+    if (timing) {
+      record(Stage::kBook, message_t0_, t_book);
+      record(Stage::kTickToDecision, message_t0_, ticks());
+      in_message_ = false;
+    }
+    ++result.applied;
+  }
+  return result;
+}
+
+void Engine::decide(std::uint32_t id, const common::Event& trigger, const signal::CompositeValue& composite) noexcept {
+  const bool timing = config_.timing;
+  DecisionPoint point;
+  point.composite = composite;
+  now_ns_ = config_.wall_clock ? common::wall_clock_ns() : trigger.ts_local_ns;
+  trigger_seq_ = trigger.seq;
+  trigger_local_ns_ = trigger.ts_local_ns;
+  mark_and_pnl(id);
+  if (strategy_ == nullptr) return;
+  point.ts_ns = now_ns_;
+  point.trigger = &trigger;
+  point.book = &(*books_)[id];
+  point.features = &signals_[id];
+  point.instrument_id = id;
+  const std::uint64_t s0 = timing ? ticks() : 0;
+  strategy_->on_decision(*this, point);
+  if (timing) record(Stage::kStrategy, s0, ticks());
+}
+
+void Engine::mark_and_pnl(std::uint32_t id) noexcept {
+  // Only instruments with a position (or P&L still to fold in) need a mark: a flat book's unrealized
+  // P&L and position notional are zero whatever the price.
+  if (positions_[id].net_lots() == 0) return;
+  const book::Book& book = (*books_)[id];
+  const auto bid = book.best(common::Side::kBid);
+  const auto ask = book.best(common::Side::kAsk);
+  if (!bid || !ask || bid->px_ticks >= ask->px_ticks) return;  // no sane mid: keep the last mark
+  // Floor of the mid, so the mark is an exact tick for positions and risk alike.
+  const std::int64_t mid = bid->px_ticks + (ask->px_ticks - bid->px_ticks) / 2;
+  if (mid == mark_px_[id]) return;
+  mark_px_[id] = mid;
+  (void)positions_.try_set_mark(id, mid);
+  (void)risk_.try_set_mark(id, mid);
+  refresh_pnl(id);
+}
+
+void Engine::refresh_pnl(std::uint32_t id) noexcept {
+  const position::Position& p = positions_[id];
+  __int128 tick_lots = p.realized_tl();
+  std::int64_t mark = 0;
+  if (p.net_lots() != 0 && positions_.mark(id, mark)) {
+    __int128 unrealized = 0;
+    if (p.try_unrealized_tl(mark, unrealized) == position::PositionError::kOk) tick_lots += unrealized;
+  }
+  __int128 money = 0;
+  __int128 fees = 0;
+  if (positions_.try_to_notional(id, tick_lots, money) != position::PositionError::kOk ||
+      positions_.try_to_book_units(id, money, money) != position::PositionError::kOk ||
+      positions_.try_to_book_units(id, p.maker_fee_units() + p.taker_fee_units(), fees) !=
+          position::PositionError::kOk) {
+    return;  // beyond 2^127 money units: keep the last value rather than feed a wrapped one
+  }
+  const __int128 pnl = money - fees;
+  const __int128 delta = pnl - instrument_pnl_[id];
+  if (delta == 0) return;
+  instrument_pnl_[id] = pnl;
+  const std::uint32_t venue = venue_of_[id];
+  venue_pnl_[venue] += delta;
+  total_pnl_ += delta;
+  push_pnl_to_risk(venue);
+}
+
+void Engine::push_pnl_to_risk(std::uint32_t venue) noexcept {
+  (void)risk_.try_update_pnl(risk::Scope::kVenue, venue, clamp_to_int64(venue_pnl_[venue] - venue_day_start_[venue]),
+                             risk_cancels_);
+  (void)risk_.try_update_pnl(risk::Scope::kGlobal, 0, clamp_to_int64(total_pnl_ - total_day_start_), risk_cancels_);
+  emit_risk_cancels();
+}
+
+__int128 Engine::day_pnl(int venue_id) const noexcept {
+  if (venue_id < 0) return total_pnl_ - total_day_start_;
+  if (static_cast<std::size_t>(venue_id) >= venue_pnl_.size()) return 0;
+  return venue_pnl_[static_cast<std::size_t>(venue_id)] - venue_day_start_[static_cast<std::size_t>(venue_id)];
+}
+
+void Engine::reset_day() noexcept {
+  venue_day_start_ = venue_pnl_;  // same size: no allocation
+  total_day_start_ = total_pnl_;
+  risk_.reset_day();
+}
+
+void Engine::emit_risk_cancels() noexcept {
+  for (const std::uint64_t order_id : risk_cancels_) (void)cancel(order_id);
+  risk_cancels_.clear();
+}
+
+EngineError Engine::try_set_state(risk::Scope scope, std::uint32_t id, risk::TradingState state) noexcept {
+  if (scope == risk::Scope::kInstrument && id >= instruments_.size()) return EngineError::kUnknownInstrument;
+  // risk_cancels_ has capacity for every working order, so the risk call appends without allocating.
+  risk::OrderError error = risk::OrderError::kOk;
+  try {
+    error = risk_.try_set_state(scope, id, state, risk_cancels_);
+  } catch (...) {
+    return EngineError::kBadScope;  // unreachable with the reserve above; keeps the noexcept promise
+  }
+  if (error != risk::OrderError::kOk) return EngineError::kBadScope;
+  emit_risk_cancels();
+  return EngineError::kOk;
+}
+
+std::uint32_t Engine::slot_of(std::uint64_t order_id) const noexcept {
+  const auto slot = static_cast<std::uint32_t>(order_id & ((std::uint64_t{1} << slot_bits_) - 1U));
+  if (order_id == 0 || slot >= orders_.size() || orders_[slot].order_id != order_id) return risk::RiskEngine::kMaxOrderCapacity;
+  return slot;
+}
+
+const WorkingOrder* Engine::find_order(std::uint64_t order_id) const noexcept {
+  const std::uint32_t slot = slot_of(order_id);
+  return slot < orders_.size() ? &orders_[slot] : nullptr;
+}
+
+void Engine::free_slot(std::uint32_t slot) noexcept {
+  orders_[slot] = WorkingOrder{};
+  free_slots_.push_back(slot);  // capacity is order_capacity: never reallocates
+}
+
+bool Engine::emit(IntentKind kind, const WorkingOrder& order) noexcept {
+  if (intent_count_ == intents_.size()) return false;
+  OrderIntent& intent = intents_[intent_count_++];
+  intent = OrderIntent{};
+  intent.ts_ns = now_ns_;
+  intent.px_ticks = order.px_ticks;
+  intent.qty_lots = kind == IntentKind::kCancel ? 0 : order.qty_lots;
+  intent.order_id = order.order_id;
+  intent.trigger_seq = trigger_seq_;
+  intent.ts_trigger_local_ns = trigger_local_ns_;
+  intent.instrument_id = order.instrument_id;
+  intent.kind = kind;
+  intent.side = order.side;
+  intent.type = order.type;
+  intent.tif = order.tif;
+  intent.venue_id = venue_of_[order.instrument_id];
+  intent.reduce_only = order.reduce_only ? 1 : 0;
+  ++counters_.intents;
+  return true;
+}
+
+SubmitResult Engine::submit(const OrderSpec& spec) noexcept {
+  SubmitResult result;
+  if (spec.instrument_id >= instruments_.size()) {
+    result.reason = risk::RiskReason::kUnknownInstrument;
+    ++counters_.risk_refusals;
+    ++counters_.refusals_by_reason[static_cast<std::size_t>(result.reason)];
+    return result;
+  }
+  if (intent_count_ == intents_.size()) {
+    result.output_full = true;
+    ++counters_.output_full;
+    return result;
+  }
+  if (free_slots_.empty()) {
+    result.reason = risk::RiskReason::kOrderTableFull;
+    ++counters_.risk_refusals;
+    ++counters_.refusals_by_reason[static_cast<std::size_t>(result.reason)];
+    return result;
+  }
+  const std::uint32_t slot = free_slots_.back();
+  const std::uint64_t order_id = (next_sequence_ << slot_bits_) | slot;
+  const risk::OrderRequest request{now_ns_, spec.px_ticks, spec.qty_lots, spec.instrument_id, spec.side,
+                                   spec.reduce_only};
+  const risk::MarketView market = market_view(spec.instrument_id);
+  const bool timing = config_.timing;
+  const std::uint64_t t0 = timing ? ticks() : 0;
+  const risk::RiskDecision decision = risk_.try_submit(order_id, request, market);
+  if (timing) record(Stage::kRisk, t0, ticks());
+  if (!decision.ok()) {
+    result.reason = decision.reason;
+    ++counters_.risk_refusals;
+    ++counters_.refusals_by_reason[static_cast<std::size_t>(decision.reason)];
+    return result;
+  }
+  free_slots_.pop_back();
+  ++next_sequence_;
+  WorkingOrder& order = orders_[slot];
+  order = WorkingOrder{};
+  order.order_id = order_id;
+  order.px_ticks = spec.px_ticks;
+  order.qty_lots = spec.qty_lots;
+  order.leaves_lots = spec.qty_lots;
+  order.instrument_id = spec.instrument_id;
+  order.tag = spec.tag;
+  order.side = spec.side;
+  order.type = spec.type;
+  order.tif = spec.tif;
+  order.reduce_only = spec.reduce_only;
+  (void)emit(IntentKind::kNew, order);  // room was checked above
+  ++counters_.new_orders;
+  result.order_id = order_id;
+  return result;
+}
+
+bool Engine::cancel(std::uint64_t order_id) noexcept {
+  const std::uint32_t slot = slot_of(order_id);
+  if (slot >= orders_.size()) return false;
+  WorkingOrder& order = orders_[slot];
+  if (order.cancel_sent) return false;
+  if (!emit(IntentKind::kCancel, order)) {
+    ++counters_.output_full;
+    return false;
+  }
+  order.cancel_sent = true;
+  ++counters_.cancels;
+  return true;
+}
+
+SubmitResult Engine::replace(std::uint64_t order_id, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
+  SubmitResult result;
+  const std::uint32_t slot = slot_of(order_id);
+  if (slot >= orders_.size() || orders_[slot].cancel_sent || orders_[slot].replace_sent) {
+    result.reason = risk::RiskReason::kDuplicateOrderId;  // not replaceable now: unknown or already changing
+    ++counters_.risk_refusals;
+    ++counters_.refusals_by_reason[static_cast<std::size_t>(result.reason)];
+    return result;
+  }
+  if (intent_count_ == intents_.size()) {
+    result.output_full = true;
+    ++counters_.output_full;
+    return result;
+  }
+  WorkingOrder& order = orders_[slot];
+  // Risk has no modify: release the old terms, check the new ones under the same id, and put the old
+  // terms back (unchecked, as they were already accepted) when the new ones are refused.
+  const risk::OrderRequest old_request{now_ns_, order.px_ticks, order.leaves_lots, order.instrument_id, order.side,
+                                       order.reduce_only};
+  const risk::OrderRequest request{now_ns_, px_ticks, qty_lots, order.instrument_id, order.side, order.reduce_only};
+  (void)risk_.on_cancel(order_id);
+  const bool timing = config_.timing;
+  const std::uint64_t t0 = timing ? ticks() : 0;
+  const risk::RiskDecision decision = risk_.try_submit(order_id, request, market_view(order.instrument_id));
+  if (timing) record(Stage::kRisk, t0, ticks());
+  if (!decision.ok()) {
+    (void)risk_.on_order_sent(order_id, old_request);
+    if (order.acked) (void)risk_.on_ack(order_id);
+    result.reason = decision.reason;
+    ++counters_.risk_refusals;
+    ++counters_.refusals_by_reason[static_cast<std::size_t>(decision.reason)];
+    return result;
+  }
+  if (order.acked) (void)risk_.on_ack(order_id);
+  order.prev_px_ticks = order.px_ticks;
+  order.prev_qty_lots = order.leaves_lots;
+  order.px_ticks = px_ticks;
+  order.qty_lots = qty_lots;
+  order.leaves_lots = qty_lots;
+  order.replace_sent = true;
+  (void)emit(IntentKind::kReplace, order);
+  ++counters_.replaces;
+  result.order_id = order_id;
+  return result;
+}
+
+ApplyResult Engine::try_on_reports(std::span<const ExecutionReport> reports) noexcept {
+  ApplyResult result;
+  for (const ExecutionReport& report : reports) {
+    now_ns_ = config_.wall_clock ? common::wall_clock_ns() : report.ts_local_ns;
+    trigger_seq_ = 0;
+    trigger_local_ns_ = report.ts_local_ns;
+    const EngineError error = apply_report(report);
+    if (error != EngineError::kOk) {
+      result.error = error;
+      return result;
+    }
+    ++result.applied;
+  }
+  return result;
+}
+
+EngineError Engine::apply_report(const ExecutionReport& report) noexcept {
+  const auto kind = static_cast<unsigned>(report.kind);
+  if (kind < 1 || kind > 4 || report.instrument_id >= instruments_.size()) return EngineError::kBadReport;
+  if (report.kind == ReportKind::kFill &&
+      (report.qty_lots <= 0 || report.trade_id == 0 ||
+       (report.side != common::Side::kBid && report.side != common::Side::kAsk))) {
+    return EngineError::kBadReport;
+  }
+  const std::uint32_t slot = slot_of(report.order_id);
+  if (slot >= orders_.size() || orders_[slot].instrument_id != report.instrument_id) {
+    ++counters_.unknown_reports;
+    // A fill of an order that finished here (its cancel raced the fill) still happened at the venue.
+    if (report.kind == ReportKind::kFill) return apply_fill(report, nullptr);
+    return EngineError::kOk;
+  }
+  WorkingOrder& order = orders_[slot];
+  if (report.kind == ReportKind::kFill && report.qty_lots > order.leaves_lots) return EngineError::kBadReport;
+  ++counters_.reports;
+  bool done = false;
+  switch (report.kind) {
+    case ReportKind::kAck:
+      order.acked = true;
+      order.replace_sent = false;
+      (void)risk_.on_ack(report.order_id);
+      break;
+    case ReportKind::kReject:
+      if (order.replace_sent) {
+        // The replace was refused: the order keeps its old terms at the venue.
+        const risk::OrderRequest old_request{now_ns_, order.prev_px_ticks, order.prev_qty_lots, order.instrument_id,
+                                             order.side, order.reduce_only};
+        (void)risk_.on_cancel(report.order_id);
+        (void)risk_.on_order_sent(report.order_id, old_request);
+        if (order.acked) (void)risk_.on_ack(report.order_id);
+        order.px_ticks = order.prev_px_ticks;
+        order.qty_lots = order.prev_qty_lots;
+        order.leaves_lots = order.prev_qty_lots;
+        order.replace_sent = false;
+      } else if (order.cancel_sent && order.acked) {
+        // The cancel was refused. kUnknownOrder: the venue no longer has the order (it finished and
+        // its last report is on the way or lost): release it; otherwise it still rests.
+        order.cancel_sent = false;
+        if (report.reason == ReportReason::kUnknownOrder) {
+          (void)risk_.on_cancel(report.order_id);
+          done = true;
+        }
+      } else {
+        (void)risk_.on_reject(report.order_id);
+        done = true;
+      }
+      break;
+    case ReportKind::kFill: {
+      const EngineError error = apply_fill(report, &order);
+      if (error != EngineError::kOk) return error;
+      done = order.leaves_lots == 0;
+      break;
+    }
+    case ReportKind::kCancelled:
+      (void)risk_.on_cancel(report.order_id);
+      done = true;
+      break;
+  }
+  const WorkingOrder copy = order;
+  if (done) free_slot(slot);
+  if (strategy_ != nullptr) strategy_->on_report(*this, report, copy, done);
+  return EngineError::kOk;
+}
+
+EngineError Engine::apply_fill(const ExecutionReport& report, WorkingOrder* order) noexcept {
+  const bool timing = config_.timing;
+  const std::uint64_t t0 = timing ? ticks() : 0;
+  const std::uint32_t id = report.instrument_id;
+  position::Fill fill{};
+  fill.ts_ns = report.ts_exchange_ns;
+  fill.px_ticks = report.px_ticks;
+  fill.qty_lots = report.qty_lots;
+  fill.fee_units = report.fee_units;
+  fill.trade_id = report.trade_id;
+  fill.instrument_id = id;
+  fill.side = report.side;
+  fill.liquidity = report.liquidity == FillLiquidity::kMaker ? position::Liquidity::kMaker : position::Liquidity::kTaker;
+  fill.venue_id = venue_of_[id];
+  const position::PositionError error = positions_.try_apply_fill(fill);
+  if (error == position::PositionError::kDuplicate) {
+    ++counters_.duplicate_fills;
+    return EngineError::kOk;
+  }
+  if (error != position::PositionError::kOk) return EngineError::kBadReport;
+  ++counters_.fills;
+  if (order != nullptr) {
+    order->leaves_lots -= report.qty_lots;
+    (void)risk_.on_fill(report.order_id, report.px_ticks, report.qty_lots);
+  } else {
+    ++counters_.late_fills;
+    (void)risk_.try_set_position(id, positions_[id].net_lots(), report.px_ticks);
+  }
+  // The position changed: P&L moves (realized part now; unrealized at the last mark, or the fill price
+  // for a first mark) and may move the loss limits.
+  if (mark_px_[id] == 0) {
+    mark_px_[id] = report.px_ticks;
+    (void)positions_.try_set_mark(id, report.px_ticks);
+    (void)risk_.try_set_mark(id, report.px_ticks);
+  }
+  refresh_pnl(id);
+  if (timing) record(Stage::kPosition, t0, ticks());
+  return EngineError::kOk;
+}
+
+}  // namespace fastcore::engine
