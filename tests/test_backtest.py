@@ -10,7 +10,7 @@ import numpy.typing as npt
 import orjson
 import pytest
 
-from rentrade import _fastcore, sizing
+from rentrade import Engine, _fastcore, sizing
 from rentrade.backtest import (
     SYNTHETIC_INSTRUMENT,
     TRIP_DTYPE,
@@ -21,7 +21,7 @@ from rentrade.backtest import (
     write_png,
 )
 from rentrade.cli import main
-from rentrade.events import KIND_TRADE, SIDE_BID
+from rentrade.events import KIND_TRADE, SIDE_BID, empty_events
 from rentrade.orders import INTENT_NEW, REPORT_FILL, TIF_GTC, TIF_IOC, TYPE_LIMIT, empty_intents
 
 
@@ -146,7 +146,7 @@ def test_backtest_is_deterministic(market: npt.NDArray[np.void]) -> None:
             seed=seed,
         )
         loop = _fastcore.Backtest(exchange, strategy)
-        loop.run(market)
+        loop.run(market[:100_000])
         loop.finish()
         return loop.trips().tobytes(), strategy.reports
 
@@ -229,12 +229,44 @@ def test_recording_backtest(shared_data: Path) -> None:
     assert report.loop["intents"] > 0 and report.venue["late_orders"] == 0
 
 
+def test_engine_backtest_in_cpp(market: npt.NDArray[np.void]) -> None:
+    def run() -> tuple[bytes, dict[str, int]]:
+        engine = Engine([SYNTHETIC_INSTRUMENT], weights={"imbalance": 1.0}, threshold=0.5, qty_lots=10)
+        report = run_backtest(
+            market, [SYNTHETIC_INSTRUMENT], strategy=engine, seed=9, queue_model="probabilistic"
+        )
+        counters = engine.counters
+        # Every report the venue sent reached the engine, and the engine knew every order.
+        assert counters["reports"] == report.loop["reports"] and counters["unknown_reports"] == 0
+        assert counters["fills"] == report.venue["fills"] and counters["intents"] == report.venue["intents"]
+        assert report.venue["late_orders"] == 0 and report.venue["fills"] > 0
+        return orjson.dumps(report.to_json()["pnl"]), report.venue
+
+    first = run()
+    assert first == run()
+
+
+def test_engine_errors_surface(market: npt.NDArray[np.void]) -> None:
+    engine = Engine([SYNTHETIC_INSTRUMENT], strategy="none")
+    loop = _fastcore.Backtest(
+        _fastcore.SimulatedExchange([SYNTHETIC_INSTRUMENT, SYNTHETIC_INSTRUMENT]), engine
+    )
+    bad = empty_events(2000)
+    bad[:] = market[:2000]
+    bad["instrument_id"][1500] = 1  # the venue has instrument 1, the engine does not
+    with pytest.raises(ValueError, match="engine refused"):
+        loop.run(bad)
+
+
 def test_cli_backtest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     json_path = tmp_path / "bt.json"
     png_path = tmp_path / "bt.png"
     code = main(["backtest", "--events", "50000", "--json", str(json_path), "--png", str(png_path)])
     assert code == 0
+    code = main(["backtest", "--events", "20000", "--strategy", "flow", "--span-ms", "50"])
+    assert code == 0
     out = capsys.readouterr().out
     assert "events" in out and "win rate" in out
-    assert orjson.loads(json_path.read_bytes())["events"] == 50_000
+    data = orjson.loads(json_path.read_bytes())
+    assert data["events"] == 50_000 and data["strategy"] == "Engine"
     assert png_path.stat().st_size > 1000

@@ -565,6 +565,7 @@ class BinanceOrderEncoder:
         time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc",
         reduce_only: bool = False,
     ) -> bytes: ...
+
 # ---- engine (src/bindings/bind_engine.cpp) ----
 
 class EngineError(ValueError): ...

@@ -51,7 +51,18 @@ def _backtest(args: argparse.Namespace) -> int:
         args.data, events=args.events, instruments=args.instruments, seed=args.seed
     )
     strategy: object | None = None
-    if args.strategy == "flow":
+    if args.strategy == "builtin":
+        from rentrade import Engine
+
+        strategy = Engine(
+            instruments,
+            weights={"imbalance": 1.0},
+            threshold=args.threshold,
+            qty_lots=args.qty_lots,
+            stop_distance=args.stop_ticks,
+            timing=False,
+        )
+    elif args.strategy == "flow":
         strategy = backtest.FlowTakerStrategy()
     long_run = len(events) >= 1_000_000 and not args.no_progress
     report = backtest.run_backtest(
@@ -272,10 +283,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument(
         "--strategy",
-        choices=["flow", "none"],
-        default="flow",
-        help="flow: the example Python trade-flow taker (rentrade.backtest.FlowTakerStrategy); none: the "
-        "market alone through the venue (default flow)",
+        choices=["builtin", "flow", "none"],
+        default="builtin",
+        help="builtin: rentrade.Engine with its bracket strategy on the book-imbalance signal, all in C++; "
+        "flow: the example Python callback strategy (rentrade.backtest.FlowTakerStrategy); none: the market "
+        "alone through the venue (default builtin)",
+    )
+    bt.add_argument("--threshold", type=float, default=0.5, help="builtin: imbalance threshold (default 0.5)")
+    bt.add_argument("--qty-lots", type=_positive, default=10, help="builtin: entry size in lots (default 10)")
+    bt.add_argument(
+        "--stop-ticks", type=_positive, default=10, help="builtin: stop distance in ticks (default 10)"
     )
     bt.add_argument("--maker-fee-bps", default="2", help="maker fee in bps, negative = rebate (default 2)")
     bt.add_argument("--taker-fee-bps", default="5", help="taker fee in bps (default 5)")

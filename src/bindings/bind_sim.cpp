@@ -15,6 +15,7 @@
 #include "fastcore/common/decimal.hpp"
 #include "fastcore/engine/order.hpp"
 #include "fastcore/sim/backtest.hpp"
+#include "fastcore/sim/engine_strategy.hpp"
 #include "fastcore/sim/exchange.hpp"
 
 namespace rentrade_bindings {
@@ -216,6 +217,22 @@ struct BacktestStore {
   std::shared_ptr<ExchangeStore> venue;
   std::unique_ptr<fastcore::sim::Strategy> strategy;
   PyStrategy* py_strategy = nullptr;  // strategy.get() when it is a Python object
+  fastcore::sim::EngineStrategy* engine_strategy = nullptr;  // strategy.get() when it is a rentrade.Engine
+  EngineHandle engine;                                        // keeps that engine alive
+
+  /// Raises what the engine refused or its Python strategy raised during the last call.
+  void check_engine() const {
+    if (engine_strategy == nullptr) return;
+    if (engine.rethrow) engine.rethrow();
+    const auto& error = engine_strategy->first_error();
+    if (error.error != fastcore::engine::EngineError::kOk) {
+      std::string why = fastcore::engine::describe(error.error);
+      if (error.error == fastcore::engine::EngineError::kBadEvent) {
+        why += std::string(": ") + fastcore::book::describe(error.book_error);
+      }
+      throw py::value_error("the engine refused a record during the backtest: " + why);
+    }
+  }
   std::unique_ptr<fastcore::sim::Backtest> backtest;
   bool finished = false;
 };
@@ -456,11 +473,20 @@ void bind_sim(py::module_& m) {
              if (max_span < 1) throw py::value_error("max_span must be >= 1");
              auto store = std::make_unique<BacktestStore>();
              store->venue = std::move(venue);
+             EngineHandle engine = engine_handle(strategy);
              if (strategy.is_none()) {
                store->strategy = std::make_unique<NoStrategy>();
+             } else if (engine.engine != nullptr) {
+               // The engine in C++: no Python between events, intents and reports.
+               auto adapter = std::make_unique<fastcore::sim::EngineStrategy>(*engine.engine);
+               store->engine_strategy = adapter.get();
+               store->strategy = std::move(adapter);
+               store->engine = std::move(engine);
              } else {
                if (!py::hasattr(strategy, "on_events") || !py::hasattr(strategy, "on_reports")) {
-                 throw py::type_error("strategy must have on_events(events) and on_reports(reports) methods");
+                 throw py::type_error(
+                     "strategy must be a rentrade.Engine, None, or an object with on_events(events) and "
+                     "on_reports(reports) methods");
                }
                auto py_strategy = std::make_unique<PyStrategy>(std::move(strategy));
                store->py_strategy = py_strategy.get();
@@ -490,6 +516,7 @@ void bind_sim(py::module_& m) {
             const ExchangeError error =
                 s.backtest->try_run(std::span(data, static_cast<std::size_t>(events.shape(0))), applied);
             if (s.py_strategy != nullptr) s.py_strategy->events_base = py::none();
+            s.check_engine();
             if (error != ExchangeError::kOk) raise_event_error(*s.venue, error, applied);
             return applied;
           },
@@ -501,6 +528,7 @@ void bind_sim(py::module_& m) {
           [](BacktestStore& s) {
             if (!s.finished) s.backtest->finish();
             s.finished = true;
+            s.check_engine();
           },
           "Matches the intents still on their way and delivers the last reports; call once after the data.")
       .def("trips", &trips_array, "Round trips (rentrade.backtest.TRIP_DTYPE) from the venue's fills.")
