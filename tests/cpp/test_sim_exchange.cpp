@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "check.hpp"
+#include "fastcore/engine/bracket_strategy.hpp"
 #include "fastcore/sim/backtest.hpp"
+#include "fastcore/sim/engine_strategy.hpp"
 #include "fastcore/sim/exchange.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
@@ -574,6 +576,66 @@ void test_ledger_round_trips() {
   CHECK(ledger.refused() == 0);
 }
 
+// The engine with its bracket strategy, driven by the backtest against the venue: every intent reaches
+// the venue, every report reaches the engine, the engine knows every order, and a rerun is identical.
+std::vector<ExecutionReport> run_engine_backtest(std::uint64_t seed) {
+  fastcore::sim::SyntheticMarketConfig market_config;
+  market_config.seed = 3;
+  fastcore::sim::SyntheticMarket market(market_config);
+  std::vector<Event> events(200'000);
+  market.generate(events);
+  fastcore::common::Instrument instrument;
+  fastcore::common::InstrumentField failed{};
+  CHECK(fastcore::common::try_make_instrument("SYNTH", "synthetic", "0.1", "0.001", "0.001", "0", "1", false,
+                                              instrument, failed) == fastcore::common::DecimalError::kOk);
+  fastcore::engine::BracketStrategy bracket;
+  fastcore::engine::BracketConfig bracket_config;
+  bracket_config.stop_distance = 10;
+  bracket_config.fixed_qty_lots = 10;
+  CHECK(bracket.try_configure(bracket_config) == fastcore::engine::BracketError::kOk);
+  fastcore::engine::Engine engine;
+  fastcore::engine::EngineConfig engine_config;
+  engine_config.timing = false;
+  CHECK(engine.try_init(std::span(&instrument, 1), engine_config, &bracket) == fastcore::engine::EngineError::kOk);
+  CHECK(engine.composite().try_set_weight(fastcore::signal::Feature::kImbalance, 1.0) ==
+        fastcore::signal::SignalError::kOk);
+  CHECK(engine.composite().try_set_threshold(0.5) == fastcore::signal::SignalError::kOk);
+
+  ExchangeConfig c = config(1'000'000, 1'000'000);
+  c.queue_model = QueueModel::kProbabilistic;
+  c.seed = seed;
+  SimulatedExchange x(c);
+  fastcore::sim::EngineStrategy strategy(engine);
+  Backtest backtest(x, strategy, BacktestConfig{});
+  std::size_t applied = 0;
+  CHECK(backtest.try_run(events, applied) == ExchangeError::kOk);
+  backtest.finish();
+  CHECK_EQ(applied, events.size());
+  CHECK(strategy.first_error().error == fastcore::engine::EngineError::kOk);
+  CHECK(x.stats().fills > 0);
+  CHECK_EQ(x.stats().late_orders, 0U);
+  CHECK_EQ(engine.counters().intents, x.stats().intents);
+  CHECK_EQ(engine.counters().reports, backtest.stats().reports);
+  CHECK_EQ(engine.counters().unknown_reports, 0U);
+  CHECK_EQ(engine.counters().fills, x.stats().fills);
+  std::vector<ExecutionReport> trips_as_reports;
+  for (const auto& trip : backtest.ledger().trips()) {
+    ExecutionReport r{};
+    r.ts_exchange_ns = trip.ts_close_ns;
+    r.px_ticks = trip.gross_tl;
+    r.fee_units = trip.fee_units;
+    trips_as_reports.push_back(r);
+  }
+  return trips_as_reports;
+}
+
+void test_engine_backtest() {
+  const auto a = run_engine_backtest(5);
+  const auto b = run_engine_backtest(5);
+  CHECK(!a.empty());
+  CHECK(a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(ExecutionReport)) == 0);
+}
+
 }  // namespace
 
 int main() {
@@ -593,5 +655,6 @@ int main() {
   test_capacity();
   test_backtest_determinism();
   test_ledger_round_trips();
+  test_engine_backtest();
   return report("test_sim_exchange");
 }
