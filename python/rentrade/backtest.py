@@ -85,7 +85,13 @@ ProgressFn = Callable[[int, int], None]
 
 
 def load_market(
-    data: Sequence[str] | None = None, *, events: int = 2_000_000, instruments: int = 1, seed: int = 1
+    data: Sequence[str] | None = None,
+    *,
+    events: int = 2_000_000,
+    instruments: int = 1,
+    seed: int = 1,
+    tick_size: str | None = None,
+    lot_size: str | None = None,
 ) -> tuple[npt.NDArray[np.void], list[Instrument], str]:
     """Events to backtest on: Binance recordings, or the synthetic market.
 
@@ -97,6 +103,10 @@ def load_market(
         by local receive time. None: the synthetic market.
     events, instruments, seed
         Size and seed of the synthetic market.
+    tick_size, lot_size
+        The real increments of a one-symbol recording without ``exchangeInfo`` (the hftbacktest files):
+        otherwise they are inferred from the printed decimals, which can be finer than the real ones
+        (BTCUSDT prints 0.01 but trades in 0.1 ticks).
 
     Returns
     -------
@@ -120,6 +130,18 @@ def load_market(
     replay = replay_binance(list(data))
     if not replay.symbols:
         raise ValueError(f"no Binance depth stream with a snapshot in {', '.join(data)}")
+    if tick_size is not None or lot_size is not None:
+        if len(replay.symbols) != 1:
+            raise ValueError("tick_size and lot_size apply to one-symbol recordings only")
+        inferred = replay.instruments[0]
+        given = Instrument(
+            inferred.symbol,
+            inferred.venue,
+            tick_size or inferred.tick_size,
+            lot_size or inferred.lot_size,
+            min_notional=inferred.min_notional,
+        )
+        replay = replay_binance(list(data), instruments=[given])
     parts = [replay.events, *(symbol.trades for symbol in replay.symbols.values())]
     merged = np.concatenate(parts)
     order = np.argsort(merged["ts_local_ns"], kind="stable")  # book before trades at equal times

@@ -47,8 +47,15 @@ def _bench(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     from rentrade import backtest
 
+    if (args.tick_size or args.lot_size) and not args.data:
+        raise ValueError("--tick-size and --lot-size go with --data")
     events, instruments, source = backtest.load_market(
-        args.data, events=args.events, instruments=args.instruments, seed=args.seed
+        args.data,
+        events=args.events,
+        instruments=args.instruments,
+        seed=args.seed,
+        tick_size=args.tick_size,
+        lot_size=args.lot_size,
     )
     strategy: object | None = None
     if args.strategy == "builtin":

@@ -73,10 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: prints one line per stage."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", nargs="+", help="Binance recording(s); default: the synthetic market")
+    parser.add_argument("--tick-size", help="with --data: the real tick size (e.g. 0.1 for BTCUSDT)")
     parser.add_argument("--events", type=int, default=2_000_000, help="synthetic events (default 2,000,000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage (default 3)")
     args = parser.parse_args(argv)
-    events, instruments, source = load_market(args.data, events=args.events)
+    events, instruments, source = load_market(args.data, events=args.events, tick_size=args.tick_size)
     print(f"source: {source}")
     print(f"{'stage':<52} {'median M events/s':>18} {'spread':>18}")
     for name, rates, detail in measure(events, instruments, args.repeat):
