@@ -265,6 +265,7 @@ def test_cli_backtest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0
     code = main(["backtest", "--events", "20000", "--strategy", "flow", "--span-ms", "50"])
     assert code == 0
+    assert main(["backtest", "--tick-size", "0.1"]) == 2  # only with --data
     out = capsys.readouterr().out
     assert "events" in out and "win rate" in out
     data = orjson.loads(json_path.read_bytes())

@@ -610,6 +610,8 @@ def write_png(report: BacktestReport, path: str | Path) -> None:
             align="edge",
         )
         axis.set_xscale("log")
+        if len(lows) < 3:  # a constant latency: one bucket; give it room to read
+            axis.set_xlim(max(min(lows), 1) / 2, max(lows) * 2 + 2)
         axis.set_ylabel("count")
         axis.set_xlabel(f"{stage} latency (ns)")
     figure.tight_layout()

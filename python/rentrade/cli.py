@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--events", type=_positive, default=2_000_000, help="synthetic events (default 2,000,000)"
     )
     bt.add_argument("--instruments", type=_positive, default=1, help="synthetic instruments (default 1)")
+    bt.add_argument("--tick-size", help="with --data: the symbol's real tick size if the recording has none")
+    bt.add_argument("--lot-size", help="with --data: the symbol's real lot size if the recording has none")
     bt.add_argument(
         "--seed", type=int, default=1, help="seed of the synthetic market and the venue (default 1)"
     )
