@@ -97,7 +97,9 @@ Backtest::Backtest(SimulatedExchange& exchange, Strategy& strategy, const Backte
   exchange_.set_fill_listener(&ledger_);
 }
 
-Backtest::~Backtest() { exchange_.set_fill_listener(nullptr); }
+Backtest::~Backtest() {
+  if (exchange_.fill_listener() == &ledger_) exchange_.set_fill_listener(nullptr);  // unless another took over
+}
 
 void Backtest::submit_all(std::int64_t lo_ns, std::int64_t hi_ns, std::int64_t fallback_ns) {
   for (OrderIntent& intent : intents_) {

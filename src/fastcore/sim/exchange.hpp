@@ -171,6 +171,8 @@ class SimulatedExchange {
 
   /// Tells `listener` (not owned; nullptr to stop) about every fill.
   void set_fill_listener(FillListener* listener) noexcept { fill_listener_ = listener; }
+  /// The current fill listener, or nullptr.
+  [[nodiscard]] FillListener* fill_listener() const noexcept { return fill_listener_; }
 
  private:
   static constexpr std::uint32_t kNone = 0xFFFF'FFFFU;
@@ -191,6 +193,7 @@ class SimulatedExchange {
     std::int64_t arrival_ns;
   };
 
+  [[gnu::always_inline]] ExchangeError apply_one(const common::Event& event) noexcept;
   std::int64_t draw(const LatencyModel& model, Rng& rng) noexcept;
   void process_arrival(const Inbound& inbound) noexcept;
   void on_new(const OrderIntent& intent, std::int64_t now) noexcept;
