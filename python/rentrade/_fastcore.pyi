@@ -565,7 +565,6 @@ class BinanceOrderEncoder:
         time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc",
         reduce_only: bool = False,
     ) -> bytes: ...
-
 # ---- engine (src/bindings/bind_engine.cpp) ----
 
 class EngineError(ValueError): ...
@@ -671,6 +670,69 @@ class Engine:
     def timing(self) -> bool: ...
     @timing.setter
     def timing(self, on: bool) -> None: ...
+
+def measure_order_encode(
+    encoder: BinanceOrderEncoder,
+    instruments: int,
+    *,
+    orders: int = 100_000,
+    seed: int = 1,
+    passes: int = 3,
+    mid_px_ticks: int = 600_000,
+) -> tuple[LatencyRun, int]: ...
+# --- Binance market data (src/bindings/bind_venue.cpp) -------------------------------------------
+
+class FrameStatus(enum.IntEnum):
+    OK = 0
+    CONTROL = 1
+    NEEDS_SNAPSHOT = 2
+    BAD_FRAME = 3
+    UNKNOWN_SYMBOL = 4
+    IGNORED = 5
+
+class SyncState(enum.IntEnum):
+    SYNCING = 0
+    LIVE = 1
+    RESYNC = 2
+
+_Bytes = bytes | bytearray | memoryview | str
+
+class BinanceFeed:
+    def __init__(
+        self,
+        instruments: Sequence[Instrument],
+        market: Literal["usdm", "spot"] = "usdm",
+        max_frame_bytes: int = 1048576,
+        max_buffered_diffs: int = 10000,
+        max_levels: int = 5000,
+    ) -> None: ...
+    def on_frame(self, data: _Bytes, ts_local_ns: int) -> FrameStatus: ...
+    def apply_snapshot(self, symbol: str, data: _Bytes, ts_local_ns: int = 0) -> FrameStatus: ...
+    def book(self, symbol: str) -> OrderBook: ...
+    @property
+    def books(self) -> BookSet: ...
+    @property
+    def instruments(self) -> list[Instrument]: ...
+    @property
+    def market(self) -> Literal["usdm", "spot"]: ...
+    def instrument_id(self, symbol: str) -> int: ...
+    def state(self, symbol: str) -> SyncState: ...
+    def symbols_needing_snapshot(self) -> list[str]: ...
+    def resync(self, symbol: str | None = None) -> None: ...
+    def last_error(self) -> str: ...
+    def last_symbol(self) -> str | None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def capture_events(self, enabled: bool = True) -> None: ...
+    def take_events(self) -> npt.NDArray[np.void]: ...
+    def _capsule(self) -> Any: ...
+
+def measure_binance_feed(
+    instruments: Sequence[Instrument],
+    frames: Sequence[bytes],
+    market: Literal["usdm", "spot"] = "usdm",
+    passes: int = 3,
+    max_levels: int = 5000,
+) -> dict[str, Any]: ...
 
 # ---- simulated execution and backtest (bind_sim.cpp) ----
 _LatencySpec = (

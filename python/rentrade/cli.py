@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import orjson
 
@@ -26,6 +27,34 @@ def _bench(args: argparse.Namespace) -> int:
         events = runner.synthetic_events(1, args.events, args.seed)
         instrument = runner.SYNTHETIC_INSTRUMENT
         source = f"synthetic market (seed {args.seed}, {args.events:,} events, 1 instrument)"
+    feed_frames = None
+    if args.feed_data:
+        from rentrade._fastcore import Instrument
+        from rentrade.bench.feed_bench import recorded_frames
+
+        if not (args.feed_tick_size and args.feed_lot_size):
+            raise ValueError(
+                "--feed-data needs --feed-tick-size and --feed-lot-size (the symbol's real sizes)"
+            )
+        symbol = args.feed_symbol or Path(args.feed_data).name.split("_", maxsplit=1)[0].upper()
+        instrument = Instrument(
+            symbol, f"binance_{args.feed_market}", args.feed_tick_size, args.feed_lot_size
+        )
+        feed_frames = recorded_frames(args.feed_data, instrument, args.feed_market)
+    if args.only_feed:
+        from rentrade.bench.feed_bench import synthetic_frames
+
+        report = runner.run_feed_bench(
+            feed_frames or synthetic_frames(seed=args.seed),
+            repeat=args.repeat,
+            with_peers=not args.no_peers,
+            progress=None if args.json else runner.print_progress,
+        )
+        if args.json:
+            sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            print(runner.format_report(report))
+        return 0
     report = runner.run_bench(
         events,
         instrument,
@@ -35,6 +64,8 @@ def _bench(args: argparse.Namespace) -> int:
         many_books=args.books,
         with_peers=not args.no_peers,
         with_signing=not args.no_signing,
+        with_feed=not args.no_feed,
+        feed_frames=feed_frames,
         progress=None if args.json else runner.print_progress,
     )
     if args.json:
@@ -223,6 +254,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--no-peers", action="store_true", help="skip the peer order books")
     bench.add_argument("--no-signing", action="store_true", help="skip the signing stage")
+    bench.add_argument("--no-feed", action="store_true", help="skip the Binance feed (frames to book) stage")
+    bench.add_argument("--only-feed", action="store_true", help="run only the Binance feed stage")
+    bench.add_argument(
+        "--feed-data",
+        metavar="PATH",
+        help="Binance recording in hftbacktest format (<ts_ns> <frame> lines, REST snapshot in-band) for the "
+        "feed stage, instead of synthetic 20-level frames",
+    )
+    bench.add_argument("--feed-market", choices=["usdm", "spot"], default="usdm", help="with --feed-data")
+    bench.add_argument(
+        "--feed-symbol", help="with --feed-data (default: from the file name, btcusdt_... -> BTCUSDT)"
+    )
+    bench.add_argument("--feed-tick-size", help="with --feed-data: the symbol's tick size, e.g. 0.10")
+    bench.add_argument("--feed-lot-size", help="with --feed-data: the symbol's lot size, e.g. 0.001")
     bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )

@@ -54,6 +54,7 @@ void configure_composite(fastcore::signal::Composite& composite, const std::map<
 /// state calls raise RiskError, since the owner drives them.
 py::object make_risk_view(fastcore::risk::RiskEngine& engine, const std::vector<fastcore::common::Instrument>& instruments,
                           py::object owner);
+void bind_venue(py::module_& m);
 void bind_sim(py::module_& m);
 
 /// The C++ engine behind a rentrade.Engine, for the backtest loop (engine == nullptr when `object` is not

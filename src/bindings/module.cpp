@@ -103,6 +103,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_signing(m);
   rb::bind_orders(m);
   rb::bind_engine(m);
+  rb::bind_venue(m);
   rb::bind_sim(m);
 }
 

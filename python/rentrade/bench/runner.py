@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from rentrade import _fastcore
 from rentrade._fastcore import BookSet, Instrument, OrderBook, Positions, Signals
+from rentrade.bench import feed_bench
 from rentrade.bench import peers as peer_books
 from rentrade.events import KIND_DELTA, KIND_SNAPSHOT_LEVEL
 from rentrade.fills import empty_fills
@@ -357,6 +358,8 @@ def run_bench(
     many_books: int = 1000,
     with_peers: bool = True,
     with_signing: bool = True,
+    with_feed: bool = True,
+    feed_frames: feed_bench.FeedFrames | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Measure every stage on ``events`` (one instrument's stream) and return the report.
@@ -377,6 +380,9 @@ def run_bench(
         Books live in the many-books stage (synthetic, uniform random instrument per message).
     with_peers, with_signing
         Include the peer order books and the signing stage.
+    with_feed, feed_frames
+        Include the Binance feed stage (frame bytes to book, rentrade and peers), on ``feed_frames``
+        (default: :func:`rentrade.bench.feed_bench.synthetic_frames`).
     progress
         Called with a short line before each stage (the CLI prints it to stderr).
     """
@@ -475,6 +481,10 @@ def run_bench(
         results = peer_books.run_peers(stream, passes=repeat)
         _add_peer_results(report, results)
 
+    if with_feed:
+        frames = feed_frames if feed_frames is not None else feed_bench.synthetic_frames(seed=seed)
+        _add_feed_stages(report, frames, repeat, with_peers, say)
+
     if with_signing:
         say("signing: Binance HMAC order request")
         from rentrade.bench.signing_bench import measure_signing
@@ -520,6 +530,101 @@ def _add_peer_results(report: BenchReport, results: Sequence[peer_books.PeerResu
                 / float(np.percentile(batch.samples_ns, 50)),
             }
         )
+
+
+def run_feed_bench(
+    frames: feed_bench.FeedFrames,
+    *,
+    repeat: int = 3,
+    with_peers: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BenchReport:
+    """Only the Binance feed stage (``rentrade bench --only-feed``): frames to book, rentrade and peers."""
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    report = BenchReport(machine=machine_description(), source=frames.source)
+    _add_feed_stages(report, frames, repeat, with_peers, progress or (lambda _line: None))
+    return report
+
+
+def _add_feed_stages(
+    report: BenchReport,
+    frames: feed_bench.FeedFrames,
+    repeat: int,
+    with_peers: bool,
+    say: Callable[[str], None],
+) -> None:
+    """Binance frame bytes to book: rentrade in the core and from Python, then the peers' way."""
+    say(f"feed: Binance frames to book ({frames.source})")
+    runs = [feed_bench.core_run(frames) for _ in range(repeat)]
+    levels = runs[0]["depth_levels"] / runs[0]["depth_frames"]
+    source = f"{frames.source}; {runs[0]['depth_frames']:,} depth frames applied, {levels:.1f} levels each"
+    core_depth = _combine(
+        "binance depth frame -> book (C++)",
+        "core",
+        [_histogram_summary(r["depth"], r["frames_per_s"], r["depth_frames"]) for r in runs],
+        f"BinanceFeed.on_frame on one depth frame: JSON scan, exact decimals, pu/U check, book update; "
+        f"timed alone in the core, timer overhead removed; {source}",
+    )
+    report.stages.append(core_depth)
+    report.stages.append(
+        _combine(
+            "binance bookTicker frame (C++)",
+            "core",
+            [_histogram_summary(r["book_ticker"], r["frames_per_s"], r["book_tickers"]) for r in runs],
+            "BinanceFeed.on_frame on one bookTicker frame (two BBO events); timed alone in the core",
+        )
+    )
+    expected_top = feed_bench.reference_top(frames)
+    ways: list[Callable[[feed_bench.FeedFrames], feed_bench.FeedSamples]] = [
+        feed_bench.rentrade_python_samples
+    ]
+    if with_peers:
+        ways += [
+            feed_bench.cryptofeed_style_samples,
+            feed_bench.ccxt_style_samples,
+            feed_bench.nautilus_samples,
+        ]
+    python_depth: StageResult | None = None
+    for way in ways:
+        try:
+            samples = [way(frames) for _ in range(repeat)]
+        except ImportError as exc:
+            report.skipped.append({"stage": f"feed peer {way.__name__}", "reason": f"not installed: {exc}"})
+            continue
+        for sample in samples:
+            if sample.top != expected_top:
+                raise AssertionError(f"{sample.name} ended with {sample.top}, rentrade with {expected_top}")
+        group = "python" if sample.name.startswith("rentrade") else "peer"
+        depth = _combine(
+            f"{sample.name}: depth",
+            group,
+            [_from_samples(s.depth_ns, len(s.depth_ns), int(s.depth_ns.sum())) for s in samples],
+            sample.api,
+        )
+        ticker = _combine(
+            f"{sample.name}: bookTicker",
+            group,
+            [_from_samples(s.ticker_ns, len(s.ticker_ns), int(s.ticker_ns.sum())) for s in samples],
+            sample.api,
+        )
+        report.stages += [depth, ticker]
+        if group == "python":
+            python_depth = depth
+            continue
+        report.ratios.append(
+            {
+                "what": f"{sample.name} depth / rentrade C++ depth",
+                "p50_ratio": depth.p50_ns / core_depth.p50_ns,
+            }
+        )
+        if python_depth is not None:
+            report.ratios.append(
+                {
+                    "what": f"{sample.name} depth / rentrade on_frame from Python",
+                    "p50_ratio": depth.p50_ns / python_depth.p50_ns,
+                }
+            )
 
 
 def _add_signing_ratio(report: BenchReport) -> None:

@@ -201,10 +201,17 @@ std::size_t format_scaled_to(char* out, __int128 value, std::int32_t decimals) n
   // Digits are produced backwards into a scratch buffer, then copied out with the point inserted.
   char digits[kMaxScaledChars - 2];
   std::size_t count = 0;
-  do {
+  // 128-bit division is a library call per digit; prices and sizes nearly always fit 64 bits, where
+  // division by 10 is a multiply.
+  while (magnitude > std::numeric_limits<std::uint64_t>::max()) {
     digits[count++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
     magnitude /= 10;
-  } while (magnitude != 0);
+  }
+  auto small = static_cast<std::uint64_t>(magnitude);
+  do {
+    digits[count++] = static_cast<char>('0' + static_cast<int>(small % 10));
+    small /= 10;
+  } while (small != 0);
   const std::size_t width = decimals > 0 ? static_cast<std::size_t>(decimals) : 0;
   while (width > 0 && count <= width) digits[count++] = '0';  // "0.00x": leading zeros up to one before the point
   std::size_t length = 0;

@@ -1,0 +1,1 @@
+"""The wire path: compiled WebSocket listeners that hand frames straight to the C++ venue parsers."""

@@ -1,0 +1,1149 @@
+#include "fastcore/venue/binance.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "fastcore/venue/wire_decimal.hpp"
+
+namespace fastcore::venue {
+
+using common::DecimalError;
+using common::Event;
+using common::EventKind;
+using common::Side;
+
+namespace {
+
+constexpr std::int64_t kNsPerMs = 1'000'000;
+constexpr int kMaxDepth = 32;  // nesting Binance never comes near; bounds the skipper's recursion
+
+enum class EventType : std::uint8_t { kNone, kDepth, kBookTicker, kTrade, kAggTrade, kOther };
+
+// Bits of Fields::present.
+enum : std::uint32_t {
+  kHasE = 1U << 0,          // "e"
+  kHasEventTime = 1U << 1,  // "E"
+  kHasSymbol = 1U << 2,
+  kHasFirstId = 1U << 3,    // "U"
+  kHasLastId = 1U << 4,     // "u"
+  kHasPrevId = 1U << 5,     // "pu"
+  kHasBidLevels = 1U << 6,
+  kHasAskLevels = 1U << 7,
+  kHasBidPx = 1U << 8,      // "b" string (bookTicker)
+  kHasBidQty = 1U << 9,     // "B"
+  kHasAskPx = 1U << 10,     // "a" string
+  kHasAskQty = 1U << 11,    // "A"
+  kHasPx = 1U << 12,        // "p"
+  kHasQty = 1U << 13,       // "q"
+  kHasTradeId = 1U << 14,   // "t"
+  kHasAggId = 1U << 15,     // "a" integer (aggTrade)
+  kHasMaker = 1U << 16,     // "m"
+  kHasResult = 1U << 17,
+  kHasId = 1U << 18,
+  kHasError = 1U << 19,     // "error" or "code"
+  kHasLastUpdateId = 1U << 20,
+  kHasStream = 1U << 21,
+  kHasData = 1U << 22,
+  kHasMsg = 1U << 23,
+};
+
+// Bytes that end or complicate a JSON string: the quote, the backslash and control characters.
+constexpr std::array<bool, 256> kStringStop = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = 0; c < 0x20; ++c) table[c] = true;
+  table[static_cast<unsigned char>('"')] = true;
+  table[static_cast<unsigned char>('\\')] = true;
+  return table;
+}();
+
+constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+constexpr bool is_digit(char c) noexcept { return static_cast<unsigned>(c - '0') < 10U; }
+constexpr char upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+std::uint64_t hash_symbol(std::string_view symbol) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the upper-cased bytes
+  for (const char c : symbol) {
+    h ^= static_cast<unsigned char>(upper(c));
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+bool equal_upper(std::string_view text, std::string_view upper_symbol) noexcept {
+  if (text.size() != upper_symbol.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (upper(text[i]) != upper_symbol[i]) return false;
+  }
+  return true;
+}
+
+// Appends `text` to `out` (bounded), replacing bytes that are not printable ASCII and cutting long values.
+void append_sanitised(char* out, std::size_t capacity, std::size_t& len, std::string_view text) noexcept {
+  constexpr std::size_t kMaxValue = 64;
+  const std::size_t take = std::min(text.size(), kMaxValue);
+  for (std::size_t i = 0; i < take && len + 1 < capacity; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    out[len++] = (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  if (text.size() > kMaxValue) {
+    for (const char c : std::string_view("...")) {
+      if (len + 1 < capacity) out[len++] = c;
+    }
+  }
+  out[len] = '\0';
+}
+
+void append(char* out, std::size_t capacity, std::size_t& len, std::string_view text) noexcept {
+  for (const char c : text) {
+    if (len + 1 >= capacity) break;
+    out[len++] = c;
+  }
+  out[len] = '\0';
+}
+
+// A string the scanner has delimited (no escapes): its closing quote directly follows the view, which
+// is what read_quoted_steps() needs to stop inside the buffer.
+DecimalError field_to_steps(std::string_view text, common::DecimalStep step, bool allow_negative,
+                            std::int64_t& out) noexcept {
+  const char* p = text.data();
+  return read_quoted_steps(p, text.data() + text.size() + 1, step, allow_negative, out).decimal;
+}
+
+}  // namespace
+
+const char* describe(FrameStatus status) noexcept {
+  switch (status) {
+    case FrameStatus::kOk: return "ok";
+    case FrameStatus::kControl: return "control frame";
+    case FrameStatus::kNeedsSnapshot: return "needs a depth snapshot";
+    case FrameStatus::kBadFrame: return "bad frame";
+    case FrameStatus::kUnknownSymbol: return "unknown symbol";
+    case FrameStatus::kIgnored: return "ignored message type";
+  }
+  return "unknown status";
+}
+
+const char* describe(SyncState state) noexcept {
+  switch (state) {
+    case SyncState::kSyncing: return "syncing";
+    case SyncState::kLive: return "live";
+    case SyncState::kResync: return "resync";
+  }
+  return "unknown state";
+}
+
+const char* describe(BadFrameReason reason) noexcept {
+  switch (reason) {
+    case BadFrameReason::kNone: return "none";
+    case BadFrameReason::kTooLarge: return "too_large";
+    case BadFrameReason::kMalformedJson: return "malformed_json";
+    case BadFrameReason::kMissingField: return "missing_field";
+    case BadFrameReason::kWrongType: return "wrong_type";
+    case BadFrameReason::kBadNumber: return "bad_number";
+    case BadFrameReason::kBadDecimal: return "bad_decimal";
+    case BadFrameReason::kBadUpdateIds: return "bad_update_ids";
+    case BadFrameReason::kCount: break;
+  }
+  return "unknown";
+}
+
+// Everything one frame said, as positions into the frame (nothing is copied).
+struct BinanceFeed::Fields {
+  std::uint32_t present = 0;
+  EventType type = EventType::kNone;
+  std::uint32_t id = kNoInstrument;
+  bool maker = false;
+  std::uint64_t event_time_ms = 0;
+  std::uint64_t first_id = 0;
+  std::uint64_t last_id = 0;
+  std::uint64_t prev_id = 0;
+  std::uint64_t trade_id = 0;
+  std::uint64_t agg_id = 0;
+  std::uint64_t last_update_id = 0;
+  std::string_view symbol;
+  std::string_view bid_px, bid_qty, ask_px, ask_qty, px, qty, stream;
+  const char* bid_levels = nullptr;  // '[' of a "b" array not read yet (its symbol came later)
+  const char* ask_levels = nullptr;
+  bool bid_levels_read = false;
+  bool ask_levels_read = false;
+  // First field whose JSON type did not fit (judged once the message type is known).
+  const char* mismatch_field = nullptr;
+  std::string_view mismatch_value;
+  BadFrameReason mismatch_reason = BadFrameReason::kNone;
+
+  [[nodiscard]] bool has(std::uint32_t bits) const noexcept { return (present & bits) == bits; }
+};
+
+// Recursive-descent reader over one frame. Any structural error stops it (returns false) with the
+// reason and the field it was reading; the frame is then refused whole.
+class BinanceFeed::Scanner {
+ public:
+  Scanner(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, std::vector<Event>* out,
+          bool snapshot) noexcept
+      : feed_(feed), f_(fields), p_(begin), end_(end), out_(out), snapshot_(snapshot) {}
+
+  bool frame() noexcept {
+    skip_ws();
+    if (!object(0, true)) return false;
+    skip_ws();
+    if (p_ != end_) return fail(BadFrameReason::kMalformedJson, "frame", "text after the JSON object");
+    return true;
+  }
+
+  // Reads a level array starting at '[' (deferred "b"/"a"), appending events to out_.
+  bool levels_at(const char* at, Side side, EventKind kind, const char* field) noexcept {
+    p_ = at;
+    return levels(side, kind, field);
+  }
+
+  BadFrameReason error_reason = BadFrameReason::kNone;
+  const char* error_field = "";
+  std::string_view error_value;
+  DecimalError error_decimal = DecimalError::kOk;
+  bool error_is_price = true;
+
+ private:
+  bool fail(BadFrameReason why, const char* where, std::string_view what) noexcept {
+    error_reason = why;
+    error_field = where;
+    error_value = what;
+    return false;
+  }
+  std::string_view rest() const noexcept { return rest_from(p_); }
+  // Up to 32 bytes from `from` for an error message, never past the frame.
+  std::string_view rest_from(const char* from) const noexcept {
+    return {from, static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(end_ - from, 0, 32))};
+  }
+  void skip_ws() noexcept {
+    while (p_ < end_ && is_ws(*p_)) ++p_;
+  }
+  [[gnu::always_inline]] bool expect(char c, const char* where) noexcept {
+    if (p_ < end_ && *p_ == c) [[likely]] {
+      ++p_;
+      return true;
+    }
+    skip_ws();
+    if (p_ >= end_ || *p_ != c) return fail(BadFrameReason::kMalformedJson, where, rest());
+    ++p_;
+    return true;
+  }
+
+  // A string after its opening quote. `plain` is false when it holds an escape (symbols, decimals and
+  // keys never do; such a string is kept only for skipping).
+  bool string(std::string_view& out, bool& plain, const char* where) noexcept {
+    const char* const start = p_;
+    plain = true;
+    while (true) {
+      while (p_ < end_ && !kStringStop[static_cast<unsigned char>(*p_)]) ++p_;
+      if (p_ >= end_) break;
+      const char c = *p_;
+      if (c == '"') {
+        out = {start, static_cast<std::size_t>(p_ - start)};
+        ++p_;
+        return true;
+      }
+      if (c != '\\') return fail(BadFrameReason::kMalformedJson, where, "control character in a string");
+      plain = false;
+      ++p_;
+      if (p_ >= end_) break;
+      const char e = *p_;
+      if (e == 'u') {
+        for (int i = 0; i < 4; ++i) {
+          ++p_;
+          if (p_ >= end_ || !std::isxdigit(static_cast<unsigned char>(*p_))) {
+            return fail(BadFrameReason::kMalformedJson, where, "bad \\u escape");
+          }
+        }
+      } else if (e == '\0' || std::strchr("\"\\/bfnrt", e) == nullptr) {
+        return fail(BadFrameReason::kMalformedJson, where, "bad escape");
+      }
+      ++p_;
+    }
+    return fail(BadFrameReason::kMalformedJson, where, "unterminated string");
+  }
+
+  bool number_skip(const char* where) noexcept {
+    const char* const start = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ >= end_ || !is_digit(*p_)) return fail(BadFrameReason::kMalformedJson, where, rest_from(start));
+    while (p_ < end_ && is_digit(*p_)) ++p_;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (p_ >= end_ || !is_digit(*p_)) return fail(BadFrameReason::kMalformedJson, where, "bad number");
+      while (p_ < end_ && is_digit(*p_)) ++p_;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= end_ || !is_digit(*p_)) return fail(BadFrameReason::kMalformedJson, where, "bad number");
+      while (p_ < end_ && is_digit(*p_)) ++p_;
+    }
+    return true;
+  }
+
+  bool literal(std::string_view word, const char* where) noexcept {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) {
+      return fail(BadFrameReason::kMalformedJson, where, rest());
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  bool skip_value(int depth, const char* where) noexcept {
+    skip_ws();
+    if (p_ >= end_) return fail(BadFrameReason::kMalformedJson, where, "frame ends before a value");
+    if (depth > kMaxDepth) return fail(BadFrameReason::kMalformedJson, where, "nested too deep");
+    switch (*p_) {
+      case '"': {
+        ++p_;
+        std::string_view ignored;
+        bool plain = true;
+        return string(ignored, plain, where);
+      }
+      case '{': {
+        ++p_;
+        skip_ws();
+        if (p_ < end_ && *p_ == '}') {
+          ++p_;
+          return true;
+        }
+        while (true) {
+          if (!expect('"', where)) return false;
+          std::string_view key;
+          bool plain = true;
+          if (!string(key, plain, where) || !expect(':', where) || !skip_value(depth + 1, where)) return false;
+          skip_ws();
+          if (p_ < end_ && *p_ == ',') {
+            ++p_;
+            continue;
+          }
+          return expect('}', where);
+        }
+      }
+      case '[': {
+        ++p_;
+        skip_ws();
+        if (p_ < end_ && *p_ == ']') {
+          ++p_;
+          return true;
+        }
+        while (true) {
+          if (!skip_value(depth + 1, where)) return false;
+          skip_ws();
+          if (p_ < end_ && *p_ == ',') {
+            ++p_;
+            continue;
+          }
+          return expect(']', where);
+        }
+      }
+      case 't': return literal("true", where);
+      case 'f': return literal("false", where);
+      case 'n': return literal("null", where);
+      default: return number_skip(where);
+    }
+  }
+
+  // A value the message type expects to be of a JSON type it is not: skip it, note the first one.
+  bool mismatch(const char* where) noexcept {
+    const char* const start = p_;
+    if (!skip_value(1, where)) return false;
+    if (f_.mismatch_field == nullptr) {
+      f_.mismatch_field = where;
+      f_.mismatch_value = {start, static_cast<std::size_t>(p_ - start)};
+      f_.mismatch_reason = BadFrameReason::kWrongType;
+    }
+    return true;
+  }
+
+  // A non-negative integer that fits uint64. Strings, fractions and negatives are noted as mismatches.
+  bool uint_field(std::uint64_t& out, std::uint32_t bit, const char* where) noexcept {
+    skip_ws();
+    if (p_ >= end_) return fail(BadFrameReason::kMalformedJson, where, "frame ends before a value");
+    if (!is_digit(*p_)) {
+      if (*p_ != '-') return mismatch(where);
+      const char* const start = p_;
+      if (!number_skip(where)) return false;
+      return note_bad_number(where, start);
+    }
+    const char* const start = p_;
+    std::uint64_t value = 0;
+    bool overflow = false;
+    // 19 digits always fit a uint64; only a 20th needs a check (the frame's last byte is no digit).
+    while (is_digit(*p_) && p_ - start < 19) value = value * 10 + static_cast<std::uint64_t>(*p_++ - '0');
+    while (is_digit(*p_)) {
+      const auto digit = static_cast<std::uint64_t>(*p_ - '0');
+      overflow |= __builtin_mul_overflow(value, 10U, &value) || __builtin_add_overflow(value, digit, &value);
+      ++p_;
+    }
+    if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) {
+      p_ = start;
+      if (!number_skip(where)) return false;
+      return note_bad_number(where, start);
+    }
+    if (overflow) return note_bad_number(where, start);
+    out = value;
+    f_.present |= bit;
+    return true;
+  }
+
+  bool note_bad_number(const char* where, const char* start) noexcept {
+    if (f_.mismatch_field == nullptr) {
+      f_.mismatch_field = where;
+      f_.mismatch_value = {start, static_cast<std::size_t>(p_ - start)};
+      f_.mismatch_reason = BadFrameReason::kBadNumber;
+    }
+    return true;
+  }
+
+  bool string_field(std::string_view& out, std::uint32_t bit, const char* where) noexcept {
+    skip_ws();
+    if (p_ >= end_ || *p_ != '"') return mismatch(where);
+    ++p_;
+    const char* const start = p_;
+    bool plain = true;
+    if (!string(out, plain, where)) return false;
+    if (!plain) {
+      if (f_.mismatch_field == nullptr) {
+        f_.mismatch_field = where;
+        f_.mismatch_value = {start, out.size()};
+        f_.mismatch_reason = BadFrameReason::kWrongType;
+      }
+      return true;
+    }
+    f_.present |= bit;
+    return true;
+  }
+
+  bool bool_field(bool& out, std::uint32_t bit, const char* where) noexcept {
+    skip_ws();
+    if (p_ < end_ && *p_ == 't') {
+      if (!literal("true", where)) return false;
+      out = true;
+    } else if (p_ < end_ && *p_ == 'f') {
+      if (!literal("false", where)) return false;
+      out = false;
+    } else {
+      return mismatch(where);
+    }
+    f_.present |= bit;
+    return true;
+  }
+
+  // Hot path: one level array, read straight into events.
+  bool levels(Side side, EventKind kind, const char* where) noexcept {
+    const common::Instrument& instrument = feed_.symbols_[f_.id].instrument;
+    if (!expect('[', where)) return false;
+    skip_ws();
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    Event event{};
+    event.instrument_id = f_.id;
+    event.kind = kind;
+    event.side = side;
+    event.venue_id = feed_.config_.venue_id;
+    while (true) {
+      if (!expect('[', where) || !expect('"', where)) return false;
+      const char* const px_start = p_;
+      WireDecimalResult result =
+          read_quoted_steps(p_, end_, instrument.tick, instrument.allow_negative_price, event.px_ticks);
+      if (!result.json_ok) return fail(BadFrameReason::kMalformedJson, where, rest_from(px_start));
+      if (result.decimal != DecimalError::kOk) return bad_decimal(result.decimal, where, px_start, true);
+      if (!expect(',', where) || !expect('"', where)) return false;
+      const char* const qty_start = p_;
+      result = read_quoted_steps(p_, end_, instrument.lot, false, event.qty_lots);
+      if (!result.json_ok) return fail(BadFrameReason::kMalformedJson, where, rest_from(qty_start));
+      if (result.decimal != DecimalError::kOk) return bad_decimal(result.decimal, where, qty_start, false);
+      if (!expect(']', where)) return false;
+      out_->push_back(event);
+      skip_ws();
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      return expect(']', where);
+    }
+  }
+
+  bool bad_decimal(DecimalError error, const char* where, const char* start, bool is_price) noexcept {
+    error_is_price = is_price;
+    // The value is the string just read: from its first byte to the byte before the closing quote.
+    const char* stop = p_ > start ? p_ - 1 : start;
+    error_decimal = error;
+    return fail(BadFrameReason::kBadDecimal, where, {start, static_cast<std::size_t>(stop - start)});
+  }
+
+  // "b"/"a": a level array (depth), a quoted price (bookTicker), or for "a" an integer (aggTrade id).
+  bool book_field(bool bid, const char* where) noexcept {
+    skip_ws();
+    if (p_ >= end_) return fail(BadFrameReason::kMalformedJson, where, "frame ends before a value");
+    if (*p_ == '[') {
+      (bid ? f_.bid_levels : f_.ask_levels) = p_;
+      if (f_.type == EventType::kDepth && f_.id != kNoInstrument && !snapshot_) {
+        if (!levels(bid ? Side::kBid : Side::kAsk, EventKind::kDelta, where)) return false;
+        (bid ? f_.bid_levels_read : f_.ask_levels_read) = true;
+      } else if (!skip_value(1, where)) {
+        return false;
+      }
+      f_.present |= bid ? kHasBidLevels : kHasAskLevels;
+      return true;
+    }
+    if (*p_ == '"') return string_field(bid ? f_.bid_px : f_.ask_px, bid ? kHasBidPx : kHasAskPx, where);
+    if (!bid && is_digit(*p_)) return uint_field(f_.agg_id, kHasAggId, where);
+    return mismatch(where);
+  }
+
+  bool snapshot_levels(bool bid, const char* where) noexcept {
+    skip_ws();
+    if (p_ >= end_ || *p_ != '[') return mismatch(where);
+    if (!levels(bid ? Side::kBid : Side::kAsk, EventKind::kSnapshotLevel, where)) return false;
+    f_.present |= bid ? kHasBidLevels : kHasAskLevels;
+    return true;
+  }
+
+  bool event_type() noexcept {
+    std::string_view type;
+    if (!string_field(type, kHasE, "e")) return false;
+    if (!f_.has(kHasE)) return true;
+    if (type == "depthUpdate") {
+      f_.type = EventType::kDepth;
+    } else if (type == "bookTicker") {
+      f_.type = EventType::kBookTicker;
+    } else if (type == "trade") {
+      f_.type = EventType::kTrade;
+    } else if (type == "aggTrade") {
+      f_.type = EventType::kAggTrade;
+    } else {
+      f_.type = EventType::kOther;
+    }
+    return true;
+  }
+
+  bool symbol() noexcept {
+    if (!string_field(f_.symbol, kHasSymbol, "s")) return false;
+    if (f_.has(kHasSymbol)) {
+      std::uint32_t id = kNoInstrument;
+      if (feed_.try_find(f_.symbol, id)) f_.id = id;
+    }
+    return true;
+  }
+
+  bool value_for(std::string_view key, int depth, bool top) noexcept {
+    if (key.size() == 1) {
+      switch (key[0]) {
+        case 'e': return event_type();
+        case 'E': return uint_field(f_.event_time_ms, kHasEventTime, "E");
+        case 's': return symbol();
+        case 'U': return uint_field(f_.first_id, kHasFirstId, "U");
+        case 'u': return uint_field(f_.last_id, kHasLastId, "u");
+        case 'b': return book_field(true, "b");
+        case 'a': return book_field(false, "a");
+        case 'B': return string_field(f_.bid_qty, kHasBidQty, "B");
+        case 'A': return string_field(f_.ask_qty, kHasAskQty, "A");
+        case 'p': return string_field(f_.px, kHasPx, "p");
+        case 'q': return string_field(f_.qty, kHasQty, "q");
+        case 't': return uint_field(f_.trade_id, kHasTradeId, "t");
+        case 'm': return bool_field(f_.maker, kHasMaker, "m");
+        default: return skip_value(depth + 1, "?");
+      }
+    }
+    if (key == "pu") return uint_field(f_.prev_id, kHasPrevId, "pu");
+    if (snapshot_) {
+      if (key == "lastUpdateId") return uint_field(f_.last_update_id, kHasLastUpdateId, "lastUpdateId");
+      if (key == "bids") return snapshot_levels(true, "bids");
+      if (key == "asks") return snapshot_levels(false, "asks");
+    } else if (key == "lastUpdateId") {
+      f_.present |= kHasLastUpdateId;
+      return skip_value(depth + 1, "lastUpdateId");
+    }
+    if (top) {
+      if (key == "data") {
+        skip_ws();
+        if (p_ >= end_ || *p_ != '{') return mismatch("data");
+        f_.present |= kHasData;
+        return object(depth + 1, false);
+      }
+      if (key == "stream") return string_field(f_.stream, kHasStream, "stream");
+      if (key == "result") {
+        f_.present |= kHasResult;
+        return skip_value(depth + 1, "result");
+      }
+      if (key == "id") {
+        f_.present |= kHasId;
+        return skip_value(depth + 1, "id");
+      }
+      if (key == "error" || key == "code") {
+        f_.present |= kHasError;
+        return skip_value(depth + 1, "error");
+      }
+      if (key == "msg") {
+        f_.present |= kHasMsg;
+        return skip_value(depth + 1, "msg");
+      }
+    }
+    return skip_value(depth + 1, "?");
+  }
+
+  bool object(int depth, bool top) noexcept {
+    if (!expect('{', "frame")) return false;
+    skip_ws();
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      if (!expect('"', "key")) return false;
+      std::string_view key;
+      if (end_ - p_ >= 2 && p_[1] == '"' && !kStringStop[static_cast<unsigned char>(p_[0])]) {
+        key = {p_, 1};  // Binance's keys are mostly one letter
+        p_ += 2;
+      } else {
+        bool plain = true;
+        if (!string(key, plain, "key")) return false;
+        if (!plain) key = {};  // an escaped key is none of ours: skipped
+      }
+      if (!expect(':', "key") || !value_for(key, depth, top)) return false;
+      skip_ws();
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      return expect('}', "frame");
+    }
+  }
+
+  BinanceFeed& feed_;
+  Fields& f_;
+  const char* p_;
+  const char* end_;
+  std::vector<Event>* out_;
+  bool snapshot_;
+};
+
+// -------------------------------------------------------------------------------------------------
+
+BinanceFeed::BinanceFeed(std::vector<common::Instrument> instruments, book::BookSet& books,
+                         BinanceFeedConfig config)
+    : config_(config), books_(books) {
+  symbols_.reserve(instruments.size());
+  for (auto& instrument : instruments) {
+    Symbol symbol;
+    for (char& c : instrument.symbol) c = upper(c);
+    symbol.instrument = std::move(instrument);
+    symbols_.push_back(std::move(symbol));
+  }
+  std::size_t table_size = 16;
+  while (table_size < symbols_.size() * 2) table_size *= 2;
+  table_.assign(table_size, kNoInstrument);
+  table_mask_ = table_size - 1;
+  for (std::uint32_t id = 0; id < symbols_.size(); ++id) {
+    std::size_t slot = hash_symbol(symbols_[id].instrument.symbol) & table_mask_;
+    while (table_[slot] != kNoInstrument) slot = (slot + 1) & table_mask_;
+    table_[slot] = id;
+  }
+  scratch_.reserve(4096);
+}
+
+bool BinanceFeed::try_find(std::string_view symbol, std::uint32_t& instrument_id) const noexcept {
+  std::size_t slot = hash_symbol(symbol) & table_mask_;
+  while (true) {
+    const std::uint32_t id = table_[slot];
+    if (id == kNoInstrument) return false;
+    if (equal_upper(symbol, symbols_[id].instrument.symbol)) {
+      instrument_id = id;
+      return true;
+    }
+    slot = (slot + 1) & table_mask_;
+  }
+}
+
+FrameStatus BinanceFeed::bad(BadFrameReason reason, std::uint32_t id, const char* what, const char* field,
+                             std::string_view value) noexcept {
+  ++counters_.bad_frames;
+  ++counters_.bad_by_reason[static_cast<std::size_t>(reason)];
+  if (id != kNoInstrument) ++symbols_[id].counters.bad_frames;
+  last_reason_ = reason;
+  char* out = last_error_.data();
+  const std::size_t capacity = last_error_.size();
+  std::size_t len = 0;
+  out[0] = '\0';
+  append(out, capacity, len, id != kNoInstrument ? std::string_view(symbols_[id].instrument.symbol) : "?");
+  append(out, capacity, len, " ");
+  append(out, capacity, len, what);
+  append(out, capacity, len, ": ");
+  append(out, capacity, len, describe(reason));
+  append(out, capacity, len, " in field '");
+  append(out, capacity, len, field);
+  append(out, capacity, len, "' value '");
+  append_sanitised(out, capacity, len, value);
+  append(out, capacity, len, "'");
+  last_error_len_ = len;
+  return FrameStatus::kBadFrame;
+}
+
+FrameStatus BinanceFeed::bad_decimal(DecimalError error, std::uint32_t id, const char* what, const char* field,
+                                     std::string_view value, bool is_price) noexcept {
+  (void)bad(BadFrameReason::kBadDecimal, id, what, field, value);
+  char* out = last_error_.data();
+  std::size_t len = last_error_len_;
+  append(out, last_error_.size(), len, ": ");
+  append(out, last_error_.size(), len, common::describe(error));
+  if (id != kNoInstrument) {
+    const common::DecimalStep step = is_price ? symbols_[id].instrument.tick : symbols_[id].instrument.lot;
+    // Error path only: formatting the increment may allocate.
+    append(out, last_error_.size(), len, is_price ? " (tick size " : " (lot size ");
+    append(out, last_error_.size(), len, common::format_steps(1, step));
+    append(out, last_error_.size(), len, ")");
+  }
+  last_error_len_ = len;
+  return FrameStatus::kBadFrame;
+}
+
+void BinanceFeed::emit(std::span<const Event> events) noexcept {
+  last_events_ = events;
+  counters_.events += events.size();
+  if (sink_ != nullptr && !events.empty()) sink_->on_events(events);
+}
+
+void BinanceFeed::apply_events(std::uint32_t id, std::span<const Event> events) noexcept {
+  book::Book& book = books_[id];
+  for (const Event& event : events) {
+    // Cannot be refused: quantities were read non-negative, prices are never INT64_MIN (the decimal
+    // reader's range stops at -INT64_MAX) and kind and side are set here.
+    (void)book.try_apply(event);
+  }
+}
+
+void BinanceFeed::start_resync(std::uint32_t id, std::int64_t ts_local_ns, bool emit_clear) noexcept {
+  Symbol& symbol = symbols_[id];
+  symbol.state = SyncState::kResync;
+  symbol.awaiting_first = false;
+  symbol.snapshot_requested = false;
+  symbol.buffer.clear();
+  symbol.diffs.clear();
+  symbol.head = 0;
+  ++symbol.counters.resyncs;
+  ++counters_.resyncs;
+  if (!emit_clear) return;
+  // The book is emptied so nothing can read a stale book as current; seq 0 says "not synced".
+  Event event{};
+  event.ts_local_ns = ts_local_ns;
+  event.instrument_id = id;
+  event.kind = EventKind::kClear;
+  event.flags = common::kFlagLastInMessage;
+  event.venue_id = config_.venue_id;
+  snapshot_.assign(1, event);
+  apply_events(id, snapshot_);
+  books_[id].set_sequence(0);
+  emit(snapshot_);
+}
+
+void BinanceFeed::resync(std::uint32_t id) noexcept {
+  if (id < symbols_.size()) start_resync(id, 0, true);
+}
+
+void BinanceFeed::resync_all() noexcept {
+  for (std::uint32_t id = 0; id < symbols_.size(); ++id) start_resync(id, 0, true);
+}
+
+void BinanceFeed::buffer_diff(Symbol& symbol, std::uint64_t first, std::uint64_t last, std::uint64_t prev,
+                              std::span<const Event> events) {
+  if (symbol.head == symbol.diffs.size()) {
+    symbol.diffs.clear();
+    symbol.buffer.clear();
+    symbol.head = 0;
+  }
+  if (symbol.diffs.size() - symbol.head >= config_.max_buffered_diffs) {
+    // Drop the oldest half: a snapshot that needed them reports kNeedsSnapshot (it cannot straddle).
+    ++counters_.buffer_overflows;
+    const std::size_t keep_from = symbol.head + (symbol.diffs.size() - symbol.head + 1) / 2;
+    const std::size_t event_from = keep_from < symbol.diffs.size() ? symbol.diffs[keep_from].begin : symbol.buffer.size();
+    symbol.buffer.erase(symbol.buffer.begin(), symbol.buffer.begin() + static_cast<std::ptrdiff_t>(event_from));
+    symbol.diffs.erase(symbol.diffs.begin(), symbol.diffs.begin() + static_cast<std::ptrdiff_t>(keep_from));
+    for (auto& diff : symbol.diffs) diff.begin -= event_from;
+    symbol.head = 0;
+  }
+  symbol.diffs.push_back({first, last, prev, symbol.buffer.size(), static_cast<std::uint32_t>(events.size())});
+  symbol.buffer.insert(symbol.buffer.end(), events.begin(), events.end());
+  ++counters_.buffered_diffs;
+}
+
+FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_ns) noexcept {
+  ++counters_.frames;
+  last_id_ = kNoInstrument;
+  last_events_ = {};
+  if (frame.size() > config_.max_frame_bytes) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%zu bytes", frame.size());
+    return bad(BadFrameReason::kTooLarge, kNoInstrument, "frame", "frame", text);
+  }
+  if (!wire_text_ends_safely(frame)) {
+    return bad(BadFrameReason::kMalformedJson, kNoInstrument, "frame", "frame", "does not end with '}'");
+  }
+  scratch_.clear();
+  Fields fields;
+  frame_end_ = frame.data() + frame.size();
+  Scanner scanner(*this, fields, frame.data(), frame_end_, &scratch_, false);
+  if (!scanner.frame()) {
+    last_id_ = fields.id;
+    const char* what = fields.type == EventType::kDepth ? "depthUpdate" : "frame";
+    const FrameStatus status =
+        scanner.error_reason == BadFrameReason::kBadDecimal
+            ? bad_decimal(scanner.error_decimal, fields.id, what, scanner.error_field, scanner.error_value, scanner.error_is_price)
+            : bad(scanner.error_reason, fields.id, what, scanner.error_field, scanner.error_value);
+    // A depth frame lost (or one that might have been: the type was not read yet) breaks the book.
+    if (fields.id != kNoInstrument && (fields.type == EventType::kDepth || fields.type == EventType::kNone)) {
+      start_resync(fields.id, ts_local_ns, true);
+    }
+    return status;
+  }
+  last_id_ = fields.id;
+  return classify_and_apply(fields, ts_local_ns);
+}
+
+FrameStatus BinanceFeed::classify_and_apply(Fields& f, std::int64_t ts_local_ns) noexcept {
+  if (f.type == EventType::kNone) {
+    if ((f.present & (kHasResult | kHasId | kHasError)) != 0 && (f.present & kHasData) == 0) {
+      ++counters_.control;
+      if ((f.present & kHasError) != 0) ++counters_.error_replies;
+      return FrameStatus::kControl;
+    }
+    if (f.has(kHasStream) && !f.has(kHasData)) {
+      if (f.mismatch_field != nullptr) {
+        return bad(f.mismatch_reason, kNoInstrument, "combined-stream frame", f.mismatch_field, f.mismatch_value);
+      }
+      return bad(BadFrameReason::kMissingField, kNoInstrument, "combined-stream frame", "data", f.stream);
+    }
+    // Spot bookTicker frames carry no "e": recognised by their fields.
+    if (f.has(kHasLastId | kHasSymbol | kHasBidPx | kHasBidQty | kHasAskPx | kHasAskQty)) {
+      f.type = EventType::kBookTicker;
+    } else {
+      ++counters_.ignored;
+      return FrameStatus::kIgnored;
+    }
+  }
+  switch (f.type) {
+    case EventType::kDepth: return on_depth(f, ts_local_ns);
+    case EventType::kBookTicker: return on_book_ticker(f, ts_local_ns);
+    case EventType::kTrade:
+    case EventType::kAggTrade: return on_trade(f, ts_local_ns);
+    default: ++counters_.ignored; return FrameStatus::kIgnored;
+  }
+}
+
+FrameStatus BinanceFeed::on_depth(Fields& f, std::int64_t ts_local_ns) noexcept {
+  const char* what = "depthUpdate";
+  const bool usdm = config_.market == BinanceMarket::kUsdm;
+  FrameStatus status = FrameStatus::kOk;
+  if (!f.has(kHasSymbol)) {
+    if (f.mismatch_field != nullptr) return bad(f.mismatch_reason, kNoInstrument, what, f.mismatch_field, f.mismatch_value);
+    return bad(BadFrameReason::kMissingField, kNoInstrument, what, "s", "");
+  }
+  if (f.id == kNoInstrument) {
+    ++counters_.unknown_symbol;
+    return FrameStatus::kUnknownSymbol;
+  }
+  const std::uint32_t id = f.id;
+  if (f.mismatch_field != nullptr) {
+    status = bad(f.mismatch_reason, id, what, f.mismatch_field, f.mismatch_value);
+  } else if (!f.has(kHasFirstId) || !f.has(kHasLastId) || (usdm && !f.has(kHasPrevId)) || !f.has(kHasBidLevels) ||
+             !f.has(kHasAskLevels)) {
+    const char* missing = !f.has(kHasFirstId) ? "U" : !f.has(kHasLastId) ? "u" : (usdm && !f.has(kHasPrevId)) ? "pu"
+                          : !f.has(kHasBidLevels) ? "b" : "a";
+    status = bad(BadFrameReason::kMissingField, id, what, missing, "");
+  } else if (f.first_id > f.last_id) {
+    char text[64];
+    std::snprintf(text, sizeof text, "U=%llu > u=%llu", static_cast<unsigned long long>(f.first_id),
+                  static_cast<unsigned long long>(f.last_id));
+    status = bad(BadFrameReason::kBadUpdateIds, id, what, "U", text);
+  } else if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+    status = bad(BadFrameReason::kBadNumber, id, what, "E", "out of range");
+  } else if (!f.bid_levels_read || !f.ask_levels_read) {
+    // The symbol or type came after the levels: read both arrays now, bids first (Binance's order).
+    scratch_.clear();
+    Scanner late(*this, f, nullptr, frame_end_, &scratch_, false);
+    if (!late.levels_at(f.bid_levels, Side::kBid, EventKind::kDelta, "b") ||
+        !late.levels_at(f.ask_levels, Side::kAsk, EventKind::kDelta, "a")) {
+      status = late.error_reason == BadFrameReason::kBadDecimal
+                   ? bad_decimal(late.error_decimal, id, what, late.error_field, late.error_value, late.error_is_price)
+                   : bad(late.error_reason, id, what, late.error_field, late.error_value);
+    }
+  }
+  if (status == FrameStatus::kBadFrame) {
+    start_resync(id, ts_local_ns, true);
+    return status;
+  }
+  ++counters_.depth_updates;
+  Symbol& symbol = symbols_[id];
+  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
+  for (Event& event : scratch_) {
+    event.ts_exchange_ns = ts_exchange_ns;
+    event.ts_local_ns = ts_local_ns;
+    event.seq = f.last_id;
+  }
+  if (!scratch_.empty()) scratch_.back().flags = common::kFlagLastInMessage;
+  const std::uint64_t prev = usdm ? f.prev_id : 0;
+
+  if (symbol.state != SyncState::kLive) {
+    buffer_diff(symbol, f.first_id, f.last_id, prev, scratch_);
+    if (symbol.snapshot_requested) return FrameStatus::kOk;
+    symbol.snapshot_requested = true;
+    return FrameStatus::kNeedsSnapshot;
+  }
+  bool apply = false;
+  if (symbol.awaiting_first) {
+    const std::uint64_t target = symbol.last_id + (usdm ? 0U : 1U);
+    if (f.last_id < target) {
+      ++symbol.counters.stale_drops;
+      ++counters_.stale_drops;
+      return FrameStatus::kOk;
+    }
+    apply = f.first_id <= target;
+  } else {
+    if (f.last_id <= symbol.last_id) {
+      ++symbol.counters.stale_drops;
+      ++counters_.stale_drops;
+      return FrameStatus::kOk;
+    }
+    apply = continues(f.first_id, prev, symbol.last_id);
+  }
+  if (!apply) {
+    ++symbol.counters.gaps;
+    ++counters_.gaps;
+    // Keep this diff's events: start_resync() reuses the snapshot scratch, not scratch_.
+    start_resync(id, ts_local_ns, true);
+    buffer_diff(symbol, f.first_id, f.last_id, prev, scratch_);
+    symbol.snapshot_requested = true;
+    return FrameStatus::kNeedsSnapshot;
+  }
+  symbol.awaiting_first = false;
+  symbol.last_id = f.last_id;
+  apply_events(id, scratch_);
+  books_[id].set_sequence(f.last_id);  // an empty diff has no event to carry it
+  ++symbol.counters.applied_diffs;
+  ++counters_.applied_diffs;
+  emit(scratch_);
+  return FrameStatus::kOk;
+}
+
+FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noexcept {
+  const char* what = "bookTicker";
+  if (!f.has(kHasSymbol)) return bad(BadFrameReason::kMissingField, kNoInstrument, what, "s", "");
+  if (f.id == kNoInstrument) {
+    ++counters_.unknown_symbol;
+    return FrameStatus::kUnknownSymbol;
+  }
+  const std::uint32_t id = f.id;
+  if (f.mismatch_field != nullptr) return bad(f.mismatch_reason, id, what, f.mismatch_field, f.mismatch_value);
+  const char* missing = !f.has(kHasLastId) ? "u" : !f.has(kHasBidPx) ? "b" : !f.has(kHasBidQty) ? "B"
+                        : !f.has(kHasAskPx) ? "a" : !f.has(kHasAskQty) ? "A" : nullptr;
+  if (missing != nullptr) return bad(BadFrameReason::kMissingField, id, what, missing, "");
+  if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+    return bad(BadFrameReason::kBadNumber, id, what, "E", "out of range");
+  }
+  const common::Instrument& instrument = symbols_[id].instrument;
+  Event events[2]{};
+  const std::string_view texts[4] = {f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
+  const char* names[4] = {"b", "B", "a", "A"};
+  std::int64_t values[4] = {};
+  for (int i = 0; i < 4; ++i) {
+    const bool price = (i % 2) == 0;
+    const DecimalError error = field_to_steps(texts[i], price ? instrument.tick : instrument.lot,
+                                              price && instrument.allow_negative_price, values[i]);
+    if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
+  }
+  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
+  for (int i = 0; i < 2; ++i) {
+    Event& event = events[i];
+    event.ts_exchange_ns = ts_exchange_ns;
+    event.ts_local_ns = ts_local_ns;
+    event.px_ticks = values[2 * i];
+    event.qty_lots = values[2 * i + 1];
+    event.seq = f.last_id;
+    event.instrument_id = id;
+    event.kind = EventKind::kBbo;
+    event.side = i == 0 ? Side::kBid : Side::kAsk;
+    event.venue_id = config_.venue_id;
+  }
+  events[1].flags = common::kFlagLastInMessage;
+  ++counters_.book_tickers;
+  ++symbols_[id].counters.book_tickers;
+  scratch_.assign(events, events + 2);
+  emit(scratch_);
+  return FrameStatus::kOk;
+}
+
+FrameStatus BinanceFeed::on_trade(Fields& f, std::int64_t ts_local_ns) noexcept {
+  const bool agg = f.type == EventType::kAggTrade;
+  const char* what = agg ? "aggTrade" : "trade";
+  if (!f.has(kHasSymbol)) return bad(BadFrameReason::kMissingField, kNoInstrument, what, "s", "");
+  if (f.id == kNoInstrument) {
+    ++counters_.unknown_symbol;
+    return FrameStatus::kUnknownSymbol;
+  }
+  const std::uint32_t id = f.id;
+  if (f.mismatch_field != nullptr) return bad(f.mismatch_reason, id, what, f.mismatch_field, f.mismatch_value);
+  const char* missing = (agg ? !f.has(kHasAggId) : !f.has(kHasTradeId)) ? (agg ? "a" : "t") : !f.has(kHasPx) ? "p"
+                        : !f.has(kHasQty) ? "q" : !f.has(kHasMaker) ? "m" : nullptr;
+  if (missing != nullptr) return bad(BadFrameReason::kMissingField, id, what, missing, "");
+  if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+    return bad(BadFrameReason::kBadNumber, id, what, "E", "out of range");
+  }
+  const common::Instrument& instrument = symbols_[id].instrument;
+  Event event{};
+  DecimalError error = field_to_steps(f.px, instrument.tick, instrument.allow_negative_price, event.px_ticks);
+  if (error != DecimalError::kOk) return bad_decimal(error, id, what, "p", f.px, true);
+  error = field_to_steps(f.qty, instrument.lot, false, event.qty_lots);
+  if (error != DecimalError::kOk) return bad_decimal(error, id, what, "q", f.qty, false);
+  event.ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
+  event.ts_local_ns = ts_local_ns;
+  event.aux = agg ? f.agg_id : f.trade_id;
+  event.instrument_id = id;
+  event.kind = EventKind::kTrade;
+  event.side = f.maker ? Side::kAsk : Side::kBid;  // buyer is maker: the seller crossed the spread
+  event.flags = common::kFlagLastInMessage;
+  event.venue_id = config_.venue_id;
+  ++counters_.trades;
+  ++symbols_[id].counters.trades;
+  scratch_.assign(1, event);
+  emit(scratch_);
+  return FrameStatus::kOk;
+}
+
+FrameStatus BinanceFeed::apply_snapshot(std::uint32_t id, std::string_view body, std::int64_t ts_local_ns) noexcept {
+  last_id_ = id;
+  last_events_ = {};
+  const char* what = "depth snapshot";
+  if (id >= symbols_.size()) return bad(BadFrameReason::kMissingField, kNoInstrument, what, "symbol", "unknown id");
+  if (body.size() > config_.max_frame_bytes) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%zu bytes", body.size());
+    return bad(BadFrameReason::kTooLarge, id, what, "body", text);
+  }
+  if (!wire_text_ends_safely(body)) {
+    return bad(BadFrameReason::kMalformedJson, id, what, "body", "does not end with '}'");
+  }
+  snapshot_.clear();
+  snapshot_.push_back(Event{});  // the kClear, filled in below
+  Fields fields;
+  fields.id = id;
+  Scanner scanner(*this, fields, body.data(), body.data() + body.size(), &snapshot_, true);
+  if (!scanner.frame()) {
+    return scanner.error_reason == BadFrameReason::kBadDecimal
+               ? bad_decimal(scanner.error_decimal, id, what, scanner.error_field, scanner.error_value, scanner.error_is_price)
+               : bad(scanner.error_reason, id, what, scanner.error_field, scanner.error_value);
+  }
+  if (fields.mismatch_field != nullptr) return bad(fields.mismatch_reason, id, what, fields.mismatch_field, fields.mismatch_value);
+  if (!fields.has(kHasLastUpdateId)) {
+    if ((fields.present & kHasError) != 0) {
+      return bad(BadFrameReason::kMissingField, id, what, "lastUpdateId", body);  // an exchange error reply
+    }
+    return bad(BadFrameReason::kMissingField, id, what, "lastUpdateId", "");
+  }
+  if (!fields.has(kHasBidLevels) || !fields.has(kHasAskLevels)) {
+    return bad(BadFrameReason::kMissingField, id, what, fields.has(kHasBidLevels) ? "asks" : "bids", "");
+  }
+  if (fields.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+    return bad(BadFrameReason::kBadNumber, id, what, "E", "out of range");
+  }
+  const std::uint64_t last_update_id = fields.last_update_id;
+  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(fields.event_time_ms) * kNsPerMs;
+  for (Event& event : snapshot_) {
+    event.ts_exchange_ns = ts_exchange_ns;
+    event.ts_local_ns = ts_local_ns;
+    event.seq = last_update_id;
+    event.instrument_id = id;
+    event.venue_id = config_.venue_id;
+  }
+  snapshot_.front().kind = EventKind::kClear;
+  snapshot_.back().flags = common::kFlagLastInMessage;
+
+  // Binance's rule: drop what the snapshot already has, then the first kept diff must straddle it and
+  // the rest must chain; otherwise this snapshot is useless and another one is needed.
+  Symbol& symbol = symbols_[id];
+  const bool usdm = config_.market == BinanceMarket::kUsdm;
+  const std::uint64_t target = last_update_id + (usdm ? 0U : 1U);
+  std::uint64_t stale = 0;
+  while (symbol.head < symbol.diffs.size() && symbol.diffs[symbol.head].last_id < target) {
+    ++symbol.head;
+    ++stale;
+  }
+  symbol.counters.stale_drops += stale;
+  counters_.stale_drops += stale;
+  std::uint64_t final_id = last_update_id;
+  bool awaiting_first = true;
+  std::uint64_t ready = 0;
+  if (symbol.head < symbol.diffs.size()) {
+    const BufferedDiff& first = symbol.diffs[symbol.head];
+    if (first.first_id > target) {
+      ++symbol.counters.gaps;
+      ++counters_.gaps;
+      symbol.snapshot_requested = true;
+      last_reason_ = BadFrameReason::kNone;
+      char text[160];
+      const int n = std::snprintf(text, sizeof text,
+                                  "%s depth snapshot lastUpdateId=%llu is older than the first buffered diff (U=%llu): "
+                                  "fetch another",
+                                  symbol.instrument.symbol.c_str(), static_cast<unsigned long long>(last_update_id),
+                                  static_cast<unsigned long long>(first.first_id));
+      last_error_len_ = 0;
+      append(last_error_.data(), last_error_.size(), last_error_len_,
+             std::string_view(text, static_cast<std::size_t>(std::max(0, std::min<int>(n, sizeof text - 1)))));
+      return FrameStatus::kNeedsSnapshot;
+    }
+    std::uint64_t previous = first.last_id;
+    const std::size_t snapshot_events = snapshot_.size();
+    (void)snapshot_events;
+    snapshot_.insert(snapshot_.end(), symbol.buffer.begin() + static_cast<std::ptrdiff_t>(first.begin),
+                     symbol.buffer.begin() + static_cast<std::ptrdiff_t>(first.begin + first.count));
+    ready = 1;
+    for (std::size_t i = symbol.head + 1; i < symbol.diffs.size(); ++i) {
+      const BufferedDiff& diff = symbol.diffs[i];
+      if (diff.last_id <= previous) {
+        ++symbol.counters.stale_drops;
+        ++counters_.stale_drops;
+        continue;
+      }
+      if (!continues(diff.first_id, diff.prev_id, previous)) {
+        // A hole inside the buffer: keep what follows it for the next snapshot.
+        symbol.head = i;
+        ++symbol.counters.gaps;
+        ++counters_.gaps;
+        symbol.snapshot_requested = true;
+        last_error_len_ = 0;
+        append(last_error_.data(), last_error_.size(), last_error_len_, symbol.instrument.symbol);
+        append(last_error_.data(), last_error_.size(), last_error_len_,
+               " depth snapshot: the buffered diffs have a hole after it: fetch another");
+        snapshot_.clear();
+        return FrameStatus::kNeedsSnapshot;
+      }
+      snapshot_.insert(snapshot_.end(), symbol.buffer.begin() + static_cast<std::ptrdiff_t>(diff.begin),
+                       symbol.buffer.begin() + static_cast<std::ptrdiff_t>(diff.begin + diff.count));
+      previous = diff.last_id;
+      ++ready;
+    }
+    final_id = previous;
+    awaiting_first = false;
+  }
+  symbol.buffer.clear();
+  symbol.diffs.clear();
+  symbol.head = 0;
+  symbol.state = SyncState::kLive;
+  symbol.awaiting_first = awaiting_first;
+  symbol.snapshot_requested = false;
+  symbol.last_id = final_id;
+  symbol.counters.applied_diffs += ready;
+  counters_.applied_diffs += ready;
+  ++symbol.counters.snapshots;
+  ++counters_.snapshots;
+  apply_events(id, snapshot_);
+  books_[id].set_sequence(final_id);
+  emit(snapshot_);
+  return FrameStatus::kOk;
+}
+
+}  // namespace fastcore::venue
