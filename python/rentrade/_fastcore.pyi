@@ -565,6 +565,7 @@ class BinanceOrderEncoder:
         time_in_force: Literal["gtc", "ioc", "post_only"] = "gtc",
         reduce_only: bool = False,
     ) -> bytes: ...
+
 # ---- engine (src/bindings/bind_engine.cpp) ----
 
 class EngineError(ValueError): ...
@@ -680,6 +681,7 @@ def measure_order_encode(
     passes: int = 3,
     mid_px_ticks: int = 600_000,
 ) -> tuple[LatencyRun, int]: ...
+
 # --- Binance market data (src/bindings/bind_venue.cpp) -------------------------------------------
 
 class FrameStatus(enum.IntEnum):
