@@ -9,6 +9,7 @@ package is the thin Python layer around it. Prices are integer ticks and quantit
 from rentrade import orders, sizing
 from rentrade._fastcore import (
     SIGNAL_FEATURES,
+    Backtest,
     BinanceFeed,
     BookError,
     BookSet,
@@ -32,6 +33,7 @@ from rentrade._fastcore import (
     RiskReason,
     Side,
     Signals,
+    SimulatedExchange,
     SyncState,
     TradingState,
     describe_risk,
@@ -48,6 +50,7 @@ __all__ = [
     "INTENT_DTYPE",
     "REPORT_DTYPE",
     "SIGNAL_FEATURES",
+    "Backtest",
     "BinanceFeed",
     "BookError",
     "BookSet",
@@ -71,6 +74,7 @@ __all__ = [
     "RiskReason",
     "Side",
     "Signals",
+    "SimulatedExchange",
     "SyncState",
     "TradingState",
     "__version__",

@@ -1,4 +1,5 @@
-"""The ``rentrade`` command line: ``bench`` (latency), ``sizing`` (Kelly), ``record`` and ``replay``."""
+"""The ``rentrade`` command line: ``bench`` (latency), ``sizing`` (Kelly), ``backtest`` (a strategy over
+recorded or synthetic events against the simulated venue), ``record`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -74,6 +75,56 @@ def _bench(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
     else:
         print(runner.format_report(report))
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from rentrade import backtest
+
+    if (args.tick_size or args.lot_size) and not args.data:
+        raise ValueError("--tick-size and --lot-size go with --data")
+    events, instruments, source = backtest.load_market(
+        args.data,
+        events=args.events,
+        instruments=args.instruments,
+        seed=args.seed,
+        tick_size=args.tick_size,
+        lot_size=args.lot_size,
+    )
+    strategy: object | None = None
+    if args.strategy == "builtin":
+        from rentrade import Engine
+
+        strategy = Engine(
+            instruments,
+            weights={"imbalance": 1.0},
+            threshold=args.threshold,
+            qty_lots=args.qty_lots,
+            stop_distance=args.stop_ticks,
+            timing=False,
+        )
+    elif args.strategy == "flow":
+        strategy = backtest.FlowTakerStrategy()
+    long_run = len(events) >= 1_000_000 and not args.no_progress
+    report = backtest.run_backtest(
+        events,
+        instruments,
+        strategy=strategy,
+        source=source,
+        maker_fee_bps=args.maker_fee_bps,
+        taker_fee_bps=args.taker_fee_bps,
+        queue_model=args.queue_model,
+        order_latency=round(args.order_latency_us * 1000),
+        response_latency=round(args.response_latency_us * 1000),
+        seed=args.seed,
+        max_span_ns=-1 if args.span_ms is None else round(args.span_ms * 1e6),
+        progress=backtest.stderr_progress() if long_run else None,
+    )
+    print(report.summary())
+    if args.json:
+        backtest.write_json(report, args.json)
+    if args.png:
+        backtest.write_png(report, args.png)
     return 0
 
 
@@ -414,6 +465,63 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--snapshot-symbol", help="symbol of in-band snapshots that name none")
     replay.add_argument("--json", action="store_true", help="machine-readable output")
     replay.set_defaults(handler=_replay)
+    bt = commands.add_parser(
+        "backtest",
+        help="run a strategy over events against the simulated venue (synthetic market by default)",
+        description="Events -> strategy -> simulated venue (latency, queue position, fees) -> report: "
+        "trades, win rate, payoff, edge per trade in bps gross and net, P&L curve, drawdown, Kelly, "
+        "latency percentiles.",
+    )
+    bt.add_argument(
+        "--data", metavar="PATH", nargs="+", help="Binance recording(s) instead of the synthetic market"
+    )
+    bt.add_argument(
+        "--events", type=_positive, default=2_000_000, help="synthetic events (default 2,000,000)"
+    )
+    bt.add_argument("--instruments", type=_positive, default=1, help="synthetic instruments (default 1)")
+    bt.add_argument("--tick-size", help="with --data: the symbol's real tick size if the recording has none")
+    bt.add_argument("--lot-size", help="with --data: the symbol's real lot size if the recording has none")
+    bt.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic market and the venue (default 1)"
+    )
+    bt.add_argument(
+        "--strategy",
+        choices=["builtin", "flow", "none"],
+        default="builtin",
+        help="builtin: rentrade.Engine with its bracket strategy on the book-imbalance signal, all in C++; "
+        "flow: the example Python callback strategy (rentrade.backtest.FlowTakerStrategy); none: the market "
+        "alone through the venue (default builtin)",
+    )
+    bt.add_argument("--threshold", type=float, default=0.5, help="builtin: imbalance threshold (default 0.5)")
+    bt.add_argument("--qty-lots", type=_positive, default=10, help="builtin: entry size in lots (default 10)")
+    bt.add_argument(
+        "--stop-ticks", type=_positive, default=10, help="builtin: stop distance in ticks (default 10)"
+    )
+    bt.add_argument("--maker-fee-bps", default="2", help="maker fee in bps, negative = rebate (default 2)")
+    bt.add_argument("--taker-fee-bps", default="5", help="taker fee in bps (default 5)")
+    bt.add_argument(
+        "--queue-model",
+        choices=["trade_through", "probabilistic"],
+        default="trade_through",
+        help="passive fills",
+    )
+    bt.add_argument(
+        "--order-latency-us", type=float, default=1000.0, help="order latency in us (default 1000)"
+    )
+    bt.add_argument(
+        "--response-latency-us", type=float, default=1000.0, help="response latency in us (default 1000)"
+    )
+    bt.add_argument(
+        "--span-ms",
+        type=float,
+        default=None,
+        help="local time per strategy call at most (reports reach the strategy up to this late; default: the "
+        "minimum round trip)",
+    )
+    bt.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    bt.add_argument("--png", metavar="PATH", help="write the P&L curve and latency histograms as PNG")
+    bt.add_argument("--no-progress", action="store_true", help="no progress bar on long runs")
+    bt.set_defaults(handler=_backtest)
     return parser
 
 

@@ -166,3 +166,24 @@ def report_for(
     report["side"] = int(intent["side"])
     report["liquidity"] = liquidity
     return report
+
+
+def empty_intents(count: int) -> npt.NDArray[np.void]:
+    """Return a zeroed, 64-byte-aligned array of ``count`` order intents.
+
+    Parameters
+    ----------
+    count
+        Number of records.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D array of :data:`INTENT_DTYPE` (for strategies and :meth:`rentrade.SimulatedExchange.submit`).
+    """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    alignment = 64
+    raw = np.zeros(count * INTENT_DTYPE.itemsize + alignment, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % alignment
+    return raw[offset : offset + count * INTENT_DTYPE.itemsize].view(INTENT_DTYPE)

@@ -832,3 +832,17 @@ void bind_engine(py::module_& m) {
 }
 
 }  // namespace rentrade_bindings
+
+namespace rentrade_bindings {
+
+EngineHandle engine_handle(py::handle object) {
+  if (!py::isinstance<EngineStore>(object)) return {};
+  auto store = object.cast<std::shared_ptr<EngineStore>>();
+  EngineHandle handle;
+  handle.engine = store->engine.get();
+  handle.rethrow = [raw = store.get()] { raw->rethrow_callback(); };
+  handle.owner = std::move(store);
+  return handle;
+}
+
+}  // namespace rentrade_bindings

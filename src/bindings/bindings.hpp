@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <map>
@@ -15,6 +17,10 @@
 #include "fastcore/common/instrument.hpp"
 #include "fastcore/risk/risk_check.hpp"
 #include "fastcore/signal/features.hpp"
+
+namespace fastcore::engine {
+class Engine;
+}  // namespace fastcore::engine
 
 namespace rentrade_bindings {
 
@@ -49,6 +55,16 @@ void configure_composite(fastcore::signal::Composite& composite, const std::map<
 py::object make_risk_view(fastcore::risk::RiskEngine& engine, const std::vector<fastcore::common::Instrument>& instruments,
                           py::object owner);
 void bind_venue(py::module_& m);
+void bind_sim(py::module_& m);
+
+/// The C++ engine behind a rentrade.Engine, for the backtest loop (engine == nullptr when `object` is not
+/// one). `owner` keeps it alive; `rethrow` raises what its Python callback strategy raised, if anything.
+struct EngineHandle {
+  fastcore::engine::Engine* engine = nullptr;
+  std::shared_ptr<void> owner;
+  std::function<void()> rethrow;
+};
+EngineHandle engine_handle(py::handle object);
 
 /// "BTCUSDT on binance_usdm": how messages name an instrument.
 std::string describe_instrument(const fastcore::common::Instrument& instrument);

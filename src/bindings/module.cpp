@@ -104,6 +104,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_orders(m);
   rb::bind_engine(m);
   rb::bind_venue(m);
+  rb::bind_sim(m);
 }
 
 namespace rentrade_bindings {
