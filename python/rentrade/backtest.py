@@ -482,12 +482,12 @@ def run_backtest(
         "max_span_ns": loop.max_span_ns,
     }
     name = "none (market replay only)" if strategy is None else type(strategy).__name__
-    return _report(
+    return build_report(
         exchange, loop, instruments, source=source, strategy=name, config=config, events=total, wall=wall
     )
 
 
-def _report(
+def build_report(
     exchange: _fastcore.SimulatedExchange,
     loop: _fastcore.Backtest,
     instruments: Sequence[Instrument],

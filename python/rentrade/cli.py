@@ -78,6 +78,43 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paper(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rentrade import backtest
+    from rentrade.paper import PaperConfig, run_paper
+
+    if args.live and args.data:
+        raise ValueError("--live and --data exclude each other: live streams or a replayed recording")
+    if args.symbols and not args.live:
+        raise ValueError("--symbols goes with --live (the simulated venue names its own symbols)")
+    config = PaperConfig(
+        duration_s=args.duration,
+        data=args.data,
+        live=args.live,
+        symbols=args.symbols,
+        synthetic_symbols=args.synthetic_symbols,
+        seed=args.seed,
+        speed=args.speed,
+        maker_fee_bps=args.maker_fee_bps,
+        taker_fee_bps=args.taker_fee_bps,
+    )
+    try:
+        import uvloop
+
+        runner: asyncio.Runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # uvloop has no Windows build; asyncio's loop works, only slower
+        runner = asyncio.Runner()
+    with runner:
+        report = runner.run(run_paper(config))
+    print(report.summary())
+    if args.json:
+        backtest.write_json(report, args.json)
+    if args.png:
+        backtest.write_png(report, args.png)
+    return 0
+
+
 def _backtest(args: argparse.Namespace) -> int:
     from rentrade import backtest
 
@@ -465,6 +502,29 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--snapshot-symbol", help="symbol of in-band snapshots that name none")
     replay.add_argument("--json", action="store_true", help="machine-readable output")
     replay.set_defaults(handler=_replay)
+    paper = commands.add_parser(
+        "paper",
+        help="paper trading: simulated Binance USD-M venue on loopback, real WebSocket path, simulated fills",
+        description="Starts the simulated Binance USD-M venue on loopback (synthetic market, or --data to "
+        "replay a recording at its recorded pace), connects to it through the real WebSocket path, runs the "
+        "built-in bracket strategy with simulated fills, prints a summary every second and ends with the "
+        "backtest report. --live uses Binance's public streams instead (orders stay simulated).",
+    )
+    paper.add_argument("--duration", type=float, default=20.0, help="seconds to run (default 20)")
+    paper.add_argument("--data", metavar="PATH", nargs="+", help="replay these Binance recordings instead")
+    paper.add_argument("--live", action="store_true", help="Binance's live public streams (needs internet)")
+    paper.add_argument("--symbols", nargs="+", help="with --live: symbols (default BTCUSDT ETHUSDT)")
+    paper.add_argument(
+        "--synthetic-symbols", type=_positive, default=4, help="symbols of the synthetic market (default 4)"
+    )
+    paper.add_argument("--seed", type=int, default=1, help="seed of the synthetic market and the venue")
+    paper.add_argument("--speed", type=float, default=1.0, help="market pace, 1 = recorded pace (default 1)")
+    paper.add_argument("--maker-fee-bps", default="2", help="maker fee in bps, negative = rebate (default 2)")
+    paper.add_argument("--taker-fee-bps", default="5", help="taker fee in bps (default 5)")
+    paper.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    paper.add_argument("--png", metavar="PATH", help="write the equity curve and latency histograms as PNG")
+    paper.set_defaults(handler=_paper)
+
     bt = commands.add_parser(
         "backtest",
         help="run a strategy over events against the simulated venue (synthetic market by default)",

@@ -165,6 +165,9 @@ class BinanceUsdmSession:
         ``on_rest(url, body, ts_local_ns)`` for each REST response body.
     feed_options : dict, optional
         Extra keyword arguments for ``BinanceFeed`` (``max_levels``, ``max_buffered_diffs``...).
+    capture_events : bool
+        Keep every event the feed emits, from the first snapshot on, for ``feed.take_events()``
+        (``rentrade paper`` drives the engine and the simulated venue with them).
 
     Notes
     -----
@@ -194,6 +197,7 @@ class BinanceUsdmSession:
         on_frame: FrameHook | None = None,
         on_rest: RestHook | None = None,
         feed_options: dict[str, Any] | None = None,
+        capture_events: bool = False,
     ) -> None:
         self.symbols = list(dict.fromkeys(s.upper() for s in symbols))
         if not self.symbols:
@@ -222,6 +226,7 @@ class BinanceUsdmSession:
         self.on_frame = on_frame
         self.on_rest = on_rest
         self.feed_options = dict(feed_options or {})
+        self.capture_events = capture_events
 
         self._feed: BinanceFeed | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -307,6 +312,8 @@ class BinanceUsdmSession:
             if missing:
                 raise SessionError(f"no instrument for {missing}")
             self._feed = BinanceFeed([by_symbol[s] for s in self.symbols], market="usdm", **self.feed_options)
+            if self.capture_events:
+                self._feed.capture_events(True)
             self._connections = self._plan()
             for conn in self._connections:
                 conn.task = asyncio.get_running_loop().create_task(self._run_connection(conn))
