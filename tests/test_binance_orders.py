@@ -168,3 +168,16 @@ def test_secret_stays_out_of_reprs_and_logs(caplog: pytest.LogCaptureFixture) ->
     request = encoder.encode("new", 1, 0, "bid", 1, 1, TS_MS)
     shown = repr(encoder) + repr(credentials.hmac_sha256_signer()) + caplog.text
     assert SECRET not in shown and SECRET.encode() not in request
+
+
+def test_measured_encoding_does_the_work() -> None:
+    from rentrade._fastcore import measure_order_encode
+
+    signed = order_encoder(INSTRUMENTS, Credentials("api-key-1", secret=SECRET))
+    run, request_bytes = measure_order_encode(signed, len(INSTRUMENTS), orders=2_000, passes=1)
+    assert run.timed_ops == 2_000 and run.throughput_ops == 2_000
+    # Every signed order.place carries the 64-hex signature and the fixed field names: > 250 bytes each.
+    assert request_bytes > 250 * 2_000
+    assert run.histogram.count == 2_000 and run.histogram.percentile(50) > 0
+    with pytest.raises(ValueError, match="instruments >= 1"):
+        measure_order_encode(signed, 0)
