@@ -126,7 +126,8 @@ def sign_request(  # noqa: PLR0917 (one positional shape for every venue, fixed 
         if signed is not None:
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("binance signed %s %s with %s key", method, path, credentials.key_type)
-            return SignedRequest(method.upper(), f"{base_url}{path}", _hmac_form_headers(credentials), signed)
+            headers = {"X-MBX-APIKEY": credentials.api_key, "Content-Type": _FORM}
+            return SignedRequest(method.upper(), f"{base_url}{path}", headers, signed)
     query = encode_query(params) if params else ""
     form = encode_query(body) if body else ""
     if not (_has_timestamp(params) or _has_timestamp(body)):
@@ -156,10 +157,6 @@ def sign_request(  # noqa: PLR0917 (one positional shape for every venue, fixed 
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("binance signed %s %s with %s key", method, path, credentials.key_type)
     return SignedRequest(method.upper(), url, headers, data)
-
-
-def _hmac_form_headers(credentials: Credentials) -> dict[str, str]:
-    return {"X-MBX-APIKEY": credentials.api_key, "Content-Type": _FORM}
 
 
 def _has_timestamp(params: Params | None) -> bool:
