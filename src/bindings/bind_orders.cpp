@@ -93,14 +93,8 @@ void bind_orders(py::module_& m) {
         if (instruments < 1 || orders < 1 || passes < 0 || mid_px_ticks < 100) {
           throw py::value_error("need instruments >= 1, orders >= 1, passes >= 0, mid_px_ticks >= 100");
         }
-        // xorshift64*: deterministic and the same on every platform.
-        std::uint64_t state = seed * 2654435761u + 0x9E3779B97F4A7C15ull;
-        const auto next = [&state] {
-          state ^= state >> 12;
-          state ^= state << 25;
-          state ^= state >> 27;
-          return state * 2685821657736338717ull;
-        };
+        SeededRandom random(seed);
+        const auto next = [&random] { return random.next(); };
         std::vector<OrderIntent> intents(static_cast<std::size_t>(orders));
         for (std::size_t i = 0; i < intents.size(); ++i) {
           OrderIntent& intent = intents[i];

@@ -498,14 +498,8 @@ void bind_risk(py::module_& m) {
           v.last_trade_px_ticks = mid_px_ticks;
           v.book_ts_local_ns = ts_ns;
         }
-        // xorshift64*: deterministic and the same on every platform.
-        std::uint64_t state = seed * 2654435761u + 0x9E3779B97F4A7C15ull;
-        const auto next = [&state] {
-          state ^= state >> 12;
-          state ^= state << 25;
-          state ^= state >> 27;
-          return state * 2685821657736338717ull;
-        };
+        SeededRandom random(seed);
+        const auto next = [&random] { return random.next(); };
         std::vector<OrderRequest> requests(static_cast<std::size_t>(checks));
         for (std::size_t i = 0; i < requests.size(); ++i) {
           OrderRequest& r = requests[i];

@@ -87,6 +87,22 @@ std::int64_t money_to_units(py::handle value, std::int32_t decimals, bool allow_
 /// decimal.Decimal for the exact value `value * 10^-decimals`.
 py::object make_decimal(__int128 value, std::int32_t decimals);
 
+/// xorshift64*: the seeded generator of the measurement helpers (measure_risk_check, measure_order_encode),
+/// deterministic and the same on every platform.
+class SeededRandom {
+ public:
+  explicit SeededRandom(std::uint64_t seed) noexcept : state_(seed * 2654435761u + 0x9E3779B97F4A7C15ull) {}
+  std::uint64_t next() noexcept {
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    return state_ * 2685821657736338717ull;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
 /// numpy dtype of the event record (rentrade.events.EVENT_DTYPE), imported once.
 py::dtype event_dtype();
 
