@@ -54,7 +54,7 @@ static_assert(std::is_standard_layout_v<OrderIntent>, "offsetof() of OrderIntent
 enum class ReportKind : std::uint8_t {
   kAck = 1,        ///< The order rests (or a replace took effect).
   kReject = 2,     ///< The order (or the cancel/replace) was refused; `reason` says why.
-  kFill = 3,       ///< A (partial) fill of `qty_lots` at `px_ticks`; `leaves_qty_lots` is what remains.
+  kFill = 3,       ///< A (partial) fill of `qty_lots` at `px_ticks`; the engine tracks what remains.
   kCancelled = 4,  ///< The order is gone (cancelled, expired IOC remainder, or post-only would cross).
 };
 
