@@ -1,5 +1,6 @@
-"""The ``rentrade`` command line: ``bench`` (latency), ``sizing`` (Kelly), ``backtest`` (a strategy over
-recorded or synthetic events against the simulated venue), ``record`` and ``replay``."""
+"""The ``rentrade`` command line: ``paper`` (paper trading on loopback, the main job), ``bench`` (latency),
+``sizing`` (Kelly), ``backtest`` (a strategy over recorded or synthetic events against the simulated
+venue), ``record`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    from rentrade.bench.runner import BenchReport
+
+
+def _print_bench(report: BenchReport, *, as_json: bool) -> None:
+    from rentrade.bench import runner
+
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        print(runner.format_report(report))
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -50,10 +64,7 @@ def _bench(args: argparse.Namespace) -> int:
             with_peers=not args.no_peers,
             progress=None if args.json else runner.print_progress,
         )
-        if args.json:
-            sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
-        else:
-            print(runner.format_report(report))
+        _print_bench(report, as_json=args.json)
         return 0
     report = runner.run_bench(
         events,
@@ -71,10 +82,7 @@ def _bench(args: argparse.Namespace) -> int:
         with_engine=not args.no_engine,
         progress=None if args.json else runner.print_progress,
     )
-    if args.json:
-        sys.stdout.buffer.write(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
-    else:
-        print(runner.format_report(report))
+    _print_bench(report, as_json=args.json)
     return 0
 
 

@@ -449,10 +449,10 @@ class Credentials:
         name or value is not a ``str`` of RFC 3986 unreserved characters: encode those with
         :func:`rentrade.signing.encode_query` and sign with :meth:`hmac_sha256_hex` instead.
         """
-        mac = self._hmac256  # inlined _require_hmac256: this is the per-order path
+        mac = self._hmac256  # read directly: this is the per-order path
         if mac is None:
-            self._require_hmac256()
-        return mac.signed_form(params, tail, signature_name)  # type: ignore[union-attr]
+            mac = self._require_hmac256()  # raises, naming the key type
+        return mac.signed_form(params, tail, signature_name)
 
     def hmac_sha512_b64key(self, msg: bytes) -> bytes:
         """HMAC-SHA512 of ``msg`` keyed by the base64-*decoded* secret (Kraken's scheme).

@@ -63,11 +63,26 @@ def empty_events(count: int) -> npt.NDArray[np.void]:
     numpy.ndarray
         1-D array of :data:`EVENT_DTYPE`; the core reads it without copying.
     """
+    return aligned_zeros(EVENT_DTYPE, count)
+
+
+def aligned_zeros(dtype: np.dtype[np.void], count: int) -> npt.NDArray[np.void]:
+    """Return ``count`` zeroed records of ``dtype`` starting on a 64-byte boundary.
+
+    The core's 64-byte records (events, order intents, execution reports) are read in place only when
+    the array is aligned; numpy itself guarantees 16 bytes at most.
+
+    Raises
+    ------
+    ValueError
+        If ``count`` is negative.
+    """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
-    raw = np.zeros(count * EVENT_DTYPE.itemsize + EVENT_ALIGNMENT, dtype=np.uint8)
+    size = count * dtype.itemsize
+    raw = np.zeros(size + EVENT_ALIGNMENT, dtype=np.uint8)
     offset = (-raw.ctypes.data) % EVENT_ALIGNMENT
-    return raw[offset : offset + count * EVENT_DTYPE.itemsize].view(EVENT_DTYPE)
+    return raw[offset : offset + size].view(dtype)
 
 
 def is_aligned(events: npt.NDArray[np.void]) -> bool:

@@ -13,6 +13,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from rentrade.events import aligned_zeros
+
 INTENT_DTYPE: Final = np.dtype(
     {
         "names": [
@@ -104,7 +106,7 @@ LIQUIDITY_TAKER: Final = 1
 
 
 def empty_reports(count: int) -> npt.NDArray[np.void]:
-    """Return a zeroed array of ``count`` execution reports.
+    """Return a zeroed, 64-byte-aligned array of ``count`` execution reports.
 
     Parameters
     ----------
@@ -117,9 +119,7 @@ def empty_reports(count: int) -> npt.NDArray[np.void]:
         1-D array of :data:`REPORT_DTYPE` for :meth:`rentrade.Engine.on_reports` (aligned arrays are
         read in place, others are copied in chunks).
     """
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
-    return np.zeros(count, dtype=REPORT_DTYPE)
+    return aligned_zeros(REPORT_DTYPE, count)
 
 
 def report_for(
@@ -181,9 +181,4 @@ def empty_intents(count: int) -> npt.NDArray[np.void]:
     numpy.ndarray
         1-D array of :data:`INTENT_DTYPE` (for strategies and :meth:`rentrade.SimulatedExchange.submit`).
     """
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
-    alignment = 64
-    raw = np.zeros(count * INTENT_DTYPE.itemsize + alignment, dtype=np.uint8)
-    offset = (-raw.ctypes.data) % alignment
-    return raw[offset : offset + count * INTENT_DTYPE.itemsize].view(INTENT_DTYPE)
+    return aligned_zeros(INTENT_DTYPE, count)

@@ -160,6 +160,8 @@ async def run_paper(config: PaperConfig, out: TextIO | None = None) -> BacktestR
 
     stop = asyncio.Event()
     loop_ = asyncio.get_running_loop()
+    # Ctrl-C ends the run with its report. Where a loop cannot take signal handlers (Windows, or not the
+    # main thread) Ctrl-C stays Python's KeyboardInterrupt and ends the run without one.
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop_.add_signal_handler(signal.SIGINT, stop.set)
     session = BinanceUsdmSession(symbols, ws_url=ws_url, rest_url=rest_url, capture_events=True)
@@ -199,16 +201,18 @@ async def run_paper(config: PaperConfig, out: TextIO | None = None) -> BacktestR
         events_total = 0
         feed = session.feed
         ids = {instrument.symbol: i for i, instrument in enumerate(instruments)}
+        resyncing: set[str] = set()
         while not stop.is_set():
             now = time.monotonic()
             if now - started >= config.duration_s or (venue is not None and venue.done):
                 break
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), config.batch_ms / 1000)
+            # Tell the engine only what changed: a resyncing book denies new orders on its symbol.
             unhealthy = set(session.unhealthy_symbols())
-            for symbol, i in ids.items():
-                if engine.resyncing(i) != (symbol in unhealthy):
-                    engine.set_resyncing(i, symbol in unhealthy)
+            for symbol in unhealthy.symmetric_difference(resyncing):
+                engine.set_resyncing(ids[symbol], symbol in unhealthy)
+            resyncing = unhealthy
             events = feed.take_events()
             if len(events):
                 drive(events)
