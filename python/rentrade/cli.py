@@ -55,6 +55,12 @@ def _bench(args: argparse.Namespace) -> int:
             symbol, f"binance_{args.feed_market}", args.feed_tick_size, args.feed_lot_size
         )
         feed_frames = recorded_frames(args.feed_data, instrument, args.feed_market)
+    if args.only_wire_order:
+        report = runner.run_wire_order_bench(
+            repeat=args.repeat, progress=None if args.json else runner.print_progress
+        )
+        _print_bench(report, as_json=args.json)
+        return 0
     if args.only_feed:
         from rentrade.bench.feed_bench import synthetic_frames
 
@@ -80,6 +86,7 @@ def _bench(args: argparse.Namespace) -> int:
         with_feed=not args.no_feed,
         feed_frames=feed_frames,
         with_engine=not args.no_engine,
+        with_wire_order=args.wire_order or args.socket,
         progress=None if args.json else runner.print_progress,
     )
     _print_bench(report, as_json=args.json)
@@ -428,6 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=400_000,
         help="synthetic events for --socket (default 400,000)",
     )
+    bench.add_argument(
+        "--wire-order",
+        action="store_true",
+        help="add the wire-to-order stages (also with --socket): a depth frame in, a signed order out, in "
+        "process and as a loopback round trip through the simulated venue next to a bare picows echo",
+    )
+    bench.add_argument("--only-wire-order", action="store_true", help="run only the wire-to-order stages")
     bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )

@@ -56,6 +56,7 @@ py::object make_risk_view(fastcore::risk::RiskEngine& engine, const std::vector<
                           py::object owner);
 void bind_venue(py::module_& m);
 void bind_sim(py::module_& m);
+void bind_trader(py::module_& m);
 
 /// The C++ engine behind a rentrade.Engine, for the backtest loop (engine == nullptr when `object` is not
 /// one). `owner` keeps it alive; `rethrow` raises what its Python callback strategy raised, if anything.

@@ -105,6 +105,7 @@ PYBIND11_MODULE(_fastcore, m) {
   rb::bind_engine(m);
   rb::bind_venue(m);
   rb::bind_sim(m);
+  rb::bind_trader(m);
 }
 
 namespace rentrade_bindings {

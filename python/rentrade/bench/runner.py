@@ -364,6 +364,7 @@ def run_bench(
     with_feed: bool = True,
     feed_frames: feed_bench.FeedFrames | None = None,
     with_engine: bool = True,
+    with_wire_order: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Measure every stage on ``events`` (one instrument's stream) and return the report.
@@ -392,6 +393,8 @@ def run_bench(
     with_feed, feed_frames
         Include the Binance feed stage (frame bytes to book, rentrade and peers), on ``feed_frames``
         (default: :func:`rentrade.bench.feed_bench.synthetic_frames`).
+    with_wire_order
+        Include the wire-to-order stages (:mod:`rentrade.bench.wire_order_bench`).
     progress
         Called with a short line before each stage (the CLI prints it to stderr).
     """
@@ -518,7 +521,70 @@ def run_bench(
 
     if with_socket:
         _add_socket_stages(report, socket_events, seed, repeat, say)
+    if with_wire_order:
+        _add_wire_order_stages(report, repeat, say)
     return report
+
+
+def run_wire_order_bench(
+    *, repeat: int = 3, rounds: int = 2_000, progress: Callable[[str], None] | None = None
+) -> BenchReport:
+    """Only the wire-to-order stages (``rentrade bench --only-wire-order``)."""
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    report = BenchReport(machine=machine_description(), source="crafted depth diffs from the simulated venue")
+    _add_wire_order_stages(report, repeat, progress or (lambda _line: None), rounds)
+    return report
+
+
+def _add_wire_order_stages(
+    report: BenchReport, repeat: int, say: Callable[[str], None], rounds: int = 2_000
+) -> None:
+    """Depth frame in -> signed order out: in process, and the loopback round trip against picows echo."""
+    from rentrade.bench.wire_order_bench import measure_wire_order
+
+    runs = []
+    for n in range(repeat):
+        say(f"wire-to-order: {rounds:,} frames through the simulated venue, run {n + 1} of {repeat}")
+        runs.append(measure_wire_order(rounds=rounds))
+    first = runs[0]
+    sizes = f"{first.frame_bytes} B depth frame in, {first.order_bytes} B signed order.place out"
+    in_process = []
+    for run in runs:
+        w = run.wire_to_order
+        in_process.append(
+            _Summary({label: w[label] for label, _ in PERCENTILES}, w["max"], 0.0, int(w["count"]))
+        )
+    report.stages.append(
+        _combine(
+            "wire-to-order in process (frame in -> order sent)",
+            "wire",
+            in_process,
+            f"{sizes}; listener clock read at the frame's arrival and after transport.send, one order per "
+            "frame (feed -> engine/bracket -> HMAC-signed encode -> picows send), CLOCK_REALTIME",
+        )
+    )
+    order_rt = _combine(
+        "order round trip via the simulated venue (loopback)",
+        "wire",
+        [_from_samples(r.order_round_trips_ns, len(r.order_round_trips_ns), 1) for r in runs],
+        f"{sizes}; venue clock: frame written to the market socket -> order frame read on its WebSocket "
+        f"API connection (signature verified after the stamp); one at a time, {first.loop} client loop",
+    )
+    echo_rt = _combine(
+        "picows echo round trip, same sizes (loopback)",
+        "wire",
+        [_from_samples(r.echo_round_trips_ns, len(r.echo_round_trips_ns), 1) for r in runs],
+        "the same frame bytes written by the venue, answered at once by a Cython picows ReplyListener with "
+        "an order-sized payload through the same send call; interleaved round for round with the order trip",
+    )
+    for stage in (order_rt, echo_rt):
+        stage.ops_per_s = 0.0  # one round trip at a time with pauses: no throughput to report
+        report.stages.append(stage)
+    if echo_rt.p50_ns > 0:
+        report.ratios.append(
+            {"what": f"{order_rt.stage} / {echo_rt.stage}", "p50_ratio": order_rt.p50_ns / echo_rt.p50_ns}
+        )
 
 
 ENGINE_FLOW_PER_BOOK: Final = 1_000

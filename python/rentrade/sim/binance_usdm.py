@@ -67,7 +67,7 @@ from rentrade.venues.binance_usdm.urls import (
     stream_path,
 )
 
-__all__ = ["SimBinanceUsdm"]
+__all__ = ["SimBinanceOrderApi", "SimBinanceUsdm"]
 
 log = logging.getLogger("rentrade.sim.binance_usdm")
 
@@ -454,6 +454,20 @@ class SimBinanceUsdm:
         for conn in list(self._connections):
             if conn.transport is not None:
                 conn.transport.disconnect()
+
+    def send_text(self, payload: bytes) -> int:
+        """Send one text payload as-is to every open stream connection; returns how many were written.
+
+        For tests and the wire-to-order benchmark, which craft their own frames: the payload bypasses
+        the venue's market (its books, stream routing and faults are not touched).
+        """
+        framed = _ws_text_frame(payload)
+        written = 0
+        for conn in self._connections:
+            if conn.transport is not None and not conn.closed:
+                conn.send_raw(framed)
+                written += 1
+        return written
 
     def book(self, symbol: str) -> OrderBook | None:
         """The venue's own book of ``symbol`` after every message sent so far (None if unknown)."""
@@ -918,3 +932,348 @@ class SimBinanceUsdm:
                 "symbols": symbols,
             }
         )
+
+
+# ---- WebSocket API (ws-fapi) order endpoint ------------------------------------------------------------
+
+_WS_API_PATH: Final = "/ws-fapi/v1"
+_ORDER_METHODS: Final = frozenset({"order.place", "order.cancel", "order.modify"})
+# The rate-limit block Binance attaches to every WebSocket API response (counts are the endpoint's own).
+_RATE_LIMIT_WEIGHT: Final = 2400
+
+
+class _OrderApiConnection(WSListener):
+    """One WebSocket API connection: each text frame is one request, answered on the same connection."""
+
+    def __init__(self, api: SimBinanceOrderApi) -> None:
+        super().__init__()
+        self.api = api
+        self.transport: WSTransport | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+        self.api.connections += 1
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.api.connections -= 1
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        # The arrival time comes first: it is the "order frame in" of the round-trip measurement.
+        arrived_ns = time.perf_counter_ns()
+        if frame.msg_type == WSMsgType.CLOSE:
+            transport.send_close(frame.get_close_code(), frame.get_close_message())
+            transport.disconnect()
+            return
+        if frame.msg_type == WSMsgType.PING:
+            transport.send_pong(frame.get_payload_as_bytes())
+            return
+        if frame.msg_type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            return
+        response = self.api.handle(frame.get_payload_as_bytes())
+        transport.send(WSMsgType.TEXT, response)
+        if self.api.on_request is not None:
+            self.api.on_request(arrived_ns)
+
+
+class SimBinanceOrderApi:
+    """The order methods of Binance USD-M's WebSocket API (``ws-fapi``) on loopback.
+
+    Speaks ``order.place``, ``order.cancel`` and ``order.modify`` as documented for
+    ``wss://ws-fapi.binance.com/ws-fapi/v1``: a request ``{"id":..,"method":..,"params":{..}}`` is answered
+    with ``{"id":..,"status":200,"result":{..order..},"rateLimits":[..]}`` or
+    ``{"id":..,"status":4xx,"error":{"code":..,"msg":..},"rateLimits":[..]}``. Every request must be
+    signed with the endpoint's HMAC key (``apiKey``, ``timestamp``, ``signature`` = HMAC-SHA256 of every
+    other parameter sorted by name as ``k=v`` joined by ``&``) within ``recv_window_ms``; otherwise it is
+    refused with Binance's codes: -2015 (unknown API key), -1022 (bad signature), -1021 (timestamp
+    outside the window), -1102 (missing parameter), -1121 (unknown symbol), -1111 (price or quantity
+    finer than the symbol's tick or lot), -1116/-1115/-1117 (bad type, time in force, side),
+    -2011 (cancel of an unknown order), -2013 (modify of an order that does not exist).
+    ``session.logon`` is not implemented (refused with -1000 like any other unknown method).
+
+    Simplification, stated: orders are acknowledged, never matched. A LIMIT GTC or GTX order rests
+    (``status: NEW``) until cancelled; IOC and MARKET orders expire at once (``status: EXPIRED``, nothing
+    executed), as they would against an empty book.
+
+    Parameters
+    ----------
+    instruments : sequence of rentrade.Instrument
+        The symbols orders may name (their tick and lot sizes check prices and quantities).
+    api_key, secret : str
+        The HMAC credentials requests must carry and be signed with (a test key, never a real one).
+    host, port : str, int
+        Where to listen (port 0 picks a free one; read :attr:`port` after :meth:`start`).
+    recv_window_ms : int
+        How old a request's timestamp may be (Binance's default 5000); one more second is allowed
+        ahead of the server clock, as Binance does.
+
+    Attributes
+    ----------
+    on_request : callable or None
+        ``on_request(arrived_ns)``, called after each request was answered with the
+        ``time.perf_counter_ns()`` read when its frame arrived (the benchmark's "order frame in").
+    """
+
+    def __init__(
+        self,
+        instruments: Iterable[Any],
+        *,
+        api_key: str,
+        secret: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        recv_window_ms: int = 5000,
+    ) -> None:
+        import hashlib
+        import hmac
+
+        self._hmac = hmac
+        self._hash = hashlib.sha256
+        self.instruments = {inst.symbol: inst for inst in instruments}
+        self._api_key = api_key
+        self._secret = secret.encode()
+        self.host = host
+        self._port_wanted = port
+        self.port = 0
+        self.recv_window_ms = recv_window_ms
+        self.on_request: Any = None
+        self.connections = 0
+        self.open_orders: dict[tuple[str, str], dict[str, Any]] = {}
+        self._next_order_id = 1
+        self._requests = 0
+        self.stats_counter: dict[str, int] = {"requests": 0, "accepted": 0, "rejected": 0}
+        self.errors: dict[int, int] = {}
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        """Bind the WebSocket server (port in :attr:`port`)."""
+        self._server = await ws_create_server(self._route, self.host, self._port_wanted)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Close the server."""
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+
+    async def __aenter__(self) -> SimBinanceOrderApi:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        """The endpoint, e.g. ``ws://127.0.0.1:40125/ws-fapi/v1``."""
+        return f"ws://{self.host}:{self.port}{_WS_API_PATH}"
+
+    def _route(self, request: WSUpgradeRequest) -> WSListener | None:
+        path = urlsplit(request.path.decode("latin-1")).path.rstrip("/")
+        return _OrderApiConnection(self) if path == _WS_API_PATH else None
+
+    # requests ---------------------------------------------------------------------------------------
+
+    def _rate_limits(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": _RATE_LIMIT_WEIGHT,
+                "count": self._requests,
+            }
+        ]
+
+    def _error(self, request_id: Any, status: int, code: int, msg: str) -> bytes:
+        self.stats_counter["rejected"] += 1
+        self.errors[code] = self.errors.get(code, 0) + 1
+        return orjson.dumps(
+            {
+                "id": request_id,
+                "status": status,
+                "error": {"code": code, "msg": msg},
+                "rateLimits": self._rate_limits(),
+            }
+        )
+
+    @staticmethod
+    def _param_text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def handle(self, payload: bytes) -> bytes:
+        """Answer one request (the JSON text of a frame) with the JSON text of its response."""
+        self._requests += 1
+        self.stats_counter["requests"] += 1
+        try:
+            request = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return self._error(None, 400, -1000, "Malformed request: not JSON.")
+        if not isinstance(request, dict):
+            return self._error(None, 400, -1000, "Malformed request: not a JSON object.")
+        request_id = request.get("id")
+        method = request.get("method")
+        params = request.get("params")
+        if method not in _ORDER_METHODS:
+            return self._error(request_id, 400, -1000, f"Unknown method '{method}'.")
+        if not isinstance(params, dict):
+            return self._error(request_id, 400, -1102, "Mandatory parameter 'params' was not sent.")
+        refused = self._authenticate(request_id, params)
+        if refused is not None:
+            return refused
+        symbol = params.get("symbol")
+        if not isinstance(symbol, str) or symbol not in self.instruments:
+            return self._error(request_id, 400, -1121, "Invalid symbol.")
+        if method == "order.place":
+            return self._place(request_id, params)
+        if method == "order.cancel":
+            return self._cancel(request_id, params)
+        return self._modify(request_id, params)
+
+    def _authenticate(self, request_id: Any, params: dict[str, Any]) -> bytes | None:
+        for name in ("apiKey", "timestamp", "signature"):
+            if name not in params:
+                return self._error(
+                    request_id,
+                    400,
+                    -1102,
+                    f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+                )
+        if params["apiKey"] != self._api_key:
+            return self._error(request_id, 401, -2015, "Invalid API-key, IP, or permissions for action.")
+        signed = "&".join(f"{k}={self._param_text(params[k])}" for k in sorted(params) if k != "signature")
+        expected = self._hmac.new(self._secret, signed.encode(), self._hash).hexdigest()
+        if not isinstance(params["signature"], str) or not self._hmac.compare_digest(
+            expected, params["signature"]
+        ):
+            return self._error(request_id, 400, -1022, "Signature for this request is not valid.")
+        timestamp = params["timestamp"]
+        now_ms = time.time_ns() // 1_000_000
+        window = params.get("recvWindow", self.recv_window_ms)
+        if (
+            not isinstance(timestamp, int)
+            or isinstance(timestamp, bool)
+            or timestamp >= now_ms + 1000
+            or now_ms - timestamp > window
+        ):
+            return self._error(
+                request_id, 400, -1021, "Timestamp for this request is outside of the recvWindow."
+            )
+        return None
+
+    def _decimal(self, request_id: Any, params: dict[str, Any], name: str) -> tuple[int | None, bytes | None]:
+        instrument = self.instruments[params["symbol"]]
+        text = params.get(name)
+        if not isinstance(text, str):
+            return None, self._error(
+                request_id,
+                400,
+                -1102,
+                f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+            )
+        try:
+            value = instrument.price_to_ticks(text) if name == "price" else instrument.qty_to_lots(text)
+        except ValueError:
+            return None, self._error(
+                request_id, 400, -1111, "Precision is over the maximum defined for this asset."
+            )
+        if value <= 0:
+            return None, self._error(request_id, 400, -1102, f"Parameter '{name}' must be positive.")
+        return value, None
+
+    def _result(self, params: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "orderId": order["orderId"],
+            "symbol": params["symbol"],
+            "status": order["status"],
+            "clientOrderId": order["clientOrderId"],
+            "price": order["price"],
+            "avgPrice": "0.00",
+            "origQty": order["origQty"],
+            "executedQty": "0",
+            "cumQty": "0",
+            "cumQuote": "0",
+            "timeInForce": order["timeInForce"],
+            "type": order["type"],
+            "reduceOnly": order["reduceOnly"],
+            "closePosition": False,
+            "side": order["side"],
+            "positionSide": "BOTH",
+            "stopPrice": "0",
+            "workingType": "CONTRACT_PRICE",
+            "priceProtect": False,
+            "origType": order["type"],
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "NONE",
+            "goodTillDate": 0,
+            "updateTime": time.time_ns() // 1_000_000,
+        }
+
+    def _ok(self, request_id: Any, result: dict[str, Any]) -> bytes:
+        self.stats_counter["accepted"] += 1
+        return orjson.dumps(
+            {"id": request_id, "status": 200, "result": result, "rateLimits": self._rate_limits()}
+        )
+
+    def _place(self, request_id: Any, params: dict[str, Any]) -> bytes:
+        side = params.get("side")
+        if side not in ("BUY", "SELL"):
+            return self._error(request_id, 400, -1117, "Invalid side.")
+        kind = params.get("type")
+        if kind not in ("LIMIT", "MARKET"):
+            return self._error(request_id, 400, -1116, "Invalid orderType.")
+        _, refused = self._decimal(request_id, params, "quantity")
+        if refused is not None:
+            return refused
+        tif = "GTC"
+        price = "0"
+        if kind == "LIMIT":
+            tif = params.get("timeInForce", "")
+            if tif not in ("GTC", "IOC", "GTX", "FOK"):
+                return self._error(request_id, 400, -1115, "Invalid timeInForce.")
+            _, refused = self._decimal(request_id, params, "price")
+            if refused is not None:
+                return refused
+            price = params["price"]
+        client_id = params.get("newClientOrderId") or f"sim-{self._next_order_id}"
+        rests = kind == "LIMIT" and tif in ("GTC", "GTX")
+        order = {
+            "orderId": self._next_order_id,
+            "clientOrderId": client_id,
+            "status": "NEW" if rests else "EXPIRED",
+            "price": price,
+            "origQty": params["quantity"],
+            "timeInForce": tif,
+            "type": kind,
+            "reduceOnly": params.get("reduceOnly") in (True, "true"),
+            "side": side,
+        }
+        self._next_order_id += 1
+        if rests:
+            self.open_orders[(params["symbol"], client_id)] = order
+        return self._ok(request_id, self._result(params, order))
+
+    def _cancel(self, request_id: Any, params: dict[str, Any]) -> bytes:
+        key = (params["symbol"], str(params.get("origClientOrderId", "")))
+        order = self.open_orders.pop(key, None)
+        if order is None:
+            return self._error(request_id, 400, -2011, "Unknown order sent.")
+        order["status"] = "CANCELED"
+        return self._ok(request_id, self._result(params, order))
+
+    def _modify(self, request_id: Any, params: dict[str, Any]) -> bytes:
+        key = (params["symbol"], str(params.get("origClientOrderId", "")))
+        order = self.open_orders.get(key)
+        if order is None:
+            return self._error(request_id, 400, -2013, "Order does not exist.")
+        _, refused = self._decimal(request_id, params, "quantity")
+        if refused is not None:
+            return refused
+        _, refused = self._decimal(request_id, params, "price")
+        if refused is not None:
+            return refused
+        order["price"] = params["price"]
+        order["origQty"] = params["quantity"]
+        return self._ok(request_id, self._result(params, order))
