@@ -12,6 +12,7 @@
 
 #include "bindings.hpp"
 #include "fastcore/common/clock.hpp"
+#include "fastcore/perf/trader_latency.hpp"
 #include "fastcore/venue/binance_trader.hpp"
 
 namespace rentrade_bindings {
@@ -136,7 +137,12 @@ void bind_trader(py::module_& m) {
           "wire_to_order", [](const PyBinanceTrader& s) { return s.trader->wire_to_order(); },
           "A copy of the wire-to-order histogram (ns): frame arrival to each order frame handed to the\n"
           "order socket, recorded by the listener.")
-      .def("reset_wire_to_order", [](PyBinanceTrader& s) { s.trader->reset_wire_to_order(); })
+      .def_property_readonly(
+          "frame_to_request", [](const PyBinanceTrader& s) { return s.trader->frame_to_request(); },
+          "A copy of the frame-to-request histogram (ns): frame arrival to its requests encoded, just\n"
+          "before the first send (wire_to_order without the send system call), once per frame with orders.")
+      .def("reset_histograms", [](PyBinanceTrader& s) { s.trader->reset_histograms(); },
+           "Clears wire_to_order and frame_to_request.")
       .def_property_readonly(
           "counters",
           [](const PyBinanceTrader& s) {
@@ -161,6 +167,30 @@ void bind_trader(py::module_& m) {
         return "<BinanceTrader " + std::to_string(s.trader->feed().size()) + " symbols, " +
                std::to_string(c.frames) + " frames, " + std::to_string(c.sent) + " requests sent>";
       });
+
+  m.def(
+      "measure_binance_trader",
+      [](PyBinanceTrader& s, const std::vector<py::bytes>& frames, std::int64_t ts_local_ns) {
+        std::vector<std::string_view> views;
+        views.reserve(frames.size());
+        for (const py::bytes& frame : frames) views.emplace_back(frame);
+        const fastcore::common::CycleClock clock;
+        fastcore::venue::FrameStatus status{};
+        std::uint64_t orders = 0;
+        std::uint64_t bytes = 0;
+        fastcore::perf::LatencyRun run =
+            fastcore::perf::measure_trader(*s.trader, views, ts_local_ns, clock, status, orders, bytes);
+        s.handle.rethrow();
+        if (status != fastcore::venue::FrameStatus::kOk) {
+          throw py::value_error(std::string("measure_binance_trader: frame ") + std::to_string(run.timed_ops) +
+                                " was not read as market data (" + fastcore::venue::describe(status) + ")");
+        }
+        return py::make_tuple(run, orders, bytes);
+      },
+      py::arg("trader"), py::arg("frames"), py::arg("ts_local_ns"),
+      "Times each frame's BinanceTrader::on_frame alone in the core (cycle counter, timer overhead\n"
+      "subtracted), answering every order at once with an untimed 'expired' report. The frames must\n"
+      "continue the feed's book. Returns (LatencyRun, orders produced, total request bytes).");
 }
 
 }  // namespace rentrade_bindings

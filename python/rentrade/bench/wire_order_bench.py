@@ -12,7 +12,8 @@ signature, answers ``EXPIRED`` (so the strategy is flat again) and waits a short
 frame. Measured:
 
 - wire-to-order in process (this process, ``CLOCK_REALTIME``): from the frame's arrival in the
-  listener to the order frame handed to the socket, for every order, in the trader's histogram;
+  listener to the order frame handed to the socket (``send`` returned), for every order, in the
+  trader's histogram; and frame-to-request, the same up to just before the ``send`` system call;
 - the loopback round trip (venue process, ``perf_counter_ns``): frame written to the market socket ->
   order frame read from the order socket;
 - a bare picows echo round trip in the same run, interleaved round for round: the venue writes the same
@@ -35,7 +36,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["WireOrderResult", "measure_wire_order"]
+__all__ = ["WireOrderResult", "measure_trader_core", "measure_wire_order"]
 
 # Binance's published example HMAC key pair (documentation, not an account): the venue verifies with it.
 TEST_API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
@@ -54,6 +55,7 @@ class WireOrderResult:
     order_round_trips_ns: list[int]
     echo_round_trips_ns: list[int]
     wire_to_order: dict[str, float]
+    frame_to_request: dict[str, float]
     orders: int
     frame_bytes: int
     order_bytes: int
@@ -105,6 +107,37 @@ def build_frames(symbol: str, tick: str, lot: str, count: int) -> tuple[bytes, l
         frames.append(orjson.dumps(frame))
         previous = last
     return snapshot, frames
+
+
+def measure_trader_core(frames: int = 20_000, *, signed: bool = True) -> tuple[Any, int, int]:
+    """The C++ half alone, warm and without a socket: ``frames`` crossing depth diffs through
+    ``BinanceTrader.on_frame`` (see ``rentrade._fastcore.measure_binance_trader``).
+
+    Returns (LatencyRun, orders produced, total request bytes); every frame must produce one order.
+    """
+    from rentrade._fastcore import (
+        BinanceFeed,
+        BinanceTrader,
+        Engine,
+        FrameStatus,
+        Instrument,
+        measure_binance_trader,
+    )
+    from rentrade.credentials import Credentials
+    from rentrade.venues.binance_usdm.orders import order_encoder
+
+    instrument = Instrument("BTCUSDT", "binance_usdm", "0.10", "0.001")
+    feed = BinanceFeed([instrument])
+    engine = Engine([instrument], weights={"imbalance": 1.0}, threshold=0.5, qty_lots=1, stop_distance=10)
+    credentials = Credentials(TEST_API_KEY, secret=TEST_SECRET) if signed else None
+    trader = BinanceTrader(feed, engine, order_encoder([instrument], credentials))
+    snapshot, diffs = build_frames(instrument.symbol, instrument.tick_size, instrument.lot_size, frames)
+    if feed.apply_snapshot(instrument.symbol, snapshot, time.time_ns()) != FrameStatus.OK:
+        raise RuntimeError("wire-to-order core: the crafted snapshot was refused")
+    run, orders, request_bytes = measure_binance_trader(trader, diffs, time.time_ns())
+    if orders != frames or run.timed_ops != frames:
+        raise AssertionError(f"wire-to-order core: {frames} frames produced {orders} orders")
+    return run, orders, request_bytes
 
 
 def _venue_main(pipe: Connection, rounds: int, warmup: int, gap_s: float) -> None:
@@ -167,12 +200,13 @@ def _venue_main(pipe: Connection, rounds: int, warmup: int, gap_s: float) -> Non
         if command == "go":
             try:
                 for k in range(total):
-                    order_waiter[0] = loop.create_future()
+                    waiter: asyncio.Future[int] = loop.create_future()
+                    order_waiter[0] = waiter
                     framed = _ws_text_frame(frames[k])
                     sent_ns = time.perf_counter_ns()
                     if venue.send_text(frames[k]) != 1:
                         raise RuntimeError("the client's market connection is not open")
-                    arrived_ns = await asyncio.wait_for(order_waiter[0], 2.0)
+                    arrived_ns = await asyncio.wait_for(waiter, 2.0)
                     if k >= warmup:
                         order_rt.append(arrived_ns - sent_ns)
                     await asyncio.sleep(gap_s)
@@ -205,6 +239,16 @@ def _venue_main(pipe: Connection, rounds: int, warmup: int, gap_s: float) -> Non
     uvloop.run(main())
 
 
+def _percentiles(histogram: Any) -> dict[str, float]:
+    out = {
+        label: float(histogram.percentile(q)) for label, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0))
+    }
+    out["p99.9"] = float(histogram.percentile(99.9))
+    out["max"] = float(histogram.max)
+    out["count"] = float(histogram.count)
+    return out
+
+
 async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
     from picows import ws_connect
 
@@ -226,7 +270,7 @@ async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
         raise RuntimeError(f"wire-to-order: the crafted snapshot was refused ({status!r})")
     controls: list[tuple[int, bytes]] = []
     stream = f"{info['ws_url']}/ws/{info['symbol'].lower()}@depth@0ms"
-    _, market = await ws_connect(
+    market_transport, market = await ws_connect(
         lambda: BinanceTraderListener(trader, lambda s, p: controls.append((s, p))), stream
     )
     order_transport, orders = await connect_orders(info["order_url"], market)
@@ -240,7 +284,7 @@ async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
     counters = trader.counters
     order_transport.disconnect()
     echo_transport.disconnect()
-    market.transport.disconnect()
+    market_transport.disconnect()
     if outcome["error"]:
         raise RuntimeError(f"wire-to-order: {outcome['error']} (controls: {controls[:3]})")
     api = outcome["api"]
@@ -259,14 +303,8 @@ async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
     return WireOrderResult(
         order_round_trips_ns=outcome["order_rt"],
         echo_round_trips_ns=outcome["echo_rt"],
-        wire_to_order={
-            "p50": float(histogram.percentile(50.0)),
-            "p90": float(histogram.percentile(90.0)),
-            "p99": float(histogram.percentile(99.0)),
-            "p99.9": float(histogram.percentile(99.9)),
-            "max": float(histogram.max),
-            "count": float(histogram.count),
-        },
+        wire_to_order=_percentiles(histogram),
+        frame_to_request=_percentiles(trader.frame_to_request),
         orders=counters["sent"],
         frame_bytes=info["frame_bytes"],
         order_bytes=len(reply),

@@ -19,6 +19,7 @@ cdef extern from "fastcore/venue/binance_trader.hpp" namespace "fastcore::venue"
         void mark_sent() noexcept
         void reject_pending(int64_t ts_local_ns) noexcept
         void record_wire_to_order(int64_t ns) noexcept
+        void record_frame_to_request(int64_t ns) noexcept
     int binance_trader_on_frame(BinanceTrader& trader, const char* data, size_t size, int64_t ts_local_ns) noexcept
 
 cdef enum:
@@ -46,7 +47,9 @@ cdef class BinanceTraderListener(BinanceListener):
 
     Wire-to-order latency: the listener reads ``CLOCK_REALTIME`` when the frame arrives (the same
     reading becomes the events' ``ts_local_ns`` and the orders' ``timestamp``) and again just after
-    each order's ``send``; the difference goes into the trader's ``wire_to_order`` histogram.
+    each order's ``send``; the difference goes into the trader's ``wire_to_order`` histogram. A third
+    reading just before the first send goes into ``frame_to_request`` (the same without the send
+    system call, which on loopback also carries the kernel's delivery to the receiving socket).
 
     Parameters
     ----------
@@ -114,6 +117,8 @@ cdef class BinanceTraderListener(BinanceListener):
         if transport is None or transport.is_disconnected or transport.is_close_frame_sent:
             self._trader_ptr.reject_pending(since_ns)
             return 0
+        if timed:
+            self._trader_ptr.record_frame_to_request(_now_ns() - since_ns)
         for i in range(count):
             transport.send_reuse_external_buffer(
                 WSMsgType.TEXT, self._trader_ptr.request(i), <Py_ssize_t>self._trader_ptr.request_size(i)

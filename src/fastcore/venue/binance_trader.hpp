@@ -73,6 +73,8 @@ class BinanceTrader {
   /// Start of pending request `i` (i < pending()); kHeadroom writable bytes precede it. Valid until
   /// the next on_frame / on_reports / clear.
   [[nodiscard]] char* request(std::size_t i) noexcept { return slots_.data() + i * kSlotBytes + kHeadroom; }
+  /// The engine intent pending request `i` was encoded from (i < pending()).
+  [[nodiscard]] const engine::OrderIntent& pending_intent(std::size_t i) const noexcept { return intents_[i]; }
   /// Length of pending request `i`.
   [[nodiscard]] std::size_t request_size(std::size_t i) const noexcept { return sizes_[i]; }
   /// Marks every pending request as sent and clears them.
@@ -87,7 +89,17 @@ class BinanceTrader {
   /// Records one wire-to-order sample: frame arrival to the order frame handed to the socket, ns.
   void record_wire_to_order(std::int64_t ns) noexcept { wire_to_order_.record(ns < 0 ? 0 : static_cast<std::uint64_t>(ns)); }
   [[nodiscard]] const common::Histogram& wire_to_order() const noexcept { return wire_to_order_; }
-  void reset_wire_to_order() noexcept { wire_to_order_.reset(); }
+  /// Records one frame-to-request sample: frame arrival to its requests encoded, just before the first
+  /// send (wire_to_order() minus the send system call), ns.
+  void record_frame_to_request(std::int64_t ns) noexcept {
+    frame_to_request_.record(ns < 0 ? 0 : static_cast<std::uint64_t>(ns));
+  }
+  [[nodiscard]] const common::Histogram& frame_to_request() const noexcept { return frame_to_request_; }
+  /// Clears both latency histograms.
+  void reset_histograms() noexcept {
+    wire_to_order_.reset();
+    frame_to_request_.reset();
+  }
 
   [[nodiscard]] const TraderCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] BinanceFeed& feed() noexcept { return feed_; }
@@ -106,6 +118,7 @@ class BinanceTrader {
   std::size_t pending_ = 0;
   std::vector<engine::ExecutionReport> rejects_;  ///< Reports of intents that could not be encoded.
   common::Histogram wire_to_order_;
+  common::Histogram frame_to_request_;
   TraderCounters counters_;
 };
 
