@@ -272,3 +272,24 @@ def test_round_trip_measurement_runs_and_checks_its_work() -> None:
     assert result.venue_stats["accepted"] == 35 and result.venue_stats["rejected"] == 0
     assert 0 < result.wire_to_order["p50"] <= result.wire_to_order["p99"]
     assert result.order_bytes > 300 and result.frame_bytes > 100
+
+
+def test_bench_runner_reports_the_wire_order_stages() -> None:
+    from rentrade.bench import runner
+
+    report = runner.run_wire_order_bench(repeat=1, rounds=40)
+    stages = {stage.stage: stage for stage in report.stages}
+    assert set(stages) == {
+        "depth frame -> signed order request (C++, warm)",
+        "depth frame -> unsigned order request (C++, warm)",
+        "wire-to-order in process (frame in -> order sent)",
+        "frame in -> signed request ready (before send)",
+        "order round trip via the simulated venue (loopback)",
+        "picows echo round trip, same sizes (loopback)",
+    }
+    assert all(stage.p50_ns > 0 and stage.samples > 0 for stage in stages.values())
+    assert stages["depth frame -> signed order request (C++, warm)"].samples == 20_000
+    assert [r["what"].split(" / ")[0] for r in report.ratios] == [
+        "order round trip via the simulated venue (loopback)"
+    ]
+    assert "wire-to-order" in runner.format_report(report)
