@@ -125,6 +125,27 @@ void test_frame_to_signed_order() {
   CHECK(rig.engine->risk().working_orders() == 0);
 }
 
+void test_partial_send_rejects_the_rest() {
+  Rig rig;
+  CHECK(rig.feed->apply_snapshot(0, kSnapshot, 5) == venue::FrameStatus::kOk);
+  const std::string frame = depth(1000, 1001, 999, "50.000", "1.000");
+  CHECK_EQ(rig.trader->on_frame(frame.data(), frame.size(), 100), 0);
+  CHECK_EQ(rig.trader->pending(), 1U);
+  // Nothing left (the send raised before the first request): the order goes back as rejected.
+  rig.trader->reject_from(0, 200);
+  CHECK_EQ(rig.trader->counters().sent, 0U);
+  CHECK_EQ(rig.trader->counters().unsent, 1U);
+  CHECK(rig.engine->risk().working_orders() == 0);
+  // Everything left: counted sent, nothing rejected.
+  const std::string second = depth(1002, 1002, 1001, "1.000", "50.000");
+  CHECK_EQ(rig.trader->on_frame(second.data(), second.size(), 300), 0);
+  CHECK_EQ(rig.trader->pending(), 1U);
+  rig.trader->reject_from(1, 400);
+  CHECK_EQ(rig.trader->counters().sent, 1U);
+  CHECK_EQ(rig.trader->counters().unsent, 1U);
+  CHECK(rig.engine->risk().working_orders() == 1);
+}
+
 void test_bad_frame_sends_nothing() {
   Rig rig;
   CHECK(rig.feed->apply_snapshot(0, kSnapshot, 5) == venue::FrameStatus::kOk);
@@ -144,6 +165,7 @@ void test_sink_detached_on_destruction() {
 
 int main() {
   test_frame_to_signed_order();
+  test_partial_send_rejects_the_rest();
   test_bad_frame_sends_nothing();
   test_sink_detached_on_destruction();
   return report("test_binance_trader");

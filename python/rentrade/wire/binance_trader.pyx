@@ -18,6 +18,7 @@ cdef extern from "fastcore/venue/binance_trader.hpp" namespace "fastcore::venue"
         size_t request_size(size_t i) noexcept
         void mark_sent() noexcept
         void reject_pending(int64_t ts_local_ns) noexcept
+        void reject_from(size_t first, int64_t ts_local_ns) noexcept
         void record_wire_to_order(int64_t ns) noexcept
         void record_frame_to_request(int64_t ns) noexcept
     int binance_trader_on_frame(BinanceTrader& trader, const char* data, size_t size, int64_t ts_local_ns) noexcept
@@ -119,14 +120,20 @@ cdef class BinanceTraderListener(BinanceListener):
             return 0
         if timed:
             self._trader_ptr.record_frame_to_request(_now_ns() - since_ns)
-        for i in range(count):
-            transport.send_reuse_external_buffer(
-                WSMsgType.TEXT, self._trader_ptr.request(i), <Py_ssize_t>self._trader_ptr.request_size(i)
-            )
-            if timed:
-                self._trader_ptr.record_wire_to_order(_now_ns() - since_ns)
-        self._trader_ptr.mark_sent()
-        self.orders_sent += count
+        i = 0
+        try:
+            while i < count:
+                transport.send_reuse_external_buffer(
+                    WSMsgType.TEXT, self._trader_ptr.request(i), <Py_ssize_t>self._trader_ptr.request_size(i)
+                )
+                i += 1
+                if timed:
+                    self._trader_ptr.record_wire_to_order(_now_ns() - since_ns)
+        finally:
+            # A send that raised (wrong thread): what left is not sent twice, the rest goes back to the
+            # engine as rejected.
+            self._trader_ptr.reject_from(i, since_ns)
+            self.orders_sent += i
         return <Py_ssize_t>count
 
 

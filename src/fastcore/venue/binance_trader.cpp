@@ -75,7 +75,7 @@ void BinanceTrader::drain_intents(std::int64_t ts_local_ns) noexcept {
     (void)engine_.try_on_reports(rejects_);
   }
   // Still intents after kMaxRounds: refuse them without encoding (see kMaxRounds).
-  while (!engine_.intents().empty()) {
+  if (!engine_.intents().empty()) {
     rejects_.clear();
     for (const engine::OrderIntent& intent : engine_.intents()) {
       ++counters_.encode_errors;
@@ -87,11 +87,16 @@ void BinanceTrader::drain_intents(std::int64_t ts_local_ns) noexcept {
   }
 }
 
-void BinanceTrader::reject_pending(std::int64_t ts_local_ns) noexcept {
-  if (pending_ == 0) return;
+void BinanceTrader::reject_from(std::size_t first, std::int64_t ts_local_ns) noexcept {
+  if (first > pending_) first = pending_;
+  counters_.sent += first;
+  if (first == pending_) {
+    pending_ = 0;
+    return;
+  }
   rejects_.clear();
-  for (std::size_t i = 0; i < pending_; ++i) reject(intents_[i], ts_local_ns);
-  counters_.unsent += pending_;
+  for (std::size_t i = first; i < pending_; ++i) reject(intents_[i], ts_local_ns);
+  counters_.unsent += pending_ - first;
   pending_ = 0;
   (void)engine_.try_on_reports(rejects_);
   engine_.clear_intents();  // nothing can be sent now

@@ -84,7 +84,10 @@ class BinanceTrader {
   }
   /// Rejects every pending request back to the engine (no order connection): the engine forgets them.
   /// The intents this causes are rejected too (nothing can be sent).
-  void reject_pending(std::int64_t ts_local_ns) noexcept;
+  void reject_pending(std::int64_t ts_local_ns) noexcept { reject_from(0, ts_local_ns); }
+  /// Marks pending requests [0, first) sent and rejects the rest back to the engine (a send failed
+  /// part-way: what left is not sent twice, what did not leave is not believed working).
+  void reject_from(std::size_t first, std::int64_t ts_local_ns) noexcept;
 
   /// Records one wire-to-order sample: frame arrival to the order frame handed to the socket, ns.
   void record_wire_to_order(std::int64_t ns) noexcept { wire_to_order_.record(ns < 0 ? 0 : static_cast<std::uint64_t>(ns)); }
