@@ -28,6 +28,10 @@ Simplifications, stated: every depth stream of a symbol (``@depth``, ``@depth@10
 The market comes from a :class:`~rentrade.sim.market_source.MarketSource` and starts on the first
 subscription (or :meth:`SimBinanceUsdm.start_market`). Faults come from a
 :class:`~rentrade.sim.faults.FaultPlan`.
+
+Orders: :class:`SimBinanceOrderApi` is the WebSocket API (``ws-fapi``) order endpoint, on its own port
+as on Binance's separate host: ``order.place``/``order.cancel``/``order.modify``, HMAC-verified,
+acknowledged but never matched.
 """
 
 from __future__ import annotations
