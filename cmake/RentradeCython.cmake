@@ -15,8 +15,11 @@ function(rentrade_add_cython_module name source)
   endforeach()
   add_custom_command(
     OUTPUT "${_cpp}"
-    COMMAND "${CYTHON_EXECUTABLE}" --cplus -3 ${_includes} "${_src}" -o "${_cpp}"
+    COMMAND "${CYTHON_EXECUTABLE}" --cplus -3 --depfile ${_includes} "${_src}" -o "${_cpp}"
     DEPENDS "${_src}"
+    # Cython's depfile lists the .pxd files the module cimports (ours and picows'), so a changed
+    # declaration (a listener's layout, which a subclass in another module inherits) regenerates it.
+    DEPFILE "${_cpp}.dep"
     COMMENT "Cython ${source}"
     VERBATIM)
   Python_add_library(${name} MODULE WITH_SOABI "${_cpp}")
