@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -486,6 +487,10 @@ def _is_inband_snapshot(payload: bytes) -> bool:
 # the pre-scan: which symbols, which rule, which instruments
 
 
+_PRICE_FRACTION: Final = re.compile(rb'\["-?\d*\.(\d*)"')
+_QTY_FRACTION: Final = re.compile(rb'","-?\d*\.(\d*)"\]')
+
+
 @dataclass(slots=True)
 class _Scan:
     paths: Sequence[Path]
@@ -512,6 +517,14 @@ class _Scan:
         if symbol not in self.has_prev_id:
             self.order.append(symbol)
             self.has_prev_id[symbol] = False
+
+    def diff_decimals(self, symbol: str, payload: bytes) -> None:
+        # levels() for a diff with levels, on its bytes: regex and max() run in C, where a Python
+        # loop over every level was most of a replay's time. A level without a point counts 0.
+        px = max(map(len, _PRICE_FRACTION.findall(payload)), default=0)
+        qty = max(map(len, _QTY_FRACTION.findall(payload)), default=0)
+        self.price_decimals[symbol] = max(self.price_decimals.get(symbol, 0), px)
+        self.qty_decimals[symbol] = max(self.qty_decimals.get(symbol, 0), qty)
 
     def levels(self, symbol: str, levels: Any) -> None:
         if not isinstance(levels, list) or not levels:
@@ -556,6 +569,8 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
                 continue
             if frame.direction is not Direction.RECEIVED:
                 continue
+            if _nothing_new(scan, frame.payload, need_decimals):
+                continue
             try:
                 obj = orjson.loads(frame.payload)
             except orjson.JSONDecodeError:
@@ -575,9 +590,8 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
                 scan.depth_symbols_by_path.setdefault(index, set()).add(symbol)
                 if "pu" in data:
                     scan.has_prev_id[symbol] = True
-                if need_decimals:
-                    scan.levels(symbol, data.get("b", ()))
-                    scan.levels(symbol, data.get("a", ()))
+                if need_decimals and (data.get("b") or data.get("a")):
+                    scan.diff_decimals(symbol, frame.payload)
             elif kind in ("trade", "aggTrade"):
                 scan.see(symbol)
                 if need_decimals and symbol not in scan.price_decimals:
@@ -603,6 +617,24 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
             scan.levels(symbol, snapshot.get("bids", ()))
             scan.levels(symbol, snapshot.get("asks", ()))
     return scan
+
+
+_SYMBOL_FIELD: Final = re.compile(rb'"s":"([^"\\]*)"')
+
+
+def _nothing_new(scan: _Scan, payload: bytes, need_decimals: bool) -> bool:
+    """True for a quote or trade of a symbol the scan already knows, with its decimals when needed.
+
+    Most frames are such quotes; a byte search for the symbol saves parsing them (the main pass reads
+    every frame anyway, and refuses malformed ones with their line).
+    """
+    if b"depthUpdate" in payload or b"lastUpdateId" in payload:
+        return False
+    match = _SYMBOL_FIELD.search(payload)
+    if match is None:
+        return False
+    symbol = match.group(1).decode("ascii", "replace").upper()
+    return symbol in scan.has_prev_id and (not need_decimals or symbol in scan.price_decimals)
 
 
 def _choose_instruments(scan: _Scan, given: Sequence[Instrument] | None) -> tuple[list[Instrument], set[str]]:
