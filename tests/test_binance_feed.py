@@ -2,8 +2,8 @@
 
 Every frame goes through ``BinanceFeed.on_frame`` (REST snapshots through ``apply_snapshot``). Checked:
 
-- the feed's events equal, record for record, what the Python decoder plus ``BookSync`` produce
-  (``replay_binance``), and the feed's own books equal a book rebuilt from those events;
+- the feed's events equal, record for record, what the pure-Python decoder plus ``BookSync`` produce
+  (``tests/binance_replay_reference.py``), and the feed's own books equal a book rebuilt from them;
 - wherever a ``bookTicker`` carries the update id ``u`` of an applied diff, its best bid and ask equal
   the book (the quote is decoded here with orjson and ``Instrument``, independently of the feed);
 - gaps, duplicates, reorders and malformed frames injected into the stream are detected, only that
@@ -23,11 +23,11 @@ import numpy.typing as npt
 import orjson
 import pytest
 
+from binance_replay_reference import reference_replay
 from rentrade import BinanceFeed, FrameStatus, Instrument, OrderBook, Side, SyncState
 from rentrade.events import FLAG_LAST_IN_MESSAGE, KIND_BBO, KIND_CLEAR, KIND_DELTA
 from rentrade.recordings import Direction, RecordedFrame, open_recording
 from rentrade.venues.binance_usdm.instruments import instruments_from_exchange_info
-from rentrade.venues.binance_usdm.replay import replay_binance
 
 MAX_LEVELS = 100_000
 
@@ -208,7 +208,7 @@ def test_hftbacktest_feed_books_match_every_book_ticker(
     assert run.crossed == 0
     assert compare_quotes(run, symbol) == (expected_quotes, expected_quotes)
     # Differential: the same records as the Python decoder + BookSync reference.
-    python = replay_binance(shared_data / relative, instruments=[instrument]).symbols[symbol].events
+    python = reference_replay([shared_data / relative], [instrument]).symbols[symbol].events
     ours = np.concatenate(run.book_events[symbol])
     assert ours.size == python.size
     for name in ours.dtype.names or ():
@@ -236,7 +236,7 @@ def test_cryptofeed_futures_four_symbols(shared_data: Path) -> None:
     compared = {s: compare_quotes(run, s) for s in feed.stats()["symbols"]}
     assert compared == {"SUSHIUSDT": (12, 12), "AKROUSDT": (7, 7), "KEEPUSDT": (13, 13), "CTKUSDT": (18, 18)}
     paths = sorted((shared_data / "cryptofeed-master/sample_data").glob("BINANCE_FUTURES.*"))
-    python = replay_binance(paths, instruments=instruments)
+    python = reference_replay(paths, instruments)
     for symbol, sym in python.symbols.items():
         ours = np.concatenate(run.book_events[symbol])
         for name in ours.dtype.names or ():

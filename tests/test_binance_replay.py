@@ -1,13 +1,17 @@
-"""replay_binance on small synthetic recordings: merging, snapshot attribution, gaps, errors."""
+"""replay_binance on small synthetic recordings (merging, snapshot attribution, gaps, errors), and on
+the real recordings against the pure-Python reference (tests/binance_replay_reference.py)."""
 
 from __future__ import annotations
 
 import gzip
+import warnings
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 
+from binance_replay_reference import reference_replay
 from rentrade import Instrument
 from rentrade.events import FLAG_LAST_IN_MESSAGE, KIND_CLEAR, KIND_DELTA, KIND_SNAPSHOT_LEVEL
 from rentrade.recordings import RecordingError
@@ -123,7 +127,9 @@ def test_bad_frame_names_file_and_line(tmp_path: Path) -> None:
         [(1, depth("XUSDT", 1, 1, 0, [["1.0", "1"]])), (2, depth("XUSDT", 2, 2, 1, [["1.05", "1"]]))],
     )
     with pytest.raises(
-        RecordingError, match=r"bad line 2 in file .*x\.gz: XUSDT bid level .*pass instruments="
+        RecordingError,
+        match=r"bad line 2 in file .*x\.gz: XUSDT depthUpdate: bad_decimal in field 'b' value '1\.05'.*"
+        r"pass instruments=",
     ):
         replay_binance(path, instruments=[Instrument("XUSDT", "v", "0.1", "1")])
 
@@ -138,3 +144,38 @@ def test_exchange_info_policy_is_checked(tmp_path: Path) -> None:
     path = write(tmp_path / "x.gz", [(1, depth("XUSDT", 1, 1, 0, [["1.0", "1"]]))])
     with pytest.raises(ValueError, match="exchange_info must be 'prefer', 'strict' or 'ignore'"):
         replay_binance(path, exchange_info="sometimes")  # type: ignore[arg-type]
+
+
+@pytest.mark.recordings
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "hftbacktest/examples/usdm/btcusdt_20240808.gz",
+        "hftbacktest/examples/usdm/ethusdt_20240808.gz",
+        "hftbacktest/examples/spot/btcusdt_20240808.gz",
+        "cryptofeed-master/sample_data/BINANCE_FUTURES.*",
+    ],
+    ids=["usdm-btcusdt", "usdm-ethusdt", "spot-btcusdt", "cryptofeed-futures"],
+)
+def test_replay_equals_the_python_reference(shared_data: Path, relative: str) -> None:
+    # The C++ feed (replay_binance) and the pure-Python decoder + BookSync give the same records,
+    # quotes, trades and counts on every recording, with the instruments replay_binance chose.
+    paths = sorted(shared_data.glob(relative))
+    assert paths
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cryptofeed's stale CTKUSDT exchangeInfo
+        ours = replay_binance(paths)
+    reference = reference_replay(paths, ours.instruments)
+    assert list(ours.symbols) == list(reference.symbols)
+    assert np.array_equal(ours.events, reference.events)
+    for symbol, mine in ours.symbols.items():
+        theirs = reference.symbols[symbol]
+        assert mine.rule is theirs.rule
+        counts = ("applied", "dropped_stale", "gaps", "snapshots", "unsynced_at_end", "empty_diffs")
+        assert [getattr(mine, c) for c in counts] == [getattr(theirs, c) for c in counts], symbol
+        assert mine.snapshots >= 1 and mine.applied > 0
+        for name in ("events", "trades", "checkpoints"):
+            a, b = getattr(mine, name), getattr(theirs, name)
+            assert a.dtype == b.dtype and a.size == b.size, (symbol, name)
+            for field in a.dtype.names or ():
+                assert np.array_equal(a[field], b[field]), (symbol, name, field)

@@ -160,8 +160,8 @@ def cryptofeed_instruments(shared_data: Path) -> list[Instrument]:
 def test_cryptofeed_stale_exchange_info_strict_is_refused_with_advice(shared_data: Path) -> None:
     with pytest.raises(
         RecordingError,
-        match=r"bad line 4 in file .*BINANCE_FUTURES\.http\.0\.0: CTKUSDT bid "
-        r"level \['0\.50579'.*pass instruments= with finer sizes",
+        match=r"bad line 4 in file .*BINANCE_FUTURES\.http\.0\.0: CTKUSDT depth snapshot: bad_decimal in "
+        r"field 'bids' value '0\.50579'.*pass instruments= with finer sizes",
     ):
         replay_binance(cryptofeed_paths(shared_data), exchange_info="strict")
 

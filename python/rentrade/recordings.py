@@ -175,15 +175,32 @@ def read_hftbacktest(path: StrPath) -> Iterator[RecordedFrame]:
     RecordingError
         On a line that is not ``<integer ns> <payload>``.
     """
+    number = 0
+    for raw in _gzip_lines(path):
+        number += 1
+        line = raw.rstrip(b"\r")
+        if not line:
+            continue
+        ts_text, sep, payload = line.partition(b" ")
+        if not sep or not ts_text.isdigit() or not payload:
+            raise _bad_line(path, number, "expected '<ts_local_ns> <json>'")
+        yield RecordedFrame(int(ts_text), payload, Direction.RECEIVED, None, None, number)
+
+
+def _gzip_lines(path: StrPath, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a gzip file without their ``\\n``, read a megabyte at a time.
+
+    Splitting big blocks is several times cheaper than GzipFile's per-line readline; memory stays
+    bounded by one block plus the longest line.
+    """
     with gzip.open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            line = raw.rstrip(b"\r\n")
-            if not line:
-                continue
-            ts_text, sep, payload = line.partition(b" ")
-            if not sep or not ts_text.isdigit() or not payload:
-                raise _bad_line(path, number, "expected '<ts_local_ns> <json>'")
-            yield RecordedFrame(int(ts_text), payload, Direction.RECEIVED, None, None, number)
+        pending = b""
+        while chunk := fh.read(chunk_bytes):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            yield from lines
+        if pending:
+            yield pending
 
 
 # --------------------------------------------------------------------------------------------------

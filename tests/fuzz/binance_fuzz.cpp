@@ -3,7 +3,9 @@
 // Input: a mode byte, then frames separated by '\n'. A frame "#<d><body>" is a REST depth snapshot for
 // instrument d % 6; any other frame goes to on_frame(). Mode & 3: 0 USD-M feed, 1 spot feed, 2 the wire
 // decimal reader against common::try_to_steps, 3 USD-M with a tiny buffer (overflow paths).
-// Checked after every call: no crash, no sanitizer report, and the feed's own invariants.
+// Checked after every call: no crash, no sanitizer report, the feed's own invariants, and that a second
+// feed with the key-order fast path switched off returned the same status, events, error text and
+// counters (the fast path must either read a frame exactly as the general scanner does or leave it).
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -79,6 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.max_frame_bytes = 4096;
   config.max_buffered_diffs = mode == 3 ? 4 : 1000;
   venue::BinanceFeed feed(instruments(), books, config);
+  book::BookSet plain_books(instruments().size(), 2000);
+  venue::BinanceFeedConfig plain_config = config;
+  plain_config.fast_path = false;
+  venue::BinanceFeed plain(instruments(), plain_books, plain_config);
   std::size_t start = 0;
   while (start <= input.size()) {
     std::size_t stop = input.find('\n', start);
@@ -89,12 +95,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::memcpy(owned.get(), piece.data(), piece.size());
     const std::string_view frame(owned.get(), piece.size());
     venue::FrameStatus status;
+    venue::FrameStatus plain_status;
     if (frame.size() >= 2 && frame[0] == '#') {
       const auto id = static_cast<std::uint32_t>(static_cast<unsigned char>(frame[1]) % instruments().size());
       status = feed.apply_snapshot(id, frame.substr(2), 1);
+      plain_status = plain.apply_snapshot(id, frame.substr(2), 1);
     } else {
       status = feed.on_frame(frame, 1);
+      plain_status = plain.on_frame(frame, 1);
     }
+    FUZZ_ASSERT(status == plain_status);
+    FUZZ_ASSERT(feed.last_error() == plain.last_error());
+    FUZZ_ASSERT(feed.last_instrument_id() == plain.last_instrument_id());
+    const auto events = feed.last_events();
+    const auto plain_events = plain.last_events();
+    FUZZ_ASSERT(events.size() == plain_events.size());
+    FUZZ_ASSERT(events.empty() || std::memcmp(events.data(), plain_events.data(), events.size_bytes()) == 0);
+    venue::FeedCounters a = feed.counters();
+    venue::FeedCounters b = plain.counters();
+    a.fast_path_frames = b.fast_path_frames = 0;
+    FUZZ_ASSERT(std::memcmp(&a, &b, sizeof a) == 0);
     FUZZ_ASSERT(static_cast<int>(status) <= static_cast<int>(venue::FrameStatus::kIgnored));
     if (status == venue::FrameStatus::kBadFrame) FUZZ_ASSERT(!feed.last_error().empty());
     for (std::uint32_t id = 0; id < feed.size(); ++id) {

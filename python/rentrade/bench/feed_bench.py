@@ -1,9 +1,10 @@
 """The Binance feed stage of ``rentrade bench``: WebSocket frame bytes to an updated book.
 
 rentrade's path is ``BinanceFeed.on_frame`` (C++: JSON scan, exact decimals, sync rule, book update),
-timed inside the core per frame (:func:`rentrade._fastcore.measure_binance_feed`) and, for comparison
-with Python-level peers, per call from Python. The peers do the same work the way their libraries do
-it, on the same frames in the same run:
+timed inside the core per frame (:func:`rentrade._fastcore.measure_binance_feed`; each frame is first
+copied into one receive buffer, as the socket read does, so a frame is not read cold from the tens of
+MB the bench holds) and, for comparison with Python-level peers, per call from Python. The peers do the
+same work the way their libraries do it, on the same frames in the same run:
 
 - cryptofeed: ``orjson.loads``, ``Decimal`` prices and sizes, a sorted book (``sortedcontainers.SortedDict``
   standing in for its ``order_book`` C extension), the ``pu`` chain check;

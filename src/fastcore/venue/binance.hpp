@@ -18,6 +18,13 @@
 /// (a kClear with seq 0 goes to the book and the sink), its state becomes kResync, later diffs are
 /// buffered, and it waits for apply_snapshot(). Other symbols are not touched.
 ///
+/// Two readers, one meaning: a fast path that expects the keys in the order Binance writes them (compact
+/// JSON, known symbol, plain decimals) reads nearly every frame; on any surprise it gives up having
+/// changed nothing, and a general JSON scanner (any key order, whitespace, escapes, every error with
+/// its field) reads the frame instead. Both fill the same fields and share everything after, so the
+/// path a frame takes never changes its events, status, counters or error text (tests/cpp/
+/// test_binance_fast_path.cpp and the fuzzer check this on the recordings and on reordered frames).
+///
 /// Not thread-safe: one feed per thread (the event loop's). Frames are read only during the call.
 #include <array>
 #include <cstddef>
@@ -80,11 +87,15 @@ struct BinanceFeedConfig {
   /// snapshot then reports kNeedsSnapshot again if it needed them).
   std::size_t max_buffered_diffs = 10'000;
   std::uint8_t venue_id = 1;  ///< Written into every event (rentrade.venues.binance_usdm.messages.BINANCE_VENUE_ID).
+  /// Try the key-order fast path first (see BinanceFeed). false reads every frame with the general
+  /// scanner: same results, slower; differential tests and the fuzzer compare the two.
+  bool fast_path = true;
 };
 
 /// Feed-wide counters (monotonic).
 struct FeedCounters {
   std::uint64_t frames = 0;          ///< on_frame() calls.
+  std::uint64_t fast_path_frames = 0;  ///< Frames the key-order fast path read whole (the rest: the general scanner).
   std::uint64_t events = 0;          ///< Events applied to books or handed to the sink.
   std::uint64_t depth_updates = 0;   ///< depthUpdate frames read.
   std::uint64_t book_tickers = 0;    ///< bookTicker frames read.
@@ -193,6 +204,16 @@ class BinanceFeed {
   struct Fields;
   class Scanner;
   friend class Scanner;
+  class FastReader;
+  friend class FastReader;
+  /// Exact (upper-case) symbol of at most 16 bytes as two zero-padded words: one probe, no per-byte loop.
+  struct FastSymbol {
+    std::uint64_t word0 = 0;
+    std::uint64_t word1 = 0;
+    std::uint32_t size = 0;
+    std::uint32_t id = kNoInstrument;  // kNoInstrument: empty slot
+  };
+  [[nodiscard]] bool fast_find(const char* text, std::size_t size, std::uint32_t& instrument_id) const noexcept;
 
   FrameStatus classify_and_apply(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_depth(Fields& fields, std::int64_t ts_local_ns) noexcept;
@@ -217,7 +238,11 @@ class BinanceFeed {
   // Open-addressing table of instrument ids by upper-case symbol (power-of-two size, at most half full).
   std::vector<std::uint32_t> table_;
   std::size_t table_mask_ = 0;
+  // Fast path's table: exact upper-case bytes to the id try_find() gives for them (power of two, <= half full).
+  std::vector<FastSymbol> fast_table_;
+  std::size_t fast_mask_ = 0;
   std::vector<common::Event> scratch_;   ///< Events of the frame being read.
+  std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
   std::vector<common::Event> snapshot_;  ///< Snapshot plus released diffs.
   std::span<const common::Event> last_events_;

@@ -1,10 +1,11 @@
 """Replay a Binance recording into synced per-symbol event arrays.
 
 :func:`replay_binance` reads one or more recordings (any format :mod:`rentrade.recordings` knows),
-merges them by local receive time, decodes every frame, runs each symbol's depth diffs through
-:class:`~rentrade.venues.binance_usdm.book_sync.BookSync`, and returns what a book needs to rebuild
-itself (REST snapshot, then the applied diffs), the ``bookTicker`` quotes to check the rebuilt book
-against, the trades, and the sync counts.
+merges them by local receive time and hands every frame to the C++ feed the live path uses
+(:class:`rentrade.BinanceFeed`: exact decimals, Binance's sync rules per symbol), and returns what a
+book needs to rebuild itself (REST snapshot, then the applied diffs), the ``bookTicker`` quotes to
+check the rebuilt book against, the trades, and the sync counts. So a replayed recording goes through
+exactly the code a live session runs.
 
 Instruments come, in order of preference, from the ``instruments`` argument, from an ``exchangeInfo``
 HTTP response inside the recordings (see ``exchange_info`` of :func:`replay_binance` for when it
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,22 +31,19 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from rentrade._fastcore import DecimalError, Instrument, OrderBook
+from rentrade._fastcore import BinanceFeed, FrameStatus, Instrument, OrderBook
 from rentrade.events import (
     FLAG_LAST_IN_MESSAGE,
+    KIND_BBO,
     KIND_CLEAR,
     KIND_DELTA,
+    KIND_SNAPSHOT_LEVEL,
+    KIND_TRADE,
     empty_events,
 )
 from rentrade.recordings import Direction, RecordedFrame, RecordingError, open_recording
-from rentrade.venues.binance_usdm.book_sync import FUTURES_RULE, SPOT_RULE, BookSync, SyncRule, SyncVerdict
+from rentrade.venues.binance_usdm.book_sync import FUTURES_RULE, SPOT_RULE, SyncRule
 from rentrade.venues.binance_usdm.instruments import VENUE, instruments_from_exchange_info
-from rentrade.venues.binance_usdm.messages import (
-    BINANCE_VENUE_ID,
-    DecodedMessage,
-    MessageDecoder,
-    MessageError,
-)
 
 __all__ = [
     "CHECKPOINT_DTYPE",
@@ -160,22 +159,6 @@ class BinanceReplay:
         return sum(s.gaps for s in self.symbols.values())
 
 
-@dataclass(slots=True)
-class _SymbolState:
-    symbol: str
-    instrument_id: int
-    rule: SyncRule
-    sync: BookSync[DecodedMessage]
-    chunks: list[npt.NDArray[np.void]] = field(default_factory=list)
-    trades: list[npt.NDArray[np.void]] = field(default_factory=list)
-    checkpoints: list[tuple[int, int, int, int, int, int]] = field(default_factory=list)
-    applied: int = 0
-    dropped_stale: int = 0
-    gaps: int = 0
-    snapshots: int = 0
-    empty_diffs: int = 0
-
-
 ExchangeInfoPolicy = Literal["prefer", "strict", "ignore"]
 
 
@@ -252,7 +235,7 @@ def replay_binance(
         except _InstrumentMismatchError as mismatch:
             symbol = mismatch.symbol
             if exchange_info != "prefer" or symbol not in from_exchange_info or symbol in notes:
-                raise mismatch.error from mismatch.error.__cause__
+                raise mismatch.error from None
             # Replay again from the start with this symbol's sizes taken from the recording: a second
             # pass is cheaper than validating every recorded price up front, and this is rare.
             index = next(i for i, inst in enumerate(chosen) if inst.symbol == symbol)
@@ -260,7 +243,7 @@ def replay_binance(
             chosen[index] = _inferred_instrument(scan, symbol, old)
             notes[symbol] = (
                 f"exchangeInfo sizes (tick {old.tick_size}, lot {old.lot_size}) cannot represent "
-                f"{mismatch.error.__cause__}; using sizes inferred from the recording (tick "
+                f"{mismatch.detail}; using sizes inferred from the recording (tick "
                 f"{chosen[index].tick_size}, lot {chosen[index].lot_size})"
             )
             warnings.warn(f"{symbol}: {notes[symbol]}", RuntimeWarning, stacklevel=2)
@@ -269,10 +252,26 @@ def replay_binance(
 class _InstrumentMismatchError(Exception):
     """A recorded price or quantity the symbol's instrument cannot represent (internal)."""
 
-    def __init__(self, symbol: str | None, error: RecordingError) -> None:
+    def __init__(self, symbol: str | None, error: RecordingError, detail: str) -> None:
         super().__init__(str(error))
         self.symbol = symbol
         self.error = error
+        self.detail = detail
+
+
+_MARKETS: Final[dict[SyncRule, Literal["usdm", "spot"]]] = {FUTURES_RULE: "usdm", SPOT_RULE: "spot"}
+_BOOK_KINDS: Final = (KIND_CLEAR, KIND_SNAPSHOT_LEVEL, KIND_DELTA)
+_MAX_REPLAY_FRAME_BYTES: Final = 1 << 28
+"""Recorded REST snapshots can be far larger than any live frame; the live limit guards sockets."""
+
+
+@dataclass(slots=True)
+class _Feed:
+    """One C++ feed for the symbols that share a sync rule, and their ids in the replay's list."""
+
+    feed: BinanceFeed
+    global_ids: npt.NDArray[np.uint32]
+    decimal_errors: int = 0
 
 
 def _run(
@@ -285,173 +284,170 @@ def _run(
     snapshot_symbol: str | None,
     max_buffered: int,
 ) -> BinanceReplay:
-    decoder = MessageDecoder(instruments, BINANCE_VENUE_ID)
-    states: dict[str, _SymbolState] = {}
-    for inst in decoder.instruments:
+    if rule is not None and rule not in _MARKETS:
+        raise ValueError(f"rule must be FUTURES_RULE or SPOT_RULE, got {rule!r}")
+    rules: dict[str, SyncRule] = {}
+    groups: dict[SyncRule, list[int]] = {}
+    for index, inst in enumerate(instruments):
         symbol_rule = rule or (FUTURES_RULE if scan.has_prev_id.get(inst.symbol, True) else SPOT_RULE)
-        states[inst.symbol] = _SymbolState(
-            inst.symbol, decoder.instrument_id(inst.symbol), symbol_rule, BookSync(symbol_rule, max_buffered)
+        rules[inst.symbol] = symbol_rule
+        groups.setdefault(symbol_rule, []).append(index)
+    feeds: list[_Feed] = []
+    feed_of: dict[str, _Feed] = {}
+    for group_rule, ids in groups.items():
+        feed = BinanceFeed(
+            [instruments[i] for i in ids],
+            market=_MARKETS[group_rule],
+            max_frame_bytes=_MAX_REPLAY_FRAME_BYTES,
+            max_buffered_diffs=max_buffered,
         )
-    all_chunks: list[npt.NDArray[np.void]] = []
-
+        feed.capture_events(True)
+        entry = _Feed(feed, np.asarray(ids, dtype=np.uint32))
+        feeds.append(entry)
+        for i in ids:
+            feed_of[instruments[i].symbol] = entry
+    # One feed (the usual case: one market) keeps its events until the end; with two, each frame's
+    # events are taken at once so that the merged order is the order of application.
+    chunks: list[npt.NDArray[np.void]] = []
+    several = len(feeds) > 1
     for path_index, frame in _merged(path_list):
-        path = path_list[path_index]
-        try:
-            _replay_frame(
-                frame,
-                path_index,
-                scan=scan,
-                snapshot_symbol=snapshot_symbol,
-                decoder=decoder,
-                states=states,
-                all_chunks=all_chunks,
-            )
-        except DecimalError as exc:
-            error = RecordingError(
-                f"bad line {frame.line} in file {path}: {exc}; if the instrument's tick or lot size is "
-                "out of date (a recorded exchangeInfo can predate a tick change, and resting orders "
-                "placed before it keep their old prices), pass instruments= with finer sizes or "
-                "exchange_info='prefer'"
-            )
-            error.__cause__ = exc
-            raise _InstrumentMismatchError(
-                _frame_symbol(frame, path_index, scan, snapshot_symbol), error
-            ) from exc
-        except (MessageError, RecordingError) as exc:
-            raise RecordingError(f"bad line {frame.line} in file {path}: {exc}") from exc
+        read_by = _replay_frame(
+            frame,
+            path_list[path_index],
+            scan=scan,
+            path_index=path_index,
+            snapshot_symbol=snapshot_symbol,
+            feeds=feeds,
+            feed_of=feed_of,
+        )
+        if several and read_by is not None:
+            chunks.append(_taken(read_by))
+    if not several:
+        chunks.extend(_taken(each) for each in feeds)
+    captured = _concat(chunks)
 
+    kinds = captured["kind"]
+    is_book = np.isin(kinds, _BOOK_KINDS)
+    book_events = _aligned(captured[is_book])
     symbols: dict[str, SymbolReplay] = {}
-    for inst in decoder.instruments:
-        st = states[inst.symbol]
+    for index, inst in enumerate(instruments):
+        stats = feed_of[inst.symbol].feed.stats()["symbols"][inst.symbol]
+        mine = captured["instrument_id"] == index
+        events = _aligned(captured[is_book & mine])
+        delta_messages = int(
+            np.count_nonzero((events["kind"] == KIND_DELTA) & ((events["flags"] & FLAG_LAST_IN_MESSAGE) != 0))
+        )
         symbols[inst.symbol] = SymbolReplay(
-            symbol=st.symbol,
+            symbol=inst.symbol,
             instrument=inst,
-            instrument_id=st.instrument_id,
-            rule=st.rule,
-            events=_concat(st.chunks),
-            trades=_concat(st.trades),
-            checkpoints=np.array(st.checkpoints, dtype=CHECKPOINT_DTYPE),
-            applied=st.applied,
-            dropped_stale=st.dropped_stale,
-            gaps=st.gaps,
-            snapshots=st.snapshots,
-            unsynced_at_end=st.sync.buffered,
-            empty_diffs=st.empty_diffs,
+            instrument_id=index,
+            rule=rules[inst.symbol],
+            events=events,
+            trades=_aligned(captured[(kinds == KIND_TRADE) & mine]),
+            checkpoints=_checkpoints(captured[(kinds == KIND_BBO) & mine]),
+            applied=int(stats["applied_diffs"]),
+            dropped_stale=int(stats["stale_drops"]),
+            gaps=int(stats["gaps"]),
+            snapshots=int(stats["snapshots"]),
+            unsynced_at_end=int(stats["buffered"]),
+            # Each applied diff with levels ends in one flagged DELTA; the others carried none.
+            empty_diffs=int(stats["applied_diffs"]) - delta_messages,
             instrument_note=notes.get(inst.symbol),
         )
-    return BinanceReplay(decoder.instruments, symbols, _concat(all_chunks))
+    return BinanceReplay(list(instruments), symbols, book_events)
 
 
-def _frame_symbol(
-    frame: RecordedFrame, path_index: int, scan: _Scan, snapshot_symbol: str | None
-) -> str | None:
-    """The symbol a frame is about, for the error path only (it parses the frame again)."""
-    if frame.direction is Direction.HTTP:
-        return _depth_url_symbol(frame.url)
-    if _is_inband_snapshot(frame.payload):
-        try:
-            return snapshot_symbol or scan.snapshot_symbol(path_index)
-        except RecordingError:
-            return None
-    try:
-        parsed = MessageDecoder.parse_frame(frame.payload)
-    except MessageError:
-        return None
-    symbol = parsed[1].get("s") if parsed is not None else None
-    return symbol.upper() if isinstance(symbol, str) else None
-
-
-# --------------------------------------------------------------------------------------------------
-# the main pass
+def _taken(entry: _Feed) -> npt.NDArray[np.void]:
+    """The feed's captured events with instrument ids of the replay's list (feeds number their own)."""
+    events = entry.feed.take_events()
+    if events.size:
+        events["instrument_id"] = entry.global_ids[events["instrument_id"]]
+    return events
 
 
 def _replay_frame(
     frame: RecordedFrame,
-    path_index: int,
+    path: Path,
     *,
     scan: _Scan,
+    path_index: int,
     snapshot_symbol: str | None,
-    decoder: MessageDecoder,
-    states: dict[str, _SymbolState],
-    all_chunks: list[npt.NDArray[np.void]],
-) -> None:
+    feeds: Sequence[_Feed],
+    feed_of: Mapping[str, _Feed],
+) -> _Feed | None:
+    """Hands one recorded frame to the feed of its symbol; returns that feed (None: nothing to read)."""
     if frame.direction is Direction.HTTP:
         symbol = _depth_url_symbol(frame.url)
-        if symbol is not None:
-            _on_snapshot(
-                decoder.decode_depth_snapshot(frame.payload, symbol, frame.ts_local_ns), states, all_chunks
-            )
-        return
+        if symbol is None:
+            return None
+        return _snapshot(frame, path, symbol, feed_of)
     if frame.direction is not Direction.RECEIVED:
-        return
+        return None
     if _is_inband_snapshot(frame.payload):
-        symbol = snapshot_symbol or scan.snapshot_symbol(path_index)
-        _on_snapshot(
-            decoder.decode_depth_snapshot(frame.payload, symbol, frame.ts_local_ns), states, all_chunks
-        )
-        return
-    parsed = decoder.parse_frame(frame.payload)
-    if parsed is None:
-        return
-    event_type, data = parsed
-    if event_type == "bookTicker":
-        # Straight to a tuple: quotes are the most frequent frame and need no event records.
-        symbol, update_id, bid_px, bid_qty, ask_px, ask_qty = decoder.book_ticker_quote(data)
-        states[symbol].checkpoints.append((frame.ts_local_ns, update_id, bid_px, bid_qty, ask_px, ask_qty))
-        return
-    if event_type != "depthUpdate":
-        message = decoder.decode_trade(data, frame.ts_local_ns)
-        states[message.symbol].trades.append(message.events)
-        return
-    message = decoder.decode_depth_update(data, frame.ts_local_ns)
-    st = states[message.symbol]
-    verdict = st.sync.on_diff(
-        message.first_update_id, message.last_update_id, message.prev_update_id, message
+        try:
+            symbol = snapshot_symbol or scan.snapshot_symbol(path_index)
+        except RecordingError as exc:
+            raise RecordingError(f"bad line {frame.line} in file {path}: {exc}") from exc
+        return _snapshot(frame, path, symbol.upper(), feed_of)
+    for entry in feeds:
+        status = entry.feed.on_frame(frame.payload, frame.ts_local_ns)
+        if status is FrameStatus.UNKNOWN_SYMBOL:
+            continue  # another market's feed may have it
+        if status is FrameStatus.BAD_FRAME:
+            _refuse(entry, frame, path)
+        return entry
+    known = sorted(feed_of)[:20]
+    raise RecordingError(
+        f"bad line {frame.line} in file {path}: no instrument for its symbol; known: {known}"
     )
-    if verdict is SyncVerdict.APPLY:
-        _apply(st, message, all_chunks)
-    elif verdict is SyncVerdict.STALE:
-        st.dropped_stale += 1
-    elif verdict is SyncVerdict.GAP:
-        st.gaps += 1
-        clear = _clear_event(st.instrument_id, frame.ts_local_ns)
-        st.chunks.append(clear)
-        all_chunks.append(clear)
 
 
-def _on_snapshot(
-    message: DecodedMessage, states: dict[str, _SymbolState], all_chunks: list[npt.NDArray[np.void]]
-) -> None:
-    st = states[message.symbol]
-    outcome = st.sync.on_snapshot(message.last_update_id)
-    st.dropped_stale += outcome.stale
-    if outcome.verdict is not SyncVerdict.APPLY:
-        st.gaps += 1
-        return
-    st.snapshots += 1
-    st.chunks.append(message.events)
-    all_chunks.append(message.events)
-    for ready in outcome.ready:
-        _apply(st, ready, all_chunks)
+def _snapshot(frame: RecordedFrame, path: Path, symbol: str, feed_of: Mapping[str, _Feed]) -> _Feed:
+    entry = feed_of.get(symbol)
+    if entry is None:
+        raise RecordingError(
+            f"bad line {frame.line} in file {path}: depth snapshot for {symbol!r}, which has no instrument; "
+            f"known: {sorted(feed_of)[:20]}"
+        )
+    if entry.feed.apply_snapshot(symbol, frame.payload, frame.ts_local_ns) is FrameStatus.BAD_FRAME:
+        _refuse(entry, frame, path)
+    return entry
 
 
-def _apply(st: _SymbolState, message: DecodedMessage, all_chunks: list[npt.NDArray[np.void]]) -> None:
-    st.applied += 1
-    if message.events.size == 0:
-        st.empty_diffs += 1
-        return
-    st.chunks.append(message.events)
-    all_chunks.append(message.events)
+def _refuse(entry: _Feed, frame: RecordedFrame, path: Path) -> None:
+    """Raises for a frame the feed refused; a price the instrument cannot represent is told apart."""
+    detail = entry.feed.last_error()
+    decimal_errors = int(entry.feed.stats()["bad_by_reason"]["bad_decimal"])
+    if decimal_errors > entry.decimal_errors:
+        entry.decimal_errors = decimal_errors
+        error = RecordingError(
+            f"bad line {frame.line} in file {path}: {detail}; if the instrument's tick or lot size is "
+            "out of date (a recorded exchangeInfo can predate a tick change, and resting orders "
+            "placed before it keep their old prices), pass instruments= with finer sizes or "
+            "exchange_info='prefer'"
+        )
+        raise _InstrumentMismatchError(entry.feed.last_symbol(), error, detail)
+    raise RecordingError(f"bad line {frame.line} in file {path}: {detail}")
 
 
-def _clear_event(instrument_id: int, ts_local_ns: int) -> npt.NDArray[np.void]:
-    event = empty_events(1)
-    event["ts_local_ns"] = ts_local_ns
-    event["instrument_id"] = instrument_id
-    event["kind"] = KIND_CLEAR
-    event["venue_id"] = BINANCE_VENUE_ID
-    event["flags"] = FLAG_LAST_IN_MESSAGE
-    return event
+def _checkpoints(quotes: npt.NDArray[np.void]) -> npt.NDArray[np.void]:
+    """bookTicker records (two per quote, bid then ask) as :data:`CHECKPOINT_DTYPE` rows."""
+    bids, asks = quotes[0::2], quotes[1::2]
+    out = np.empty(bids.size, dtype=CHECKPOINT_DTYPE)
+    out["ts_local_ns"] = bids["ts_local_ns"]
+    out["seq"] = bids["seq"]
+    out["bid_px_ticks"] = bids["px_ticks"]
+    out["bid_qty_lots"] = bids["qty_lots"]
+    out["ask_px_ticks"] = asks["px_ticks"]
+    out["ask_qty_lots"] = asks["qty_lots"]
+    return out
+
+
+def _aligned(events: npt.NDArray[np.void]) -> npt.NDArray[np.void]:
+    """A copy in a 64-byte aligned buffer (boolean indexing allocates without that alignment)."""
+    out = empty_events(events.size)
+    out[...] = events
+    return out
 
 
 def _concat(chunks: list[npt.NDArray[np.void]]) -> npt.NDArray[np.void]:
@@ -491,6 +487,10 @@ def _is_inband_snapshot(payload: bytes) -> bool:
 # the pre-scan: which symbols, which rule, which instruments
 
 
+_PRICE_FRACTION: Final = re.compile(rb'\["-?\d*\.(\d*)"')
+_QTY_FRACTION: Final = re.compile(rb'","-?\d*\.(\d*)"\]')
+
+
 @dataclass(slots=True)
 class _Scan:
     paths: Sequence[Path]
@@ -517,6 +517,14 @@ class _Scan:
         if symbol not in self.has_prev_id:
             self.order.append(symbol)
             self.has_prev_id[symbol] = False
+
+    def diff_decimals(self, symbol: str, payload: bytes) -> None:
+        # levels() for a diff with levels, on its bytes: regex and max() run in C, where a Python
+        # loop over every level was most of a replay's time. A level without a point counts 0.
+        px = max(map(len, _PRICE_FRACTION.findall(payload)), default=0)
+        qty = max(map(len, _QTY_FRACTION.findall(payload)), default=0)
+        self.price_decimals[symbol] = max(self.price_decimals.get(symbol, 0), px)
+        self.qty_decimals[symbol] = max(self.qty_decimals.get(symbol, 0), qty)
 
     def levels(self, symbol: str, levels: Any) -> None:
         if not isinstance(levels, list) or not levels:
@@ -561,6 +569,8 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
                 continue
             if frame.direction is not Direction.RECEIVED:
                 continue
+            if _nothing_new(scan, frame.payload, need_decimals):
+                continue
             try:
                 obj = orjson.loads(frame.payload)
             except orjson.JSONDecodeError:
@@ -580,9 +590,8 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
                 scan.depth_symbols_by_path.setdefault(index, set()).add(symbol)
                 if "pu" in data:
                     scan.has_prev_id[symbol] = True
-                if need_decimals:
-                    scan.levels(symbol, data.get("b", ()))
-                    scan.levels(symbol, data.get("a", ()))
+                if need_decimals and (data.get("b") or data.get("a")):
+                    scan.diff_decimals(symbol, frame.payload)
             elif kind in ("trade", "aggTrade"):
                 scan.see(symbol)
                 if need_decimals and symbol not in scan.price_decimals:
@@ -608,6 +617,24 @@ def _scan(paths: Sequence[Path], need_decimals: bool) -> _Scan:
             scan.levels(symbol, snapshot.get("bids", ()))
             scan.levels(symbol, snapshot.get("asks", ()))
     return scan
+
+
+_SYMBOL_FIELD: Final = re.compile(rb'"s":"([^"\\]*)"')
+
+
+def _nothing_new(scan: _Scan, payload: bytes, need_decimals: bool) -> bool:
+    """True for a quote or trade of a symbol the scan already knows, with its decimals when needed.
+
+    Most frames are such quotes; a byte search for the symbol saves parsing them (the main pass reads
+    every frame anyway, and refuses malformed ones with their line).
+    """
+    if b"depthUpdate" in payload or b"lastUpdateId" in payload:
+        return False
+    match = _SYMBOL_FIELD.search(payload)
+    if match is None:
+        return False
+    symbol = match.group(1).decode("ascii", "replace").upper()
+    return symbol in scan.has_prev_id and (not need_decimals or symbol in scan.price_decimals)
 
 
 def _choose_instruments(scan: _Scan, given: Sequence[Instrument] | None) -> tuple[list[Instrument], set[str]]:

@@ -1,0 +1,517 @@
+// BinanceFeed's two readers agree: the key-order fast path and the general scanner give the same
+// statuses, events, errors, counters and books, frame by frame, on every recorded Binance frame in
+// ../shared/data, on the same frames with their keys reordered or spaced out (which only the scanner
+// reads), and on mutated frames (which exercise where the fast path gives up).
+//
+// Recordings: $RENTRADE_SHARED_DATA or ../shared/data beside the repository. Without them (or without
+// zlib for the .gz files) those parts are skipped, unless RENTRADE_REQUIRE_RECORDINGS=1, which makes
+// a missing recording a failure, as in the Python suite.
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#if RENTRADE_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
+#include "check.hpp"
+#include "fastcore/book/book_set.hpp"
+#include "fastcore/common/instrument.hpp"
+#include "fastcore/venue/binance.hpp"
+
+using namespace fastcore;
+using common::Event;
+using venue::BinanceFeed;
+using venue::BinanceFeedConfig;
+using venue::BinanceMarket;
+using venue::FrameStatus;
+
+namespace {
+
+common::Instrument make(const char* symbol, const char* tick, const char* lot) {
+  common::Instrument instrument;
+  common::InstrumentField failed{};
+  const auto error = common::try_make_instrument(symbol, "binance_usdm", tick, lot, "0", "0", "1", false, instrument,
+                                                 failed);
+  CHECK(error == common::DecimalError::kOk);
+  return instrument;
+}
+
+struct Recorder final : common::EventSink {
+  void on_events(std::span<const Event> events) noexcept override {
+    batches.push_back(events.size());
+    all.insert(all.end(), events.begin(), events.end());
+  }
+  std::vector<std::size_t> batches;
+  std::vector<Event> all;
+};
+
+bool same_events(std::span<const Event> a, std::span<const Event> b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(Event)) == 0);
+}
+
+bool same_counters(const venue::FeedCounters& a, const venue::FeedCounters& b) {
+  venue::FeedCounters x = a;
+  venue::FeedCounters y = b;
+  x.fast_path_frames = y.fast_path_frames = 0;  // the one counter that says which reader ran
+  return std::memcmp(&x, &y, sizeof x) == 0;
+}
+
+// One feed per reader, same instruments and config; every frame goes to both and must come out the same.
+struct Twin {
+  Twin(std::vector<common::Instrument> instruments, BinanceMarket market, bool left_fast = true,
+       bool right_fast = false)
+      : books_left(instruments.size(), 5000), books_right(instruments.size(), 5000) {
+    BinanceFeedConfig config;
+    config.market = market;
+    config.max_buffered_diffs = 100'000;
+    config.fast_path = left_fast;
+    left = std::make_unique<BinanceFeed>(instruments, books_left, config);
+    config.fast_path = right_fast;
+    right = std::make_unique<BinanceFeed>(instruments, books_right, config);
+    left->set_sink(&sink_left);
+    right->set_sink(&sink_right);
+  }
+
+  // `left_frame` to the left feed, `right_frame` (the same frame, or a respelling of it) to the right.
+  void frame(std::string_view left_frame, std::string_view right_frame, std::int64_t ts) {
+    const FrameStatus a = left->on_frame(left_frame, ts);
+    const FrameStatus b = right->on_frame(right_frame, ts);
+    compare(a, b, left_frame);
+  }
+  void snapshot(std::uint32_t id, std::string_view body, std::int64_t ts) {
+    const FrameStatus a = left->apply_snapshot(id, body, ts);
+    const FrameStatus b = right->apply_snapshot(id, body, ts);
+    compare(a, b, body);
+  }
+
+  void compare(FrameStatus a, FrameStatus b, std::string_view what) {
+    const bool ok = a == b && same_events(left->last_events(), right->last_events()) &&
+                    left->last_error() == right->last_error() && left->last_bad_reason() == right->last_bad_reason() &&
+                    left->last_instrument_id() == right->last_instrument_id() &&
+                    same_counters(left->counters(), right->counters());
+    if (!ok && mismatches++ < 5) {
+      std::fprintf(stderr, "readers disagree (%s vs %s; '%.*s' vs '%.*s') on: %.*s\n", venue::describe(a),
+                   venue::describe(b), static_cast<int>(left->last_error().size()), left->last_error().data(),
+                   static_cast<int>(right->last_error().size()), right->last_error().data(),
+                   static_cast<int>(std::min<std::size_t>(what.size(), 300)), what.data());
+    }
+    CHECK(ok);
+  }
+
+  // Books, states and the whole event stream are the same; every level any event touched holds the same.
+  void check_end_state() {
+    CHECK(same_events(sink_left.all, sink_right.all));
+    CHECK(sink_left.batches == sink_right.batches);
+    for (std::uint32_t id = 0; id < left->size(); ++id) {
+      CHECK(left->state(id) == right->state(id));
+      CHECK_EQ(left->buffered(id), right->buffered(id));
+      const book::Book& x = books_left[id];
+      const book::Book& y = books_right[id];
+      CHECK_EQ(x.seq(), y.seq());
+      CHECK_EQ(x.bids().size(), y.bids().size());
+      CHECK_EQ(x.asks().size(), y.asks().size());
+    }
+    std::set<std::tuple<std::uint32_t, int, std::int64_t>> touched;
+    for (const Event& event : sink_left.all) {
+      if (event.kind == common::EventKind::kDelta || event.kind == common::EventKind::kSnapshotLevel) {
+        touched.emplace(event.instrument_id, static_cast<int>(event.side), event.px_ticks);
+      }
+    }
+    for (const auto& [id, side, px] : touched) {
+      const auto s = static_cast<common::Side>(side);
+      CHECK_EQ(books_left[id].side(s).qty_at(px), books_right[id].side(s).qty_at(px));
+    }
+  }
+
+  book::BookSet books_left;
+  book::BookSet books_right;
+  Recorder sink_left;
+  Recorder sink_right;
+  std::unique_ptr<BinanceFeed> left;
+  std::unique_ptr<BinanceFeed> right;
+  int mismatches = 0;
+};
+
+// --- recordings -------------------------------------------------------------------------------------
+
+bool require_recordings() {
+  const char* value = std::getenv("RENTRADE_REQUIRE_RECORDINGS");
+  return value != nullptr && std::string(value) == "1";
+}
+
+std::string data_dir() {
+  const char* configured = std::getenv("RENTRADE_SHARED_DATA");
+  if (configured != nullptr && *configured != '\0') return configured;
+  return RENTRADE_DEFAULT_SHARED_DATA;
+}
+
+// The lines of a text or gzip file; false when it cannot be read.
+bool read_lines(const std::string& path, std::vector<std::string>& lines) {
+  std::string text;
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
+#if RENTRADE_HAVE_ZLIB
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file == nullptr) return false;
+    char buffer[1 << 16];
+    int n = 0;
+    while ((n = gzread(file, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+    gzclose(file);
+    if (n < 0) return false;
+#else
+    return false;
+#endif
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream content;
+    content << in.rdbuf();
+    text = content.str();
+  }
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t stop = text.find('\n', start);
+    if (stop == std::string::npos) stop = text.size();
+    lines.emplace_back(text, start, stop - start);
+    start = stop + 1;
+  }
+  return true;
+}
+
+bool missing(const std::string& path) {
+  std::fprintf(stderr, "%s: %s\n", require_recordings() ? "FAIL" : "SKIP",
+               ("cannot read " + path + " (recordings or zlib missing)").c_str());
+  CHECK(!require_recordings());
+  return true;
+}
+
+// Splits the members of the JSON object starting at text[open] ('{') at its top-level commas.
+// Returns the index just past its closing '}', or npos when the text is not such an object.
+std::size_t split_members(const std::string& text, std::size_t open, std::vector<std::string>& members) {
+  if (open >= text.size() || text[open] != '{') return std::string::npos;
+  int depth = 0;
+  bool in_string = false;
+  std::size_t start = open + 1;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') {
+      if (--depth == 0) {
+        if (i > start) members.emplace_back(text, start, i - start);
+        return i + 1;
+      }
+    } else if (c == ',' && depth == 1) {
+      members.emplace_back(text, start, i - start);
+      start = i + 1;
+    }
+  }
+  return std::string::npos;
+}
+
+// The same frame with the message object's keys in a seeded random order (never Binance's order),
+// and, when `spaced`, with spaces around every separator of both objects.
+std::string respell(const std::string& frame, std::mt19937_64& rng, bool spaced) {
+  const std::string data_key = "{\"stream\":";
+  std::size_t open = 0;
+  std::string prefix;
+  std::string suffix;
+  if (frame.compare(0, data_key.size(), data_key) == 0) {
+    const std::size_t data = frame.find(",\"data\":{");
+    if (data == std::string::npos) return frame;
+    open = data + 8;
+    prefix = spaced ? "{ " + frame.substr(1, data - 1) + " , \"data\" : " : frame.substr(0, open);
+    suffix = spaced ? " }" : "}";
+  }
+  std::vector<std::string> members;
+  const std::size_t end = split_members(frame, open, members);
+  if (end == std::string::npos || members.size() < 2) return frame;
+  if (open == 0 && end != frame.size()) return frame;
+  const std::vector<std::string> original = members;
+  while (members == original) {
+    std::shuffle(members.begin(), members.end(), rng);
+    // Bid levels stay before ask levels: the scanner emits levels in frame order, so swapping them
+    // would only reorder a frame's events (same book), which this comparison does not allow.
+    const auto bids = std::find_if(members.begin(), members.end(), [](const std::string& m) { return m.rfind("\"b\":[", 0) == 0; });
+    const auto asks = std::find_if(members.begin(), members.end(), [](const std::string& m) { return m.rfind("\"a\":[", 0) == 0; });
+    if (bids != members.end() && asks != members.end() && asks < bids) std::iter_swap(bids, asks);
+  }
+  std::string out = prefix + (spaced ? "{ " : "{");
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) out += spaced ? " ,\n" : ",";
+    std::string member = members[i];
+    if (spaced) {
+      const std::size_t colon = member.find("\":");
+      if (colon != std::string::npos) member.replace(colon, 2, "\" : ");
+    }
+    out += member;
+  }
+  out += spaced ? " }" : "}";
+  return out + suffix;
+}
+
+struct Recording {
+  const char* path;                         // under the data directory
+  BinanceMarket market;
+  std::vector<common::Instrument> instruments;
+  bool cryptofeed;                          // "<ts>: <frame>" lines; otherwise hftbacktest "<ts_ns> <frame>"
+};
+
+std::vector<Recording> recordings() {
+  return {
+      {"hftbacktest/examples/usdm/btcusdt_20240808.gz", BinanceMarket::kUsdm, {make("BTCUSDT", "0.10", "0.001")}, false},
+      {"hftbacktest/examples/usdm/ethusdt_20240808.gz", BinanceMarket::kUsdm, {make("ETHUSDT", "0.01", "0.001")}, false},
+      {"hftbacktest/examples/spot/btcusdt_20240808.gz", BinanceMarket::kSpot,
+       {make("BTCUSDT", "0.01", "0.00000001")}, false},
+      {"cryptofeed-master/sample_data/BINANCE_FUTURES.ws.1.0", BinanceMarket::kUsdm,
+       {make("SUSHIUSDT", "0.001", "1"), make("AKROUSDT", "0.00001", "1"), make("KEEPUSDT", "0.0001", "1"),
+        make("CTKUSDT", "0.00001", "1")},
+       true},
+  };
+}
+
+struct Frame {
+  std::string text;
+  std::int64_t ts = 0;
+  bool snapshot = false;
+  std::uint32_t snapshot_id = 0;
+};
+
+// The frames of a recording in order; cryptofeed's REST snapshots (in the .http file) go in before
+// the first frame received after them, each for its symbol.
+bool load(const Recording& recording, std::vector<Frame>& frames) {
+  const std::string dir = data_dir() + "/";
+  std::vector<std::string> lines;
+  if (!read_lines(dir + recording.path, lines)) return !missing(dir + recording.path);
+  if (!recording.cryptofeed) {
+    for (const std::string& line : lines) {
+      const std::size_t space = line.find(' ');
+      if (space == std::string::npos) continue;
+      Frame frame;
+      frame.text = line.substr(space + 1);
+      frame.ts = std::strtoll(line.c_str(), nullptr, 10);
+      frame.snapshot = frame.text.find("\"stream\"") == std::string::npos &&
+                       frame.text.find("\"lastUpdateId\"") != std::string::npos;
+      frames.push_back(std::move(frame));
+    }
+    return true;
+  }
+  // cryptofeed: "<ts>: {json}" received frames; "<url> -> <ts>: {json}" REST responses in the http file.
+  std::vector<std::pair<double, Frame>> timed;
+  auto add = [&](const std::string& line, bool rest) {
+    const std::size_t colon = line.find(": {");
+    if (colon == std::string::npos || line.find(" <- ") != std::string::npos) return;  // not a sent frame
+    std::size_t ts_start = rest ? line.find(" -> ") : 0;
+    if (rest && ts_start == std::string::npos) return;
+    if (rest) ts_start += 4;
+    Frame frame;
+    frame.text = line.substr(colon + 2);
+    const double seconds = std::strtod(line.c_str() + ts_start, nullptr);
+    frame.ts = static_cast<std::int64_t>(seconds * 1e9);
+    if (rest) {
+      frame.snapshot = true;
+      const std::size_t symbol = line.find("symbol=");
+      if (symbol == std::string::npos) return;
+      const std::string name = line.substr(symbol + 7, line.find('&', symbol) - symbol - 7);
+      bool found = false;
+      for (std::uint32_t id = 0; id < recording.instruments.size(); ++id) {
+        if (recording.instruments[id].symbol == name) {
+          frame.snapshot_id = id;
+          found = true;
+        }
+      }
+      if (!found) return;
+    }
+    timed.emplace_back(seconds, std::move(frame));
+  };
+  for (const std::string& line : lines) add(line, false);
+  std::vector<std::string> rest_lines;
+  std::string http = dir + recording.path;
+  http.replace(http.find(".ws.1.0"), 7, ".http.0.0");
+  if (!read_lines(http, rest_lines)) return !missing(http);
+  for (const std::string& line : rest_lines) add(line, true);
+  std::stable_sort(timed.begin(), timed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [seconds, frame] : timed) frames.push_back(std::move(frame));
+  return true;
+}
+
+void feed_both(Twin& twin, const Frame& frame, std::string_view right_text) {
+  if (frame.snapshot) {
+    twin.snapshot(frame.snapshot_id, frame.text, frame.ts);
+  } else {
+    twin.frame(frame.text, right_text, frame.ts);
+  }
+}
+
+bool is_market_data(const std::string& text) {
+  return text.find("depthUpdate") != std::string::npos || text.find("bookTicker") != std::string::npos ||
+         text.find("\"e\":\"trade\"") != std::string::npos;
+}
+
+// 1. Every recorded frame: fast path on vs off. Also: the fast path did read nearly all of them.
+void test_recordings_fast_equals_general() {
+  for (const Recording& recording : recordings()) {
+    std::vector<Frame> frames;
+    if (!load(recording, frames) || frames.empty()) continue;
+    Twin twin(recording.instruments, recording.market);
+    std::uint64_t market_data = 0;
+    for (const Frame& frame : frames) {
+      feed_both(twin, frame, frame.text);
+      if (!frame.snapshot && is_market_data(frame.text)) ++market_data;
+    }
+    twin.check_end_state();
+    const auto& fast = twin.left->counters();
+    CHECK_EQ(twin.right->counters().fast_path_frames, 0U);
+    CHECK_EQ(fast.bad_frames, 0U);
+    CHECK(fast.snapshots >= 1);
+    // Every depth, bookTicker and trade frame Binance wrote took the fast path (aggTrade and the rest
+    // go to the scanner by design).
+    const std::uint64_t expected = market_data;
+    std::printf("%s: %zu frames, %llu by the fast path (%llu depth/bookTicker/trade)\n", recording.path, frames.size(),
+                static_cast<unsigned long long>(fast.fast_path_frames), static_cast<unsigned long long>(market_data));
+    CHECK_EQ(fast.fast_path_frames, expected);
+    CHECK(fast.fast_path_frames > 0);
+  }
+}
+
+// 2. The same frames with their keys shuffled (and spaced): only the scanner reads those, and it must
+// end where the fast path ends on Binance's spelling. Sampled: every frame for the smaller recordings,
+// a prefix of the large ones.
+void test_reordered_keys_fall_back_to_same_result() {
+  std::mt19937_64 rng(7);
+  for (const Recording& recording : recordings()) {
+    std::vector<Frame> frames;
+    if (!load(recording, frames) || frames.empty()) continue;
+    if (frames.size() > 20'000) frames.resize(20'000);
+    for (const bool spaced : {false, true}) {
+      Twin twin(recording.instruments, recording.market, true, true);  // both feeds may use the fast path
+      std::uint64_t respelled = 0;
+      for (const Frame& frame : frames) {
+        if (frame.snapshot) {
+          twin.snapshot(frame.snapshot_id, frame.text, frame.ts);
+          continue;
+        }
+        const std::string other = respell(frame.text, rng, spaced);
+        respelled += other != frame.text;
+        const std::uint64_t before = twin.right->counters().fast_path_frames;
+        const FrameStatus a = twin.left->on_frame(frame.text, frame.ts);
+        const FrameStatus b = twin.right->on_frame(other, frame.ts);
+        // Events, status and book effects must match; error texts name the same field either way.
+        const bool ok = a == b && same_events(twin.left->last_events(), twin.right->last_events()) &&
+                        twin.left->last_error() == twin.right->last_error();
+        if (!ok && twin.mismatches++ < 5) {
+          std::fprintf(stderr, "respelled frame differs: %s\n  %s\n", frame.text.substr(0, 200).c_str(),
+                       other.substr(0, 200).c_str());
+        }
+        CHECK(ok);
+        if (other != frame.text) CHECK_EQ(twin.right->counters().fast_path_frames, before);  // scanner read it
+      }
+      twin.check_end_state();
+      CHECK(respelled > frames.size() / 2);
+    }
+  }
+}
+
+// 3. Mutations near Binance's spelling (where the fast path must give up, or read exactly what the
+// scanner reads): fast on vs off, frame by frame.
+void test_mutations_agree() {
+  std::mt19937_64 rng(11);
+  const char alphabet[] = "0123456789.-\"[]{},:eE \\x";
+  for (const Recording& recording : recordings()) {
+    std::vector<Frame> frames;
+    if (!load(recording, frames) || frames.empty()) continue;
+    Twin twin(recording.instruments, recording.market);
+    std::size_t n = 0;
+    for (const Frame& frame : frames) {
+      if (frame.snapshot) {
+        twin.snapshot(frame.snapshot_id, frame.text, frame.ts);
+        continue;
+      }
+      twin.frame(frame.text, frame.text, frame.ts);
+      if (n++ % 7 != 0 || frame.text.size() > 4000) continue;
+      for (int k = 0; k < 4; ++k) {
+        std::string mutated = frame.text;
+        const std::size_t at = rng() % mutated.size();
+        switch (rng() % 4) {
+          case 0: mutated[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
+          case 1: mutated.erase(at, 1 + rng() % 3); break;
+          case 2: mutated.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]); break;
+          default: mutated.resize(at); break;
+        }
+        twin.frame(mutated, mutated, frame.ts);
+      }
+    }
+    twin.check_end_state();
+  }
+}
+
+// 4. Hand-written frames at the edges of the fast path's shapes.
+void test_edge_frames() {
+  Twin twin({make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.01", "0.001"),
+             make("LONGSYMBOLNAME1234", "0.01", "0.001")},
+            BinanceMarket::kUsdm);
+  twin.snapshot(0, R"({"lastUpdateId":100,"E":1,"T":1,"bids":[["10.0","1.000"]],"asks":[["11.0","1.000"]]})", 1);
+  twin.snapshot(2, R"({"lastUpdateId":100,"E":1,"T":1,"bids":[["10.00","1.000"]],"asks":[]})", 1);
+  const char* frames[] = {
+      R"({"stream":"btcusdt@depth","data":{"e":"depthUpdate","E":1723161256299,"T":1723161256298,"s":"BTCUSDT","U":90,"u":101,"pu":89,"b":[["10.1","2.000"]],"a":[]}})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":102,"u":102,"pu":101,"b":[],"a":[["11.0","0"]]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":103,"u":103,"pu":102,"b":[["10.15","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":103,"u":104,"pu":102,"b":[["10.10","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"btcusdt","U":105,"u":105,"pu":104,"b":[["9.9","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"LONGSYMBOLNAME1234","U":101,"u":101,"pu":100,"b":[["9.9","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":99999999999999999999,"T":1,"s":"BTCUSDT","U":106,"u":106,"pu":105,"b":[],"a":[]})",
+      R"({"e":"depthUpdate","E":9223372036854775807,"T":1,"s":"BTCUSDT","U":107,"u":107,"pu":106,"b":[],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1.5,"s":"BTCUSDT","U":108,"u":108,"pu":107,"b":[],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":109,"u":108,"pu":108,"b":[],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":109,"u":109,"pu":108,"b":[["1e3","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":110,"u":110,"pu":109,"b":[["-1.0","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":111,"u":111,"pu":110,"b":[["1.","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":112,"u":112,"pu":111,"b":[["NaN","1"]],"a":[]})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":113,"u":113,"pu":112,"b":[["10.0","1"]],"a":[]} )",
+      R"({"e":"bookTicker","u":5,"s":"BTCUSDT","b":"10.0","B":"1.000","a":"11.0","A":"2","T":1,"E":2})",
+      R"({"e":"bookTicker","u":5,"s":"BTCUSDT","b":"10.05","B":"1.000","a":"11.0","A":"2","T":1,"E":2})",
+      R"({"e":"bookTicker","u":5,"s":"ETHUSDT","b":"10.0","B":"1.0001","a":"11.0","A":"2","T":1,"E":2})",
+      R"({"u":5,"s":"ETHUSDT","b":"10.0","B":"1.000","a":"11.0","A":"2"})",
+      R"({"u":5,"s":"ETHUSDT","b":"10.0","B":"1.000","a":"11.0"})",
+      R"({"u":5,"s":"XRPUSDT","b":"10.0","B":"1.000","a":"11.0","A":"2"})",
+      R"({"e":"bookTicker","u":5,"s":"BTCUSDT","b":"10.0","B":"1.000","a":"11.0","A":"2","T":1,"E":99999999999999999})",
+      R"({"e":"trade","E":1,"T":1,"s":"BTCUSDT","t":7,"p":"10.0","q":"0.001","X":"MARKET","m":false})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"10.0","q":"0.001","T":1,"m":true,"M":true})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"10.0","q":"0.001","T":1,"m":1,"M":true})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"10.01","q":"0.001","T":1,"m":true})",
+      R"({"e":"trade","E":1,"s":"BTCUSDT","t":7,"p":"10.0","q":"0.001","X":"MAR\"KET","m":true})",
+      R"({"e":"aggTrade","E":1,"a":5,"s":"BTCUSDT","p":"10.0","q":"0.001","f":1,"l":2,"T":1,"m":true})",
+      R"({"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":5,"s":"BTCUSDT","b":"10.0","B":"1","a":"11.0","A":"2","T":1,"E":2},"x":1})",
+      R"({"stream":"btc\"usdt","data":{"e":"bookTicker","u":5,"s":"BTCUSDT","b":"10.0","B":"1","a":"11.0","A":"2","T":1,"E":2}})",
+      R"({"stream":"x","data":{"e":"kline","E":1,"s":"BTCUSDT"}})",
+      R"({"result":null,"id":1})",
+      R"({"e":"depthUpdate","E":1,"T":1,"s":"ETHUSDT","U":1,"u":2,"pu":0,"b":[["1.00","1.000"],["2.00","2.000"]],"a":[["3.00","0.000"]]})",
+  };
+  for (const char* frame : frames) twin.frame(frame, frame, 5);
+  twin.check_end_state();
+  CHECK(twin.left->counters().fast_path_frames > 10);
+}
+
+}  // namespace
+
+int main() {
+  test_edge_frames();
+  test_recordings_fast_equals_general();
+  test_reordered_keys_fall_back_to_same_result();
+  test_mutations_agree();
+  return report("test_binance_fast_path");
+}
