@@ -231,6 +231,8 @@ def test_cryptofeed_futures_four_symbols(shared_data: Path) -> None:
     }
     assert stats["ignored"] == 67  # kline_1m
     assert stats["trades"] == 91 and stats["book_tickers"] == 613 and stats["bad_frames"] == 0
+    # the recorded frames are Binance's own spelling: the key-order fast path reads them (not control frames)
+    assert 0 < stats["fast_path_frames"] <= stats["frames"] - stats["control"]
     assert feed.symbols_needing_snapshot() == []
     assert run.crossed == 0
     compared = {s: compare_quotes(run, s) for s in feed.stats()["symbols"]}

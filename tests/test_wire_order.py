@@ -90,6 +90,16 @@ def test_unsendable_orders_are_rejected_back_to_the_engine() -> None:
     assert trader.engine.counters["working_orders"] == 0
 
 
+def test_capturing_events_cannot_silently_disconnect_a_trader() -> None:
+    trader = make_trader()
+    with pytest.raises(ValueError, match="already feeds a sink"):
+        trader.feed.capture_events(True)
+    snapshot, frames = build_frames(SYMBOL, "0.10", "0.001", 1)
+    trader.feed.apply_snapshot(SYMBOL, snapshot, time.time_ns())
+    trader.on_frame(frames[0], time.time_ns())
+    assert trader.engine.counters["new_orders"] == 1  # the engine still sees the frames
+
+
 def test_trader_refuses_mismatched_instruments() -> None:
     inst = instrument()
     feed = BinanceFeed([Instrument("ETHUSDT", "binance_usdm", "0.01", "0.001")])

@@ -274,6 +274,7 @@ void bind_venue(py::module_& m) {
             d["ignored"] = c.ignored;
             d["unknown_symbol"] = c.unknown_symbol;
             d["bad_frames"] = c.bad_frames;
+            d["fast_path_frames"] = c.fast_path_frames;
             py::dict by_reason;
             for (std::size_t r = 1; r < c.bad_by_reason.size(); ++r) {
               by_reason[fastcore::venue::describe(static_cast<BadFrameReason>(r))] = c.bad_by_reason[r];
@@ -293,13 +294,19 @@ void bind_venue(py::module_& m) {
             d["symbols"] = symbols;
             return d;
           },
-          "Counters: frames, events, message kinds, bad frames (total and by reason), applied and\n"
+          "Counters: frames, events, message kinds, bad frames (total and by reason), frames read by the\n"
+          "key-order fast path, applied and\n"
           "buffered diffs, stale drops, gaps, resyncs, snapshots; 'symbols' has the same per symbol.")
       .def(
           "capture_events",
           [](PyBinanceFeed& self, bool enabled) {
             if (enabled) {
               if (!self.capture) self.capture = std::make_unique<CaptureSink>();
+              // Replacing another sink (a BinanceTrader's engine) would silently cut the trading path.
+              if (self.feed->sink() != nullptr && self.feed->sink() != self.capture.get()) {
+                throw py::value_error("capture_events: this feed already feeds a sink (a BinanceTrader's engine); "
+                                      "capturing would disconnect it");
+              }
               self.feed->set_sink(self.capture.get());
             } else if (self.capture && self.feed->sink() == self.capture.get()) {
               self.feed->set_sink(nullptr);
@@ -307,7 +314,8 @@ void bind_venue(py::module_& m) {
           },
           py::arg("enabled") = true,
           "Keep a copy of every event the feed emits (book deltas, snapshots, clears, BBO quotes, trades)\n"
-          "until take_events(). Replaces any attached sink; for tests, replay and recording, not the hot path.")
+          "until take_events(). Refused (ValueError) while another sink is attached, such as a BinanceTrader's\n"
+          "engine; for tests, replay and recording, not the hot path.")
       .def(
           "take_events",
           [](PyBinanceFeed& self) {
