@@ -63,8 +63,10 @@ __all__ = [
     "DEFAULT_RECORDING",
     "RULE",
     "BacktestRun",
+    "default_recording",
     "format_runs",
     "run_all",
+    "run_to_json",
     "slice_recording",
 ]
 
@@ -129,6 +131,11 @@ def _version(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def _module(name: str) -> Any:
+    """A peer's module, untyped (the peers ship no stubs; they are optional)."""
+    return importlib.import_module(name)
 
 
 def _missing(module: str) -> str | None:
@@ -238,16 +245,19 @@ _HBT_LOOP: Any = None
 
 def _hbt_loop() -> Any:
     """The njit strategy loop, compiled on first use (numba is imported only when hftbacktest runs)."""
-    global _HBT_LOOP
+    global _HBT_LOOP  # noqa: PLW0603 (compiled once per process, numba's own cache is per file)
     if _HBT_LOOP is not None:
         return _HBT_LOOP
-    from hftbacktest.order import GTC, IOC, LIMIT  # type: ignore[import-untyped]
-    from numba import njit  # type: ignore[import-untyped]
+    order_module = _module("hftbacktest.order")
+    GTC, IOC, LIMIT = order_module.GTC, order_module.IOC, order_module.LIMIT  # noqa: N806 (hftbacktest's names)
+    njit = _module("numba").njit
 
     new, partially_filled = 1, 5  # hftbacktest.order.NEW / PARTIALLY_FILLED: the order still works
 
     @njit(cache=False)  # type: ignore[untyped-decorator]
-    def loop(hbt: Any, qty: float, threshold: float, levels: int, stop_ticks: int, tp_ticks: int) -> Any:
+    def loop(  # noqa: PLR0917 (numba njit takes positional arguments)
+        hbt: Any, qty: float, threshold: float, levels: int, stop_ticks: int, tp_ticks: int
+    ) -> Any:
         flat, entering, opened, stopping, exiting = 0, 1, 2, 3, 4
         phase = flat
         last_decision = 0
@@ -266,7 +276,7 @@ def _hbt_loop() -> Any:
             rc = hbt.wait_next_feed(True, 1_000_000_000_000_000)
             if rc == 1:
                 break
-            if rc != 2 and rc != 3:
+            if rc != 2 and rc != 3:  # noqa: PLR1714 (numba)
                 continue
             depth = hbt.depth(0)
             orders = hbt.orders(0)
@@ -274,7 +284,7 @@ def _hbt_loop() -> Any:
             # Order progress (responses and feeds alike).
             if phase == entering:
                 order = orders.get(entry_id)
-                if order is None or (order.status != new and order.status != partially_filled):
+                if order is None or (order.status != new and order.status != partially_filled):  # noqa: PLR1714 (numba)
                     if abs(position) > half_lot:
                         entry = order.exec_price_tick if order is not None else 0
                         stop_px = entry - direction * stop_ticks
@@ -282,9 +292,13 @@ def _hbt_loop() -> Any:
                         next_id += 1
                         tp_id = next_id
                         if direction > 0:
-                            hbt.submit_sell_order(0, tp_id, tp_px * depth.tick_size, abs(position), GTC, LIMIT, False)
+                            hbt.submit_sell_order(
+                                0, tp_id, tp_px * depth.tick_size, abs(position), GTC, LIMIT, False
+                            )
                         else:
-                            hbt.submit_buy_order(0, tp_id, tp_px * depth.tick_size, abs(position), GTC, LIMIT, False)
+                            hbt.submit_buy_order(
+                                0, tp_id, tp_px * depth.tick_size, abs(position), GTC, LIMIT, False
+                            )
                         phase = opened
                     else:
                         phase = flat
@@ -295,7 +309,7 @@ def _hbt_loop() -> Any:
                     hbt.clear_inactive_orders(0)
             elif phase == exiting:
                 order = orders.get(exit_id)
-                if order is None or (order.status != new and order.status != partially_filled):
+                if order is None or (order.status != new and order.status != partially_filled):  # noqa: PLR1714 (numba)
                     if abs(position) <= half_lot:
                         trips += 1
                         phase = flat
@@ -304,7 +318,7 @@ def _hbt_loop() -> Any:
                         phase = stopping
             if phase == stopping:
                 order = orders.get(tp_id)
-                tp_gone = order is None or (order.status != new and order.status != partially_filled)
+                tp_gone = order is None or (order.status != new and order.status != partially_filled)  # noqa: PLR1714 (numba)
                 if abs(position) <= half_lot and tp_gone:
                     trips += 1
                     phase = flat
@@ -354,7 +368,7 @@ def _hbt_loop() -> Any:
                         decision = 1
                     elif imbalance <= -threshold:
                         decision = -1
-            crossed = decision != 0 and decision != last_decision
+            crossed = decision != 0 and decision != last_decision  # noqa: PLR1714 (numba)
             last_decision = decision
             if phase == flat and crossed:
                 next_id += 1
@@ -380,12 +394,12 @@ def _hbt_loop() -> Any:
 
 
 def _hbt_backtest(data: npt.NDArray[Any], rule: Rule) -> Any:
-    from hftbacktest import BacktestAsset, ROIVectorMarketDepthBacktest
+    hftbacktest = _module("hftbacktest")
 
     trades = data[(data["ev"] & 0xFF) == 2]
     prices = trades["px"] if len(trades) else data["px"][data["px"] > 0]
     asset = (
-        BacktestAsset()
+        hftbacktest.BacktestAsset()
         .data(data)
         .linear_asset(1.0)
         .constant_order_latency(rule.latency_ns, rule.latency_ns)
@@ -398,7 +412,7 @@ def _hbt_backtest(data: npt.NDArray[Any], rule: Rule) -> Any:
         .roi_ub(float(np.ceil(prices.max() * 1.1)))
         .last_trades_capacity(0)
     )
-    return ROIVectorMarketDepthBacktest([asset])
+    return hftbacktest.ROIVectorMarketDepthBacktest([asset])
 
 
 def _run_hftbacktest(path: Path, rule: Rule, repeat: int) -> BacktestRun:
@@ -407,7 +421,7 @@ def _run_hftbacktest(path: Path, rule: Rule, repeat: int) -> BacktestRun:
     if reason is not None:
         run.skipped_reason = reason
         return run
-    from hftbacktest.data.utils import binancefutures  # type: ignore[import-untyped]
+    binancefutures = _module("hftbacktest.data.utils.binancefutures")
 
     started = time.perf_counter()
     data = binancefutures.convert(str(path))
@@ -444,16 +458,21 @@ def _run_hftbacktest(path: Path, rule: Rule, repeat: int) -> BacktestRun:
 
 
 def _nautilus_data(events: npt.NDArray[np.void]) -> tuple[list[Any], list[Any], Any]:
-    """OrderBookDelta (F_LAST on each exchange message's last) and TradeTick objects from rentrade's events."""
-    from nautilus_trader.model.data import BookOrder, OrderBookDelta, TradeTick
-    from nautilus_trader.model.enums import AggressorSide, BookAction, OrderSide, RecordFlag
-    from nautilus_trader.model.identifiers import TradeId
-    from nautilus_trader.model.objects import Price, Quantity
-    from nautilus_trader.test_kit.providers import TestInstrumentProvider
+    """OrderBookDelta (F_LAST on each message's last) and TradeTick objects from rentrade's events."""
+    data_module = _module("nautilus_trader.model.data")
+    BookOrder = data_module.BookOrder  # noqa: N806
+    OrderBookDelta = data_module.OrderBookDelta  # noqa: N806
+    TradeTick = data_module.TradeTick  # noqa: N806
+    enums = _module("nautilus_trader.model.enums")
+    AggressorSide, BookAction, OrderSide = enums.AggressorSide, enums.BookAction, enums.OrderSide  # noqa: N806
+    TradeId = _module("nautilus_trader.model.identifiers").TradeId  # noqa: N806
+    objects = _module("nautilus_trader.model.objects")
+    Price, Quantity = objects.Price, objects.Quantity  # noqa: N806
+    TestInstrumentProvider = _module("nautilus_trader.test_kit.providers").TestInstrumentProvider  # noqa: N806
 
     instrument = TestInstrumentProvider.btcusdt_perp_binance()
     iid = instrument.id
-    f_last = int(RecordFlag.F_LAST)
+    f_last = int(enums.RecordFlag.F_LAST)
     out: list[Any] = []
     trades: list[Any] = []
     kinds = events["kind"].tolist()
@@ -490,14 +509,17 @@ def _nautilus_data(events: npt.NDArray[np.void]) -> tuple[list[Any], list[Any], 
 
 
 def _nautilus_strategy_class() -> Any:
-    from nautilus_trader.model.enums import BookAction, BookType, OrderSide, TimeInForce
-    from nautilus_trader.model.objects import Price
-    from nautilus_trader.trading.strategy import Strategy
-    from sortedcontainers import SortedDict  # type: ignore[import-untyped]
+    enums = _module("nautilus_trader.model.enums")
+    BookType = enums.BookType  # noqa: N806
+    OrderSide = enums.OrderSide  # noqa: N806
+    TimeInForce = enums.TimeInForce  # noqa: N806
+    Price = _module("nautilus_trader.model.objects").Price  # noqa: N806
+    strategy_base: Any = _module("nautilus_trader.trading.strategy").Strategy
+    SortedDict = _module("sortedcontainers").SortedDict  # noqa: N806
 
-    clear, delete, buy = BookAction.CLEAR, BookAction.DELETE, OrderSide.BUY
+    clear, delete, buy = enums.BookAction.CLEAR, enums.BookAction.DELETE, OrderSide.BUY
 
-    class ImbalanceBracket(Strategy):  # type: ignore[misc]
+    class ImbalanceBracket(strategy_base):  # type: ignore[misc]
         """The rule of the module docstring on NautilusTrader's Strategy API."""
 
         def __init__(self, instrument: Any, rule: Rule) -> None:
@@ -561,7 +583,7 @@ def _nautilus_strategy_class() -> Any:
                     imbalance = (bid_qty - ask_qty) / total
                     threshold = self.rule.threshold
                     decision = 1 if imbalance >= threshold else -1 if imbalance <= -threshold else 0
-            crossed = decision != 0 and decision != self.last_decision
+            crossed = decision not in {0, self.last_decision}
             self.last_decision = decision
             if self.phase == "flat" and crossed and best_bid is not None and best_ask is not None:
                 self.direction = decision
@@ -577,7 +599,9 @@ def _nautilus_strategy_class() -> Any:
                 self.submit_order(self.entry_order)
             elif self.phase == "open" and best_bid is not None and best_ask is not None:
                 touch = best_bid if self.direction > 0 else best_ask
-                if (self.direction > 0 and touch <= self.stop_raw) or (self.direction < 0 and touch >= self.stop_raw):
+                if (self.direction > 0 and touch <= self.stop_raw) or (
+                    self.direction < 0 and touch >= self.stop_raw
+                ):
                     self.phase = "stopping"
                     if self.tp_order is not None and self.tp_order.is_open:
                         self.cancel_order(self.tp_order)
@@ -620,7 +644,9 @@ def _nautilus_strategy_class() -> Any:
                     return
                 entry = float(self.cache.order(client_order_id).avg_px)
                 entry_ticks = round(entry / self.tick)
-                self.stop_raw = self.instrument.make_price((entry_ticks - self.direction * self.rule.stop_ticks) * self.tick).raw
+                self.stop_raw = self.instrument.make_price(
+                    (entry_ticks - self.direction * self.rule.stop_ticks) * self.tick
+                ).raw
                 self.tp_px = (entry_ticks + self.direction * self.rule.take_profit_ticks) * self.tick
                 self.tp_order = self.order_factory.limit(
                     self.instrument.id,
@@ -669,13 +695,13 @@ def _run_nautilus(events: npt.NDArray[np.void], rule: Rule, repeat: int) -> Back
     if reason is not None:
         run.skipped_reason = reason
         return run
-    from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
-    from nautilus_trader.backtest.models import LatencyModel
-    from nautilus_trader.config import DataEngineConfig, LoggingConfig
-    from nautilus_trader.model.currencies import USDT
-    from nautilus_trader.model.enums import AccountType, BookType, OmsType
-    from nautilus_trader.model.identifiers import TraderId, Venue
-    from nautilus_trader.model.objects import Money
+    engine_module = _module("nautilus_trader.backtest.engine")
+    config_module = _module("nautilus_trader.config")
+    enums = _module("nautilus_trader.model.enums")
+    identifiers = _module("nautilus_trader.model.identifiers")
+    LatencyModel = _module("nautilus_trader.backtest.models").LatencyModel  # noqa: N806
+    usdt = _module("nautilus_trader.model.currencies").USDT
+    Money = _module("nautilus_trader.model.objects").Money  # noqa: N806
 
     started = time.perf_counter()
     deltas, trades, instrument = _nautilus_data(events)
@@ -684,19 +710,19 @@ def _run_nautilus(events: npt.NDArray[np.void], rule: Rule, repeat: int) -> Back
     strategy_class = _nautilus_strategy_class()
     add_s: list[float] = []
     for _ in range(repeat):
-        engine = BacktestEngine(
-            BacktestEngineConfig(
-                trader_id=TraderId("BENCH-001"),
-                logging=LoggingConfig(bypass_logging=True),
-                data_engine=DataEngineConfig(buffer_deltas=True),  # one callback per exchange message
+        engine = engine_module.BacktestEngine(
+            engine_module.BacktestEngineConfig(
+                trader_id=identifiers.TraderId("BENCH-001"),
+                logging=config_module.LoggingConfig(bypass_logging=True),
+                data_engine=config_module.DataEngineConfig(buffer_deltas=True),  # one callback per message
             )
         )
         engine.add_venue(
-            venue=Venue("BINANCE"),
-            oms_type=OmsType.NETTING,
-            account_type=AccountType.MARGIN,
-            starting_balances=[Money(1_000_000, USDT)],
-            book_type=BookType.L2_MBP,
+            venue=identifiers.Venue("BINANCE"),
+            oms_type=enums.OmsType.NETTING,
+            account_type=enums.AccountType.MARGIN,
+            starting_balances=[Money(1_000_000, usdt)],
+            book_type=enums.BookType.L2_MBP,
             latency_model=LatencyModel(base_latency_nanos=rule.latency_ns),
             trade_execution=True,
         )
@@ -715,7 +741,8 @@ def _run_nautilus(events: npt.NDArray[np.void], rule: Rule, repeat: int) -> Back
         engine.dispose()
     run.prepare_s = build_s + statistics.median(add_s)
     run.prepare_what = (
-        f"Python objects from rentrade's decoded events {build_s:.2f} s + add_data {statistics.median(add_s):.2f} s"
+        f"Python objects from rentrade's decoded events {build_s:.2f} s"
+        f" + add_data {statistics.median(add_s):.2f} s"
     )
     return run
 
@@ -759,7 +786,9 @@ def run_all(
         say("rentrade: backtests")
         runs = _run_rentrade(events, instruments, rule, repeat, prepare_s)
         if runs[0].trades == 0:
-            raise AssertionError("rentrade's built-in strategy made no trade on this recording: nothing measured")
+            raise AssertionError(
+                "rentrade's built-in strategy made no trade on this recording: nothing measured"
+            )
         if "hftbacktest" in peers:
             say("hftbacktest: convert, compile, backtests")
             runs.append(_run_hftbacktest(source, rule, repeat))
@@ -767,6 +796,24 @@ def run_all(
             say("NautilusTrader: data objects, backtests")
             runs.append(_run_nautilus(events, rule, repeat))
     return runs, description
+
+
+def run_to_json(run: BacktestRun) -> dict[str, Any]:
+    """One run as JSON-ready data (events/s is the median over the timed runs)."""
+    low, high = run.spread
+    return {
+        "name": run.name,
+        "version": run.version,
+        "events": run.events,
+        "wall_s": run.wall_s,
+        "events_per_s": run.events_per_s,
+        "events_per_s_spread": [low, high],
+        "trades": run.trades,
+        "prepare_s": run.prepare_s,
+        "prepare_what": run.prepare_what,
+        "detail": run.detail,
+        "skipped_reason": run.skipped_reason,
+    }
 
 
 def format_runs(runs: Sequence[BacktestRun], source: str) -> list[str]:
@@ -794,7 +841,9 @@ def format_runs(runs: Sequence[BacktestRun], source: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: prints the comparison table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", help=f"recording (default ../shared/data/{DEFAULT_RECORDING})")
     parser.add_argument("--lines", type=int, help="only the first N lines of the recording")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per backtester (default 3)")
