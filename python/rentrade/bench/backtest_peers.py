@@ -47,16 +47,18 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from rentrade import Engine
+from rentrade import Engine, _fastcore
 from rentrade._fastcore import Instrument
 from rentrade.backtest import FlowTakerStrategy, load_market, run_backtest
 from rentrade.events import (
     FLAG_LAST_IN_MESSAGE,
+    KIND_BBO,
     KIND_CLEAR,
     KIND_DELTA,
     KIND_SNAPSHOT_LEVEL,
     KIND_TRADE,
     SIDE_BID,
+    empty_events,
 )
 
 __all__ = [
@@ -171,6 +173,34 @@ def slice_recording(path: str | Path, lines: int, out_dir: str | Path) -> Path:
 # --- rentrade -------------------------------------------------------------------------------------
 
 
+def feed_events(path: str | Path) -> npt.NDArray[np.void]:
+    """The recording through rentrade's live C++ feed parser (``BinanceFeed``, events captured).
+
+    The same records as :func:`rentrade.backtest.load_market` (checked by the caller), from the hot
+    path that parses frames live, instead of the replay module's Python validation path.
+    """
+    instrument = Instrument("BTCUSDT", "binance_usdm", TICK_SIZE, LOT_SIZE)
+    feed = _fastcore.BinanceFeed([instrument], "usdm")
+    feed.capture_events(True)
+    with gzip.open(path, "rb") as reader:
+        for line in reader:
+            stamp, frame = line.rstrip(b"\n").split(b" ", 1)
+            if frame.startswith(b'{"lastUpdateId"'):
+                status = feed.apply_snapshot(instrument.symbol, frame, int(stamp))
+            else:
+                status = feed.on_frame(frame, int(stamp))
+            if status in (_fastcore.FrameStatus.BAD_FRAME, _fastcore.FrameStatus.UNKNOWN_SYMBOL):
+                raise ValueError(f"the feed refused a frame ({status}): {feed.last_error()}")
+    captured = feed.take_events()
+    # As load_market orders them: book events, then trades, stably by local time (BBO events dropped).
+    book = captured[(captured["kind"] != KIND_TRADE) & (captured["kind"] != KIND_BBO)]
+    trades = captured[captured["kind"] == KIND_TRADE]
+    merged = np.concatenate([book, trades])
+    out = empty_events(len(merged))
+    out[:] = merged[np.argsort(merged["ts_local_ns"], kind="stable")]
+    return out
+
+
 def _rentrade_engine(instruments: Sequence[Instrument], rule: Rule) -> Engine:
     return Engine(
         list(instruments),
@@ -252,7 +282,16 @@ def _hbt_loop() -> Any:
     GTC, IOC, LIMIT = order_module.GTC, order_module.IOC, order_module.LIMIT  # noqa: N806 (hftbacktest's names)
     njit = _module("numba").njit
 
-    new, partially_filled = 1, 5  # hftbacktest.order.NEW / PARTIALLY_FILLED: the order still works
+    # hftbacktest.order: NONE (submitted, not yet acknowledged), NEW, PARTIALLY_FILLED: still working,
+    # as is an order with a request (req != NONE) on its way.
+    none, new, partially_filled = 0, 1, 5
+
+    @njit(cache=False)  # type: ignore[untyped-decorator]
+    def done(order: Any) -> bool:
+        if order is None:
+            return True
+        status = order.status
+        return bool(order.req == none and status != none and status != new and status != partially_filled)  # noqa: PLR1714
 
     @njit(cache=False)  # type: ignore[untyped-decorator]
     def loop(  # noqa: PLR0917 (numba njit takes positional arguments)
@@ -272,6 +311,7 @@ def _hbt_loop() -> Any:
         entries = 0
         feeds = 0
         half_lot = 0.0005
+        in_phase = np.zeros(5, np.int64)  # feed returns spent in each phase
         while True:
             rc = hbt.wait_next_feed(True, 1_000_000_000_000_000)
             if rc == 1:
@@ -284,7 +324,7 @@ def _hbt_loop() -> Any:
             # Order progress (responses and feeds alike).
             if phase == entering:
                 order = orders.get(entry_id)
-                if order is None or (order.status != new and order.status != partially_filled):  # noqa: PLR1714 (numba)
+                if done(order):
                     if abs(position) > half_lot:
                         entry = order.exec_price_tick if order is not None else 0
                         stop_px = entry - direction * stop_ticks
@@ -307,9 +347,24 @@ def _hbt_loop() -> Any:
                     trips += 1
                     phase = flat
                     hbt.clear_inactive_orders(0)
+                else:
+                    order = orders.get(tp_id)
+                    if done(order):
+                        # The take-profit is gone but a position is left (a partial fill): re-place it
+                        # for what is left, as rentrade's bracket does.
+                        next_id += 1
+                        tp_id = next_id
+                        if position > 0:
+                            hbt.submit_sell_order(
+                                0, tp_id, tp_px * depth.tick_size, position, GTC, LIMIT, False
+                            )
+                        else:
+                            hbt.submit_buy_order(
+                                0, tp_id, tp_px * depth.tick_size, -position, GTC, LIMIT, False
+                            )
             elif phase == exiting:
                 order = orders.get(exit_id)
-                if order is None or (order.status != new and order.status != partially_filled):  # noqa: PLR1714 (numba)
+                if done(order):
                     if abs(position) <= half_lot:
                         trips += 1
                         phase = flat
@@ -318,7 +373,7 @@ def _hbt_loop() -> Any:
                         phase = stopping
             if phase == stopping:
                 order = orders.get(tp_id)
-                tp_gone = order is None or (order.status != new and order.status != partially_filled)  # noqa: PLR1714 (numba)
+                tp_gone = done(order)
                 if abs(position) <= half_lot and tp_gone:
                     trips += 1
                     phase = flat
@@ -334,6 +389,7 @@ def _hbt_loop() -> Any:
             if rc != 2:
                 continue
             feeds += 1
+            in_phase[phase] += 1
             # Decision point: the top-N imbalance from the ROI vector (non-empty levels only).
             best_bid = depth.best_bid_tick
             best_ask = depth.best_ask_tick
@@ -387,7 +443,7 @@ def _hbt_loop() -> Any:
                     if order is not None and order.cancellable:
                         hbt.cancel(0, tp_id, False)
                     phase = stopping
-        return trips, entries, feeds
+        return trips, entries, feeds, in_phase
 
     _HBT_LOOP = loop
     return loop
@@ -443,13 +499,14 @@ def _run_hftbacktest(path: Path, rule: Rule, repeat: int) -> BacktestRun:
         hbt = _hbt_backtest(data, rule)
         build_s.append(time.perf_counter() - started)
         started = time.perf_counter()
-        trips, entries, feeds = loop(hbt, *args)
+        trips, entries, feeds, in_phase = loop(hbt, *args)
         run.wall_s.append(time.perf_counter() - started)
         hbt.close()
         run.trades = int(trips)
     run.detail = (
-        f"{int(entries):,} entries, {int(feeds):,} feed returns; njit compile + warm-up {compile_s:.1f} s "
-        f"and building the backtester from the array {statistics.median(build_s):.2f} s not in the time"
+        f"{int(entries):,} entries, {int(feeds):,} feed returns (flat/entering/open/stopping/exiting "
+        f"{'/'.join(str(n) for n in in_phase.tolist())}); njit compile + warm-up {compile_s:.1f} s and "
+        f"building the backtester from the array {statistics.median(build_s):.2f} s not in the time"
     )
     return run
 
@@ -783,8 +840,17 @@ def run_all(
         started = time.perf_counter()
         events, instruments, description = load_market([str(source)], tick_size=TICK_SIZE, lot_size=LOT_SIZE)
         prepare_s = time.perf_counter() - started
+        started = time.perf_counter()
+        fast = feed_events(source)
+        feed_s = time.perf_counter() - started
+        if fast.tobytes() != events.tobytes():
+            raise AssertionError("the C++ feed parser and load_market disagree on this recording")
         say("rentrade: backtests")
         runs = _run_rentrade(events, instruments, rule, repeat, prepare_s)
+        runs[0].prepare_what = (
+            f"frames -> records: rentrade.backtest.load_market (Python replay, checks) {prepare_s:.2f} s;"
+            f" the live C++ feed parser (BinanceFeed) gives the same records in {feed_s:.2f} s"
+        )
         if runs[0].trades == 0:
             raise AssertionError(
                 "rentrade's built-in strategy made no trade on this recording: nothing measured"
