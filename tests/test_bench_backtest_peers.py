@@ -85,6 +85,14 @@ def test_cli_backtest_peers_json(recording: Path, capsys: pytest.CaptureFixture[
         assert len(run["wall_s"]) == 2 and run["events"] > 0 and run["events_per_s"] > 0
 
 
+def test_cli_json_with_peers_is_clean_json(recording: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # hftbacktest's converter prints progress: it must not land in the JSON on stdout.
+    argv = ["bench", "--backtest-peers", "--backtest-data", str(recording), "--backtest-lines", "3000"]
+    assert main([*argv, "--repeat", "1", "--json"]) == 0
+    document = orjson.loads(capsys.readouterr().out)
+    assert len(document["runs"]) == 4
+
+
 def test_bad_arguments(recording: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="repeat"):
         backtest_peers.run_all(recording, repeat=0)

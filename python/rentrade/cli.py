@@ -148,8 +148,6 @@ def _paper(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     from rentrade import backtest
 
-    if args.backtest_peers:
-        return _bench_backtest_peers(args)
     if (args.tick_size or args.lot_size) and not args.data:
         raise ValueError("--tick-size and --lot-size go with --data")
     events, instruments, source = backtest.load_market(

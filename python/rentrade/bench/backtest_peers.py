@@ -31,6 +31,7 @@ compiled by a warm-up run on the first messages, which is not timed (said in the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import importlib
 import importlib.metadata
@@ -480,7 +481,8 @@ def _run_hftbacktest(path: Path, rule: Rule, repeat: int) -> BacktestRun:
     binancefutures = _module("hftbacktest.data.utils.binancefutures")
 
     started = time.perf_counter()
-    data = binancefutures.convert(str(path))
+    with contextlib.redirect_stdout(sys.stderr):  # it prints its progress; keep stdout for the table/JSON
+        data = binancefutures.convert(str(path))
     run.prepare_s = time.perf_counter() - started
     run.prepare_what = "hftbacktest.data.utils.binancefutures.convert (its Python converter)"
     run.events = len(data)
@@ -932,11 +934,11 @@ def default_recording() -> Path:
     root = os.environ.get("RENTRADE_SHARED_DATA")
     candidates = [Path(root)] if root else []
     candidates += [Path.cwd() / "../shared/data", Path(__file__).resolve().parents[3] / "../shared/data"]
-    candidates.append(Path("/work/shared/data"))
     for candidate in candidates:
         if (candidate / DEFAULT_RECORDING).exists():
             return (candidate / DEFAULT_RECORDING).resolve()
-    raise ValueError(f"no {DEFAULT_RECORDING} under {', '.join(map(str, candidates))}; give --data")
+    where = ", ".join(map(str, candidates))
+    raise ValueError(f"no {DEFAULT_RECORDING} under {where}; give the path (rentrade bench: --backtest-data)")
 
 
 if __name__ == "__main__":
