@@ -30,6 +30,8 @@ def _print_bench(report: BenchReport, *, as_json: bool) -> None:
 def _bench(args: argparse.Namespace) -> int:
     from rentrade.bench import runner
 
+    if args.backtest_peers:
+        return _bench_backtest_peers(args)
     if (args.tick_size or args.lot_size) and not args.data:
         raise ValueError("--tick-size and --lot-size go with --data")
     if args.data:
@@ -90,6 +92,26 @@ def _bench(args: argparse.Namespace) -> int:
         progress=None if args.json else runner.print_progress,
     )
     _print_bench(report, as_json=args.json)
+    return 0
+
+
+def _bench_backtest_peers(args: argparse.Namespace) -> int:
+    from rentrade.bench import backtest_peers
+    from rentrade.bench.runner import print_progress
+
+    path = args.backtest_data or str(backtest_peers.default_recording())
+    runs, source = backtest_peers.run_all(
+        path,
+        repeat=args.repeat,
+        lines=args.backtest_lines,
+        peers=() if args.no_peers else ("hftbacktest", "nautilus"),
+        progress=None if args.json else print_progress,
+    )
+    if args.json:
+        document = {"source": source, "runs": [backtest_peers.run_to_json(run) for run in runs]}
+        sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        print("\n".join(backtest_peers.format_runs(runs, source)))
     return 0
 
 
@@ -442,6 +464,23 @@ def build_parser() -> argparse.ArgumentParser:
         "process and as a loopback round trip through the simulated venue next to a bare picows echo",
     )
     bench.add_argument("--only-wire-order", action="store_true", help="run only the wire-to-order stages")
+    bench.add_argument(
+        "--backtest-peers",
+        action="store_true",
+        help="run only the backtest comparison: rentrade, hftbacktest and NautilusTrader on one Binance "
+        "recording (peers from pip install 'rentrade[bench]'; a missing one is reported as skipped)",
+    )
+    bench.add_argument(
+        "--backtest-data",
+        metavar="PATH",
+        help="with --backtest-peers: a raw Binance USD-M capture in hftbacktest's format (default: "
+        "hftbacktest's btcusdt_20240808.gz in ../shared/data)",
+    )
+    bench.add_argument(
+        "--backtest-lines",
+        type=_positive,
+        help="with --backtest-peers: only the first N lines of the recording",
+    )
     bench.add_argument(
         "--json", action="store_true", help="machine-readable output (keys in bench/BENCHMARKS.md)"
     )

@@ -636,10 +636,32 @@ void test_engine_backtest() {
   CHECK(a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(ExecutionReport)) == 0);
 }
 
+// Feed latency is recorded once per message (events sharing both times), not once per level.
+void test_feed_latency_once_per_message() {
+  SimulatedExchange x(config());
+  Event a = level(Side::kBid, 100, 1, 1'000);
+  a.ts_local_ns = 1'500;  // 500 ns feed latency for the whole message
+  feed(x, a);
+  Event b = a;
+  b.px_ticks = 99;
+  feed(x, b);  // same message: not counted again
+  Event c = level(Side::kAsk, 101, 1, 2'000);
+  c.ts_local_ns = 2'700;  // the next message: 700 ns
+  feed(x, c);
+  Event d = c;
+  d.ts_local_ns = 2'900;  // same exchange time, later arrival: a different message
+  feed(x, d);
+  CHECK(x.feed_latency().count() == 3);
+  CHECK(x.feed_latency().min() == 500);
+  CHECK(x.feed_latency().max() == 900);
+  CHECK(x.stats().events == 4);
+}
+
 }  // namespace
 
 int main() {
   test_config_validation();
+  test_feed_latency_once_per_message();
   test_market_walks_the_book();
   test_ioc_and_gtc_crossing();
   test_post_only();

@@ -161,7 +161,8 @@ class SimulatedExchange {
   /// Error of the last kBookRefused.
   [[nodiscard]] book::ApplyError book_error() const noexcept { return book_error_; }
   [[nodiscard]] const ExchangeStats& stats() const noexcept { return stats_; }
-  /// Exchange-to-local delay of the events that carried both times (ns).
+  /// Exchange-to-local delay (ns), once per message: per run of events that carry the same exchange and
+  /// local times (the events of one frame), so a 70-level depth frame counts once, not 70 times.
   [[nodiscard]] const common::Histogram& feed_latency() const noexcept { return feed_latency_; }
   /// Order latencies drawn (ns).
   [[nodiscard]] const common::Histogram& order_latency() const noexcept { return order_latency_; }
@@ -243,6 +244,8 @@ class SimulatedExchange {
   std::int64_t clock_ns_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t last_arrival_ns_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t last_report_local_ns_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t feed_exchange_ns_ = 0;  // times of the last message recorded in feed_latency_
+  std::int64_t feed_local_ns_ = 0;
   std::uint64_t next_trade_id_ = 1;
   book::ApplyError book_error_ = book::ApplyError::kOk;
   FillListener* fill_listener_ = nullptr;
