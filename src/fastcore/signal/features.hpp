@@ -156,7 +156,7 @@ class FeatureState {
   }
 
   /// Top-N levels per side remembered from the last walk (see depth_px_).
-  static constexpr std::uint32_t kCachedLevels = 8;
+  static constexpr std::uint32_t kCachedLevels = 5;  // the default depth; deeper configurations walk
   static constexpr std::uint32_t kDeferredMask = (1U << static_cast<unsigned>(Feature::kMidEma)) |
                                                  (1U << static_cast<unsigned>(Feature::kMidEmaDev)) |
                                                  (1U << static_cast<unsigned>(Feature::kVolatility));
