@@ -87,7 +87,7 @@ void FeatureState::note_level(const common::Event& event) noexcept {
   // At or better than the side's N-th level: the top-N sum may have changed. Worse: it cannot have.
   const unsigned side = event.side == common::Side::kBid ? 0U : 1U;
   const bool inside = side == 0 ? event.px_ticks >= depth_edge_px_[0] : event.px_ticks <= depth_edge_px_[1];
-  if (!inside || (depth_dirty_ >> side & 1U) != 0) return;
+  if (!inside || (static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return;
   // A new size at a level of the last walk: the same levels stay the top N, only the sum moves
   // (exact: integers below 2^53). A new level or a removal changes the levels: walk again.
   if (event.qty_lots > 0) {
