@@ -182,7 +182,8 @@ void deferred_decay_matches_step_by_step() {
 }
 
 void top_n_cache_follows_size_changes() {
-  // Size changes at cached levels adjust the sum; an insert or removal inside the top N walks again.
+  // A size change at the cached best level adjusts the sum; other changes inside the top N (a deeper
+  // size, an insert, a removal) walk again. Either way the sum is the book's.
   FeatureState s(config(3));
   Book book;
   set(book, Side::kBid, 100, 10);
@@ -202,13 +203,13 @@ void top_n_cache_follows_size_changes() {
     s.note_level(e);
     s.on_book_tracked(book, ts);
   };
-  level(Side::kBid, 99, 5, 2);   // size change at a cached level: 10 + 5 + 30 = 45
+  level(Side::kBid, 99, 5, 2);   // size change below the best: walked, 10 + 5 + 30 = 45
   CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
   level(Side::kBid, 97, 1, 3);   // below the top 3: no change
   CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
   level(Side::kBid, 99, 0, 4);   // removal: 97 enters, 10 + 30 + 1 = 41
   CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
-  level(Side::kBid, 101 - 1, 7, 5);  // size change at the best: 7 + 30 + 1 = 38
+  level(Side::kBid, 100, 7, 5);  // size change at the cached best: 7 + 30 + 1 = 38
   CHECK(near(s.get(Feature::kImbalance), (38.0 - 60.0) / 98.0));
   level(Side::kAsk, 102, 5, 6);  // new ask level inside (fewer than 3 asks): 65
   CHECK(near(s.get(Feature::kImbalance), (38.0 - 65.0) / 103.0));

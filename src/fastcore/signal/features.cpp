@@ -121,8 +121,8 @@ void FeatureState::on_book_tracked(const book::Book& book, std::int64_t ts_ns) n
     valid_ &= ~kBookMask;
     return;
   }
-  // Only a walk that saw every one of the top N levels can stand for them (depth_levels <= kCachedLevels).
-  const std::uint32_t cache = config_.depth_levels <= kCachedLevels ? config_.depth_levels : 0;
+  // The walk records its first kCachedLevels levels (fewer when the side is shorter or N is smaller).
+  const std::uint32_t cache = config_.depth_levels < kCachedLevels ? config_.depth_levels : kCachedLevels;
   if ((depth_dirty_ & 1U) != 0) {
     depth_qty_[0] = top_qty(bids, config_.depth_levels, true, depth_edge_px_[0], cache, depth_px_[0], depth_lots_[0],
                             depth_cached_[0]);

@@ -156,7 +156,7 @@ class FeatureState {
   }
 
   /// Top-N levels per side remembered from the last walk (see depth_px_).
-  static constexpr std::uint32_t kCachedLevels = 5;  // the default depth; deeper configurations walk
+  static constexpr std::uint32_t kCachedLevels = 1;  // the best level of each side
   static constexpr std::uint32_t kDeferredMask = (1U << static_cast<unsigned>(Feature::kMidEma)) |
                                                  (1U << static_cast<unsigned>(Feature::kMidEmaDev)) |
                                                  (1U << static_cast<unsigned>(Feature::kVolatility));
@@ -194,9 +194,10 @@ class FeatureState {
   double depth_qty_[2] = {0.0, 0.0};
   std::int64_t depth_edge_px_[2] = {0, 0};
   std::uint8_t depth_dirty_ = 3;
-  // The levels of the last walk (best first), when depth_levels <= kCachedLevels: a quantity change at
-  // one of them adjusts the sum instead of marking the side for a walk (most deltas inside the top N
-  // change a size; only an inserted or removed level moves the edge). depth_cached_[i]: levels held.
+  // The first kCachedLevels levels of the last walk (the best): a size change there adjusts the sum
+  // instead of marking the side for a walk. One level: with 1,000 instruments each state is a cold
+  // fetch per message, and five levels (160 bytes, 440-byte states) cost the engine's tick-to-decision
+  // more than the walks they saved (bench/BENCHMARKS.md). depth_cached_[i]: levels held.
   std::uint8_t depth_cached_[2] = {0, 0};
   std::int64_t depth_px_[2][kCachedLevels] = {};
   std::int64_t depth_lots_[2][kCachedLevels] = {};
