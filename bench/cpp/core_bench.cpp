@@ -1,6 +1,6 @@
 // The decision pipeline's in-core measurements (the same fastcore::perf functions `rentrade bench` calls)
 // plus the engine-driven backtest loop, without Python, so a change to the core can be measured without
-// rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position risk backtest.
+// rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position risk backtest engine.
 // Each run prints p50/p99/p99.9 (ns, timer overhead removed) or events/s; the medians come last.
 #include <algorithm>
 #include <array>
@@ -230,6 +230,45 @@ Figures backtest_run(const std::vector<Event>& events, bool with_engine) {
   return f;
 }
 
+// The engine with 1,000 instruments live (the shape of `rentrade bench`'s engine rows, without its
+// harness: intents are dropped, so an instrument's first entry leaves it waiting): opening snapshots
+// first, then 1,000,000 order-flow events in slices of 4,096; the engine's own stage histograms.
+struct EngineFigures {
+  double t2d_p50 = 0, t2d_p99 = 0, signal_p50 = 0, signal_p99 = 0, book_p50 = 0;
+};
+
+EngineFigures engine_run(const std::vector<Event>& events, std::size_t snapshot_events, std::uint32_t instruments) {
+  std::vector<Instrument> listed;
+  for (std::uint32_t i = 0; i < instruments; ++i) listed.push_back(make_instrument(symbol_of(i), "synthetic"));
+  fastcore::engine::BracketStrategy bracket;
+  fastcore::engine::BracketConfig bc;
+  bc.fixed_qty_lots = 1;
+  bc.stop_distance = 5;
+  bc.take_profit_distance = 10;
+  (void)bracket.try_configure(bc);
+  fastcore::engine::Engine engine;
+  if (engine.try_init(listed, fastcore::engine::EngineConfig{}, &bracket) != fastcore::engine::EngineError::kOk) std::exit(10);
+  (void)engine.composite().try_set_weight(fastcore::signal::Feature::kImbalance, 0.5);
+  (void)engine.composite().try_set_weight(fastcore::signal::Feature::kMicroOffset, 0.3);
+  (void)engine.composite().try_set_weight(fastcore::signal::Feature::kTradeFlow, 0.2);
+  (void)engine.composite().try_set_threshold(0.5);
+  const std::span<const Event> all(events);
+  for (std::size_t first = 0; first < all.size(); first += 4096) {
+    if (first == snapshot_events / 4096 * 4096) engine.reset_histograms();
+    const auto slice = all.subspan(first, std::min<std::size_t>(4096, all.size() - first));
+    if (engine.try_on_events(slice).error != fastcore::engine::EngineError::kOk) std::exit(11);
+    engine.clear_intents();
+  }
+  using fastcore::engine::Stage;
+  EngineFigures f;
+  f.t2d_p50 = static_cast<double>(engine.histogram(Stage::kTickToDecision).percentile(50));
+  f.t2d_p99 = static_cast<double>(engine.histogram(Stage::kTickToDecision).percentile(99));
+  f.signal_p50 = static_cast<double>(engine.histogram(Stage::kSignal).percentile(50));
+  f.signal_p99 = static_cast<double>(engine.histogram(Stage::kSignal).percentile(99));
+  f.book_p50 = static_cast<double>(engine.histogram(Stage::kBook).percentile(50));
+  return f;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -249,6 +288,23 @@ int main(int argc, char** argv) {
     std::vector<Event> events;
     if (stage == "signal") events = synthetic(1, 1'000'000, 1);
     if (stage == "backtest") events = synthetic(1, 2'000'000, 1);
+    if (stage == "engine") {
+      events = synthetic(1000, 1000 * 1001 + 1'000'000, 1);
+      std::vector<std::vector<double>> e(5);
+      for (int r = 0; r < runs; ++r) {
+        const EngineFigures f = engine_run(events, 1000 * 1001, 1000);
+        std::printf("run %d engine/1000: tick-to-decision p50 %.0f p99 %.0f | signal p50 %.0f p99 %.0f | book p50 %.0f ns\n",
+                    r + 1, f.t2d_p50, f.t2d_p99, f.signal_p50, f.signal_p99, f.book_p50);
+        e[0].push_back(f.t2d_p50);
+        e[1].push_back(f.t2d_p99);
+        e[2].push_back(f.signal_p50);
+        e[3].push_back(f.signal_p99);
+        e[4].push_back(f.book_p50);
+      }
+      std::printf("median engine: tick-to-decision p50 %.0f p99 %.0f | signal p50 %.0f p99 %.0f | book p50 %.0f ns\n",
+                  median(e[0]), median(e[1]), median(e[2]), median(e[3]), median(e[4]));
+      continue;
+    }
     for (int r = 0; r < runs; ++r) {
       std::vector<Figures> fs;
       std::vector<std::string> names;
