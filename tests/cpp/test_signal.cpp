@@ -114,6 +114,107 @@ void top_n_imbalance() {
   CHECK(signal::validate(config(64)) == signal::SignalError::kOk);
 }
 
+void scaled_decay_matches_division() {
+  // decay_alpha_scaled (1 / half-life precomputed) against the division form: within 1e-15 relative.
+  for (const std::int64_t half : {std::int64_t{1}, std::int64_t{7}, std::int64_t{49}, kHalf, std::int64_t{999'999'937}}) {
+    const double inverse = 1.0 / static_cast<double>(half);
+    for (const std::int64_t dt : {std::int64_t{1}, std::int64_t{3}, half / 3 + 1, half, 5 * half + 11, 60 * half}) {
+      const double a = signal::decay_alpha(dt, half);
+      const double b = signal::decay_alpha_scaled(dt, inverse);
+      CHECK(std::fabs(a - b) <= 1e-15 * std::fabs(a) + 1e-300);
+    }
+  }
+  CHECK(signal::decay_alpha_scaled(0, 1.0) == 0.0 && signal::decay_alpha_scaled(-3, 1.0) == 0.0);
+}
+
+// Step by step as the header defines it (no deferral), for the mid EMA and the variance.
+struct StepReference {
+  double ema = 0, var = 0, ref = 0;
+  std::int64_t ts = 0;
+  bool started = false, has_vol = false;
+  void update(double mid, std::int64_t t) {
+    if (!started) {
+      ema = ref = mid;
+      ts = t;
+      started = true;
+      return;
+    }
+    const std::int64_t dt = t - ts;
+    if (dt <= 0) return;
+    ema += signal::decay_alpha(dt, kHalf) * (mid - ema);
+    const double r = std::log(mid / ref);
+    ref = mid;
+    var = has_vol ? var + signal::decay_alpha(dt, 3 * kHalf) * (r * r - var) : r * r;
+    has_vol = true;
+    ts = t;
+  }
+};
+
+void deferred_decay_matches_step_by_step() {
+  // Long runs of an unchanged mid (deferred) between moves, uneven gaps, a late event: the deferred state
+  // must match the step-by-step definition to 1e-12 relative, and reading it must not change later values.
+  FeatureConfig c = config();
+  c.vol_half_life_ns = 3 * kHalf;
+  FeatureState read_often(c);
+  FeatureState never_read(c);
+  StepReference ref;
+  Book book;
+  sim::Rng rng(11);
+  std::int64_t ts = 1'000;
+  std::int64_t bid = 1'000;
+  for (int i = 0; i < 20'000; ++i) {
+    if (rng.below(5) == 0) bid += static_cast<std::int64_t>(rng.below(7)) - 3;  // the mid moves one update in five
+    quote(book, bid, bid + 2);
+    ts += rng.below(10) == 0 ? -static_cast<std::int64_t>(rng.below(1'000)) : static_cast<std::int64_t>(rng.below(400'000));
+    read_often.on_book(book, ts);
+    never_read.on_book(book, ts);
+    ref.update(static_cast<double>(bid) + 1.0, ts);
+    if (ts < ref.ts) ts = ref.ts;  // the feature clock never goes back; keep the stream near it
+    if (i % 3 == 0) {
+      CHECK(near(read_often.get(Feature::kMidEma), ref.ema));
+      // Absolute to the EMA's own scale: the deviation is a difference of two numbers near 1,000.
+      const auto dev = read_often.get(Feature::kMidEmaDev);
+      CHECK(dev && std::fabs(*dev - (static_cast<double>(bid) + 1.0 - ref.ema)) <= 1e-12 * (1.0 + ref.ema));
+      if (ref.has_vol) CHECK(near(read_often.get(Feature::kVolatility), std::sqrt(ref.var)));
+    }
+  }
+  CHECK(std::memcmp(read_often.values().data(), never_read.values().data(), sizeof(double) * signal::kFeatureCount) == 0);
+}
+
+void top_n_cache_follows_size_changes() {
+  // A size change at the cached best level adjusts the sum; other changes inside the top N (a deeper
+  // size, an insert, a removal) walk again. Either way the sum is the book's.
+  FeatureState s(config(3));
+  Book book;
+  set(book, Side::kBid, 100, 10);
+  set(book, Side::kBid, 99, 20);
+  set(book, Side::kBid, 98, 30);
+  set(book, Side::kBid, 97, 40);
+  set(book, Side::kAsk, 101, 60);
+  s.on_book(book, 1);
+  CHECK(near(s.get(Feature::kImbalance), (60.0 - 60.0) / 120.0));
+  const auto level = [&](Side side, std::int64_t px, std::int64_t qty, std::int64_t ts) {
+    common::Event e{};
+    e.kind = common::EventKind::kDelta;
+    e.side = side;
+    e.px_ticks = px;
+    e.qty_lots = qty;
+    set(book, side, px, qty);
+    s.note_level(e);
+    s.on_book_tracked(book, ts);
+  };
+  level(Side::kBid, 99, 5, 2);   // size change below the best: walked, 10 + 5 + 30 = 45
+  CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
+  level(Side::kBid, 97, 1, 3);   // below the top 3: no change
+  CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
+  level(Side::kBid, 99, 0, 4);   // removal: 97 enters, 10 + 30 + 1 = 41
+  CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+  level(Side::kBid, 100, 7, 5);  // size change at the cached best: 7 + 30 + 1 = 38
+  CHECK(near(s.get(Feature::kImbalance), (38.0 - 60.0) / 98.0));
+  level(Side::kAsk, 102, 5, 6);  // new ask level inside (fewer than 3 asks): 65
+  CHECK(near(s.get(Feature::kImbalance), (38.0 - 65.0) / 103.0));
+}
+
 void volatility_on_known_path() {
   FeatureState s(config());
   Book book;
@@ -300,6 +401,9 @@ void latency_loop_does_the_work() {
 
 int main() {
   decay_formula();
+  scaled_decay_matches_division();
+  deferred_decay_matches_step_by_step();
+  top_n_cache_follows_size_changes();
   top_of_book_and_mid_ema();
   top_n_imbalance();
   volatility_on_known_path();

@@ -30,7 +30,7 @@ struct Totals {
 
 class PositionBook {
  public:
-  /// Default remembered fill ids per venue (320 KB per venue, so the duplicate check stays in L2): more
+  /// Default remembered fill ids per venue (192 KB per venue, so the duplicate check stays in L2): more
   /// than a full page of recent fills from any supported venue's REST reconciliation (Binance userTrades
   /// returns at most 1,000). A replay older than this many fills of its venue would not be recognised.
   static constexpr std::uint32_t kDefaultDedupCapacity = 4'096;

@@ -3,7 +3,7 @@
 /// after a reconnect, the same fill from the REST reconciliation and the stream).
 ///
 /// Bounded memory: remembers exactly the last `capacity` ids inserted (FIFO eviction), in a linear-probing
-/// table at most a quarter full plus a ring of insertion order. A repeat is recognised while its original is
+/// table at most half full plus a ring of insertion order. A repeat is recognised while its original is
 /// among the last `capacity` fills of the venue; an older replay is not (the engine's reconciliation
 /// against the venue's reported position is the backstop). Allocates only in the constructor.
 #include <bit>
@@ -27,24 +27,26 @@ static_assert(sizeof(FillKey) == 16, "four keys per cache line");
 
 class RecentIds {
  public:
-  /// Remembers the last `capacity` (>= 1) ids; memory is 80 to 144 bytes per id (the table is 4 to 8
-  /// slots of 16 bytes per id, a power of two, so probes stay short and mostly within one cache line).
+  /// Remembers the last `capacity` (>= 1) ids; memory is 48 to 80 bytes per id (the table is 2 to 4
+  /// slots of 16 bytes per id, a power of two). Half full at most: a probe averages under 2.5 slots, four
+  /// to a cache line, and the table is half the size a quarter-full one would be, so at the default
+  /// capacity it stays in L2 beside the positions of 1,000 instruments (the lookup is the fill's one
+  /// likely cache miss).
   explicit RecentIds(std::uint32_t capacity)
-      : table_(std::bit_ceil(static_cast<std::size_t>(capacity) * 4)), ring_(static_cast<std::size_t>(capacity) + 1),
-        mask_(table_.size() - 1) {}
+      : table_(std::bit_ceil(static_cast<std::size_t>(capacity) * 2)), ring_(static_cast<std::size_t>(capacity) + 1),
+        mask_(table_.size() - 1),
+        shift_(64 - std::countr_zero(table_.size())) {}
 
-  /// The key of a fill, with its home slot computed once (a splitmix64 finaliser: venue ids are often
-  /// sequential, which a plain mask would cluster).
+  /// The key of a fill, with its home slot computed once: Fibonacci hashing (one multiply, the top bits),
+  /// which spreads sequential venue ids evenly where a plain mask would cluster them; a third of the
+  /// latency of a full mixing finaliser.
   [[nodiscard]] FillKey key(std::uint64_t trade_id, std::uint32_t instrument_id) const noexcept {
-    std::uint64_t x = trade_id ^ (static_cast<std::uint64_t>(instrument_id) << 40);
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    x ^= x >> 31;
-    return FillKey{trade_id, instrument_id, static_cast<std::uint32_t>(x & mask_)};
+    const std::uint64_t x = trade_id ^ (static_cast<std::uint64_t>(instrument_id) << 40);
+    return FillKey{trade_id, instrument_id, static_cast<std::uint32_t>((x * 0x9E3779B97F4A7C15ULL) >> shift_)};
   }
 
   /// Where `key` (from key()) is, or the empty slot that ends its probe chain: `found` says which.
-  /// Cost: a short probe from its home (the table is at most a quarter full).
+  /// Cost: a short probe from its home (the table is at most half full).
   [[nodiscard]] std::size_t find(const FillKey& key, bool& found) const noexcept {
     std::size_t i = key.home;
     while (table_[i].trade_id != 0) {
@@ -114,6 +116,7 @@ class RecentIds {
   std::vector<FillKey> table_;
   std::vector<FillKey> ring_;
   std::size_t mask_;
+  int shift_;  // 64 - log2(table size): the home slot is the product's top bits
   std::size_t next_ = 0;
   std::size_t size_ = 0;
 };

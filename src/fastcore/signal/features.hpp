@@ -12,6 +12,13 @@
 /// imbalance and the mid-EMA deviation report no value (bit clear in valid_mask(), never NaN) and the
 /// averages (mid EMA, volatility) keep their last state until the book is sane again. A composite
 /// that needs a feature without a value has no value and its decision is 0 (flat).
+/// Deferred decay (exact in arithmetic, rounding aside): while the mid stays put, an update only moves
+/// the averages toward the same mid (EMA) or decays them (the squared log return is 0), and k such steps
+/// of dt_1..dt_k compose into one step of their sum: 2^(-dt_1/h) x ... x 2^(-dt_k/h) = 2^(-sum/h). So an
+/// update that leaves the mid unchanged only advances the clock; the pending decay is applied by the next
+/// update that moves the mid, and computed (never stored) when mid_ema, mid_ema_dev or volatility is
+/// read. Reading therefore never changes later values. Against the step-by-step form the results differ
+/// by rounding only (a few ulp per step, tested against the reference at 1e-12 relative).
 /// Nothing here allocates after construction.
 #include <array>
 #include <cmath>
@@ -80,6 +87,15 @@ struct FeatureConfig {
   return 1.0 - std::exp2(-static_cast<double>(dt_ns) / static_cast<double>(half_life_ns));
 }
 
+/// decay_alpha() with 1 / half_life computed once (the hot path: a multiply instead of a division).
+/// dt x (1 / h) is within 1.5 ulp of dt / h, so alpha differs from decay_alpha() by at most ~2e-16 x
+/// (dt / h) x ln 2 relative to 2^(-dt/h) (below 1e-15 relative for any dt): far inside every tolerance
+/// a signal has, and tested against decay_alpha().
+[[nodiscard]] inline double decay_alpha_scaled(std::int64_t dt_ns, double inverse_half_life) noexcept {
+  if (dt_ns <= 0) return 0.0;
+  return 1.0 - std::exp2(-static_cast<double>(dt_ns) * inverse_half_life);
+}
+
 /// Timestamp a signal uses for an event: the exchange's when known (non-zero), else the local one.
 // A feed that stamps snapshots with local time only mixes the two clocks at the snapshot boundary:
 // the first dt after it is off by the feed's latency (one sample; dt <= 0 is handled as above).
@@ -91,7 +107,11 @@ struct FeatureConfig {
 class FeatureState {
  public:
   /// Unchecked config: call validate() first (SignalSet does).
-  explicit FeatureState(const FeatureConfig& config = {}) noexcept : config_(config) {}
+  explicit FeatureState(const FeatureConfig& config = {}) noexcept
+      : config_(config),
+        inverse_mid_half_life_(1.0 / static_cast<double>(config.mid_half_life_ns)),
+        inverse_vol_half_life_(1.0 / static_cast<double>(config.vol_half_life_ns)),
+        inverse_flow_half_life_(1.0 / static_cast<double>(config.flow_half_life_ns)) {}
 
   /// Updates book features from `book` as of `ts_ns`. Call once the book is consistent (after an event
   /// with kFlagLastInMessage). An empty side or crossed book clears the instantaneous features.
@@ -111,11 +131,17 @@ class FeatureState {
   [[nodiscard]] std::optional<double> get(Feature feature) const noexcept {
     const auto index = static_cast<std::size_t>(feature);
     if ((valid_ >> index & 1U) == 0) return std::nullopt;
-    return values_[index];
+    return values(1U << index)[index];
   }
   /// Raw values by Feature index; meaningful only where valid_mask() has the bit set.
-  [[nodiscard]] const std::array<double, kFeatureCount>& values() const noexcept { return values_; }
-  /// Bit i set when Feature i has a value.
+  [[nodiscard]] const std::array<double, kFeatureCount>& values() const noexcept { return values(~0U); }
+  /// values() where only the features whose bit is in `needed` must be current: mid_ema, mid_ema_dev and
+  /// volatility are computed from the deferred state when read (see the header comment), so a composite
+  /// that weights none of them never pays for their exp2 and square root.
+  [[nodiscard]] const std::array<double, kFeatureCount>& values(std::uint32_t needed) const noexcept {
+    if (views_stale_ && (needed & kDeferredMask) != 0) fill_views();
+    return values_;
+  }  /// Bit i set when Feature i has a value.
   [[nodiscard]] std::uint32_t valid_mask() const noexcept { return valid_; }
   /// Book updates that had a sane book (both sides, not crossed).
   [[nodiscard]] std::uint64_t book_updates() const noexcept { return book_updates_; }
@@ -129,16 +155,35 @@ class FeatureState {
     valid_ |= 1U << static_cast<unsigned>(feature);
   }
 
+  /// Top-N levels per side remembered from the last walk (see depth_px_).
+  static constexpr std::uint32_t kCachedLevels = 1;  // the best level of each side
+  static constexpr std::uint32_t kDeferredMask = (1U << static_cast<unsigned>(Feature::kMidEma)) |
+                                                 (1U << static_cast<unsigned>(Feature::kMidEmaDev)) |
+                                                 (1U << static_cast<unsigned>(Feature::kVolatility));
+  /// Writes mid_ema, mid_ema_dev and volatility into values_ from the deferred state (no state change).
+  void fill_views() const noexcept;
+  /// Applies the decay pending since decay_from_ns_ to ema_ and var_ (the mid stayed at ema_mid_).
+  void settle() noexcept;
+
   FeatureConfig config_;
-  std::array<double, kFeatureCount> values_{};
+  // 1 / half-life of each average: the per-update decay multiplies instead of dividing.
+  double inverse_mid_half_life_;
+  double inverse_vol_half_life_;
+  double inverse_flow_half_life_;
+  // Mutable: the deferred slots (kDeferredMask) are views filled when read, see values().
+  mutable std::array<double, kFeatureCount> values_{};
+  mutable bool views_stale_ = false;  // ema_, var_ or the clock changed since the views were filled
   std::uint32_t valid_ = 0;
   bool has_mid_ema_ = false;
   bool has_vol_ = false;
   bool has_flow_ = false;
   std::int64_t mid_ts_ns_ = 0;        // clock of the mid EMA and the volatility (latest book time)
+  std::int64_t decay_from_ns_ = 0;    // ema_ and var_ are as of this time; decay up to mid_ts_ns_ is pending
+  double ema_ = 0.0;                  // EMA of mid as of decay_from_ns_
+  double ema_mid_ = 0.0;              // the mid of every update in (decay_from_ns_, mid_ts_ns_]
   double ref_mid_ = 0.0;              // mid the next log return is taken from (when has_ref_mid_)
   bool has_ref_mid_ = false;
-  double var_ = 0.0;                  // EWMA of squared log returns
+  double var_ = 0.0;                  // EWMA of squared log returns as of decay_from_ns_
   std::int64_t flow_ts_ns_ = 0;
   double buy_volume_ = 0.0;           // decayed lots bought by aggressors
   double sell_volume_ = 0.0;
@@ -149,6 +194,13 @@ class FeatureState {
   double depth_qty_[2] = {0.0, 0.0};
   std::int64_t depth_edge_px_[2] = {0, 0};
   std::uint8_t depth_dirty_ = 3;
+  // The first kCachedLevels levels of the last walk (the best): a size change there adjusts the sum
+  // instead of marking the side for a walk. One level: with 1,000 instruments each state is a cold
+  // fetch per message, and five levels (160 bytes, 440-byte states) cost the engine's tick-to-decision
+  // more than the walks they saved (bench/BENCHMARKS.md). depth_cached_[i]: levels held.
+  std::uint8_t depth_cached_[2] = {0, 0};
+  std::int64_t depth_px_[2][kCachedLevels] = {};
+  std::int64_t depth_lots_[2][kCachedLevels] = {};
 };
 
 /// Output of a Composite.
@@ -180,7 +232,7 @@ class Composite {
   [[nodiscard]] CompositeValue evaluate(const FeatureState& state) const noexcept {
     CompositeValue out;
     if ((state.valid_mask() & needed_) != needed_) return out;
-    const std::array<double, kFeatureCount>& values = state.values();
+    const std::array<double, kFeatureCount>& values = state.values(needed_);
     double sum = 0.0;
     // Invalid features have weight 0 here (needed_ covers every non-zero weight), but their stored
     // value may be stale: multiply by the mask, never read an unset slot into the sum.
