@@ -105,9 +105,12 @@ async def test_subscribe_list_unsubscribe_and_properties(small_market: MarketSou
 
 
 async def test_combined_and_raw_framing_and_routing(small_market: MarketSource) -> None:
-    async with SimBinanceUsdm(small_market) as venue:
+    # The market starts once both clients are subscribed: started by the first subscription, the small
+    # market could be over before the second client connects (seen on a loaded machine).
+    async with SimBinanceUsdm(small_market, start_on_subscribe=False) as venue:
         t1, combined = await connect(f"{venue.ws_url}/public/stream?streams=btcusdt@depth/btcusdt@aggTrade")
         t2, raw = await connect(f"{venue.ws_url}/market/ws/btcusdt@aggTrade")
+        venue.start_market()
         await venue.wait_done(20)
         await asyncio.sleep(0.1)
         streams = {orjson.loads(f)["stream"] for f in combined.frames}
