@@ -227,6 +227,11 @@ def test_recording_backtest(shared_data: Path) -> None:
     assert report.config["clock_offset_ns"] < -1_000_000_000
     assert report.latency_ns["feed"]["count"] > 0
     assert report.loop["intents"] > 0 and report.venue["late_orders"] == 0
+    # The real sizes (the file prints BTCUSDT in 0.01, it trades in 0.1 ticks): the same events, 10x coarser.
+    real, (instrument,), _ = load_market([str(path)], tick_size="0.1", lot_size="0.001")
+    assert (instrument.symbol, instrument.tick_size, instrument.lot_size) == ("BTCUSDT", "0.1", "0.001")
+    assert len(real) == len(events)
+    assert np.array_equal(real["px_ticks"] * 10, events["px_ticks"])
 
 
 def test_engine_backtest_in_cpp(market: npt.NDArray[np.void]) -> None:

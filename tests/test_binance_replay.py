@@ -16,7 +16,7 @@ from rentrade import Instrument
 from rentrade.events import FLAG_LAST_IN_MESSAGE, KIND_CLEAR, KIND_DELTA, KIND_SNAPSHOT_LEVEL
 from rentrade.recordings import RecordingError
 from rentrade.venues.binance_usdm.book_sync import FUTURES_RULE, SPOT_RULE
-from rentrade.venues.binance_usdm.replay import cross_check_bbo, replay_binance
+from rentrade.venues.binance_usdm.replay import cross_check_bbo, recorded_instruments, replay_binance
 
 T0 = 1_723_161_255_000_000_000
 
@@ -138,6 +138,22 @@ def test_not_a_binance_recording(tmp_path: Path) -> None:
     path = write(tmp_path / "bybit.gz", [(1, {"topic": "orderbook.1.X", "type": "snapshot", "data": {}})])
     with pytest.raises(RecordingError, match="is this a Binance recording"):
         replay_binance(path)
+
+
+def test_recorded_instruments_are_the_ones_replay_starts_from(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "x.gz",
+        [
+            (1, snapshot(5, [["1.250", "3"]], [["1.5", "0.25"]])),
+            (2, depth("XUSDT", 6, 6, 5, [["1.25", "2.5"]])),
+        ],
+    )
+    (found,) = recorded_instruments(path)
+    assert (found.symbol, found.tick_size, found.lot_size) == ("XUSDT", "0.001", "0.01")
+    assert replay_binance(path).instruments == [found]
+    bybit = write(tmp_path / "bybit.gz", [(1, {"topic": "orderbook.1.X", "type": "snapshot", "data": {}})])
+    with pytest.raises(RecordingError, match="is this a Binance recording"):
+        recorded_instruments(bybit)
 
 
 def test_exchange_info_policy_is_checked(tmp_path: Path) -> None:

@@ -122,15 +122,26 @@ def load_market(
         generated = _fastcore.synthetic_events(instruments, events, seed=seed)
         description = f"synthetic market (seed {seed}, {events:,} events, {instruments} instrument(s))"
         return generated, [SYNTHETIC_INSTRUMENT] * instruments, description
-    from rentrade.venues.binance_usdm.replay import replay_binance
+    from rentrade.venues.binance_usdm.replay import recorded_instruments, replay_binance
 
     missing = [path for path in data if not Path(path).exists()]
     if missing:
         raise ValueError(f"recording not found: {', '.join(missing)}")
-    replay = replay_binance(list(data))
+    if tick_size is not None and lot_size is not None:
+        # Both sizes given: the pre-scan names the symbol, one replay with the real sizes does the rest.
+        found = recorded_instruments(list(data))
+        if len(found) != 1:
+            raise ValueError("tick_size and lot_size apply to one-symbol recordings only")
+        given = Instrument(
+            found[0].symbol, found[0].venue, tick_size, lot_size, min_notional=found[0].min_notional
+        )
+        replay = replay_binance(list(data), instruments=[given])
+    else:
+        replay = replay_binance(list(data))
     if not replay.symbols:
         raise ValueError(f"no Binance depth stream with a snapshot in {', '.join(data)}")
-    if tick_size is not None or lot_size is not None:
+    if (tick_size is None) != (lot_size is None):
+        # One size given: the other comes from the replay (exchangeInfo or the printed decimals).
         if len(replay.symbols) != 1:
             raise ValueError("tick_size and lot_size apply to one-symbol recordings only")
         inferred = replay.instruments[0]

@@ -249,6 +249,27 @@ def replay_binance(
             warnings.warn(f"{symbol}: {notes[symbol]}", RuntimeWarning, stacklevel=2)
 
 
+def recorded_instruments(paths: StrPath | Sequence[StrPath]) -> list[Instrument]:
+    """The instruments :func:`replay_binance` would start from, read by its pre-scan alone (no replay).
+
+    For callers that replace the sizes anyway (``load_market(tick_size=..., lot_size=...)``) and need
+    only the symbols, venue and minimum notional: one pass over the file instead of a whole replay.
+
+    Raises
+    ------
+    RecordingError
+        When the recordings hold no Binance market data.
+    """
+    path_list = [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
+    scan = _scan(path_list, need_decimals=True)
+    if not scan.order:
+        raise RecordingError(
+            f"no Binance depthUpdate, bookTicker, trade or REST /depth frame in "
+            f"{[str(p) for p in path_list]}: is this a Binance recording?"
+        )
+    return _choose_instruments(scan, None)[0]
+
+
 class _InstrumentMismatchError(Exception):
     """A recorded price or quantity the symbol's instrument cannot represent (internal)."""
 
