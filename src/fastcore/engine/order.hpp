@@ -92,4 +92,20 @@ static_assert(sizeof(ExecutionReport) == 64, "ExecutionReport must stay one cach
 static_assert(std::is_trivially_copyable_v<ExecutionReport>, "ExecutionReport is copied as raw bytes");
 static_assert(std::is_standard_layout_v<ExecutionReport>, "offsetof() of ExecutionReport fields must be well defined");
 
+/// A report answering `intent` without a fill (an expiry, a cancel, a reject) at `ts_ns`, which is both
+/// its venue and its local time: for venue adapters and benchmarks that answer an order themselves.
+inline ExecutionReport report_without_fill(const OrderIntent& intent, ReportKind kind, ReportReason reason,
+                                           std::int64_t ts_ns) noexcept {
+  ExecutionReport report{};
+  report.ts_exchange_ns = ts_ns;
+  report.ts_local_ns = ts_ns;
+  report.px_ticks = intent.px_ticks;
+  report.order_id = intent.order_id;
+  report.instrument_id = intent.instrument_id;
+  report.kind = kind;
+  report.reason = reason;
+  report.side = intent.side;
+  return report;
+}
+
 }  // namespace fastcore::engine

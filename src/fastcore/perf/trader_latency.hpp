@@ -43,18 +43,9 @@ inline LatencyRun measure_trader(venue::BinanceTrader& trader, std::span<const s
     ++run.timed_ops;
     reports.clear();
     for (std::size_t i = 0; i < trader.pending(); ++i) {
-      const engine::OrderIntent& intent = trader.pending_intent(i);
       bytes += trader.request_size(i);
-      engine::ExecutionReport report{};
-      report.ts_exchange_ns = ts_local_ns;
-      report.ts_local_ns = ts_local_ns;
-      report.px_ticks = intent.px_ticks;
-      report.order_id = intent.order_id;
-      report.instrument_id = intent.instrument_id;
-      report.kind = engine::ReportKind::kCancelled;
-      report.reason = engine::ReportReason::kNoLiquidity;
-      report.side = intent.side;
-      reports.push_back(report);
+      reports.push_back(engine::report_without_fill(trader.pending_intent(i), engine::ReportKind::kCancelled,
+                                                    engine::ReportReason::kNoLiquidity, ts_local_ns));
     }
     orders += trader.pending();
     trader.mark_sent();

@@ -33,16 +33,9 @@ bool BinanceTrader::on_reports(std::span<const engine::ExecutionReport> reports,
 }
 
 void BinanceTrader::reject(const engine::OrderIntent& intent, std::int64_t ts_local_ns) noexcept {
-  engine::ExecutionReport report{};
-  report.ts_exchange_ns = ts_local_ns;
-  report.ts_local_ns = ts_local_ns;
-  report.px_ticks = intent.px_ticks;
-  report.order_id = intent.order_id;
-  report.instrument_id = intent.instrument_id;
-  report.kind = engine::ReportKind::kReject;
-  report.reason = engine::ReportReason::kVenueRejected;
-  report.side = intent.side;
-  rejects_.push_back(report);  // capacity grows only past the largest batch of rejects so far
+  // capacity grows only past the largest batch of rejects so far
+  rejects_.push_back(engine::report_without_fill(intent, engine::ReportKind::kReject,
+                                                 engine::ReportReason::kVenueRejected, ts_local_ns));
 }
 
 void BinanceTrader::drain_intents(std::int64_t ts_local_ns) noexcept {
