@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import re
 import time
@@ -1027,11 +1029,6 @@ class SimBinanceOrderApi:
         port: int = 0,
         recv_window_ms: int = 5000,
     ) -> None:
-        import hashlib
-        import hmac
-
-        self._hmac = hmac
-        self._hash = hashlib.sha256
         self.instruments = {inst.symbol: inst for inst in instruments}
         self._api_key = api_key
         self._secret = secret.encode()
@@ -1148,10 +1145,8 @@ class SimBinanceOrderApi:
         if params["apiKey"] != self._api_key:
             return self._error(request_id, 401, -2015, "Invalid API-key, IP, or permissions for action.")
         signed = "&".join(f"{k}={self._param_text(params[k])}" for k in sorted(params) if k != "signature")
-        expected = self._hmac.new(self._secret, signed.encode(), self._hash).hexdigest()
-        if not isinstance(params["signature"], str) or not self._hmac.compare_digest(
-            expected, params["signature"]
-        ):
+        expected = hmac.new(self._secret, signed.encode(), hashlib.sha256).hexdigest()
+        if not isinstance(params["signature"], str) or not hmac.compare_digest(expected, params["signature"]):
             return self._error(request_id, 400, -1022, "Signature for this request is not valid.")
         timestamp = params["timestamp"]
         now_ms = time.time_ns() // 1_000_000
