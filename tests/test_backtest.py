@@ -232,6 +232,11 @@ def test_recording_backtest(shared_data: Path) -> None:
     assert (instrument.symbol, instrument.tick_size, instrument.lot_size) == ("BTCUSDT", "0.1", "0.001")
     assert len(real) == len(events)
     assert np.array_equal(real["px_ticks"] * 10, events["px_ticks"])
+    # One size given: the other is the one the recording implies, as without sizes.
+    tick_only, (tick_instrument,), _ = load_market([str(path)], tick_size="0.1")
+    assert (tick_instrument.tick_size, tick_instrument.lot_size) == ("0.1", instruments[0].lot_size)
+    assert np.array_equal(tick_only["px_ticks"], real["px_ticks"])
+    assert np.array_equal(tick_only["qty_lots"], events["qty_lots"])
 
 
 def test_engine_backtest_in_cpp(market: npt.NDArray[np.void]) -> None:

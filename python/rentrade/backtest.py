@@ -127,32 +127,24 @@ def load_market(
     missing = [path for path in data if not Path(path).exists()]
     if missing:
         raise ValueError(f"recording not found: {', '.join(missing)}")
-    if tick_size is not None and lot_size is not None:
-        # Both sizes given: the pre-scan names the symbol, one replay with the real sizes does the rest.
+    if tick_size is not None or lot_size is not None:
+        # A size given: the pre-scan names the symbol and supplies a size not given (exchangeInfo or
+        # the printed decimals); one replay with the final sizes does the rest.
         found = recorded_instruments(list(data))
         if len(found) != 1:
             raise ValueError("tick_size and lot_size apply to one-symbol recordings only")
         given = Instrument(
-            found[0].symbol, found[0].venue, tick_size, lot_size, min_notional=found[0].min_notional
+            found[0].symbol,
+            found[0].venue,
+            tick_size or found[0].tick_size,
+            lot_size or found[0].lot_size,
+            min_notional=found[0].min_notional,
         )
         replay = replay_binance(list(data), instruments=[given])
     else:
         replay = replay_binance(list(data))
     if not replay.symbols:
         raise ValueError(f"no Binance depth stream with a snapshot in {', '.join(data)}")
-    if (tick_size is None) != (lot_size is None):
-        # One size given: the other comes from the replay (exchangeInfo or the printed decimals).
-        if len(replay.symbols) != 1:
-            raise ValueError("tick_size and lot_size apply to one-symbol recordings only")
-        inferred = replay.instruments[0]
-        given = Instrument(
-            inferred.symbol,
-            inferred.venue,
-            tick_size or inferred.tick_size,
-            lot_size or inferred.lot_size,
-            min_notional=inferred.min_notional,
-        )
-        replay = replay_binance(list(data), instruments=[given])
     parts = [replay.events, *(symbol.trades for symbol in replay.symbols.values())]
     merged = np.concatenate(parts)
     order = np.argsort(merged["ts_local_ns"], kind="stable")  # book before trades at equal times
