@@ -62,13 +62,6 @@ py::array make_record_array(const py::dtype& dtype, std::size_t count) {
   return py::array(dtype, {static_cast<py::ssize_t>(count)}, {py::ssize_t{64}}, memory, owner);
 }
 
-/// A read-only numpy view of `count` records at `data`, valid while `base` lives (no copy).
-py::array view_records(const py::dtype& dtype, const void* data, std::size_t count, const py::handle& base) {
-  py::array view(dtype, {static_cast<py::ssize_t>(count)}, {py::ssize_t{64}}, data, base);
-  view.attr("flags").attr("writeable") = false;
-  return view;
-}
-
 /// Copies a 1-D array of INTENT_DTYPE into `out` (appending).
 void append_intents(const py::handle& object, std::vector<OrderIntent>& out, const char* where) {
   if (object.is_none()) return;
@@ -190,17 +183,32 @@ class PyStrategy final : public fastcore::sim::Strategy {
         on_events_(strategy_.attr("on_events")),
         on_reports_(strategy_.attr("on_reports")) {}
   void on_events(std::span<const Event> events, std::vector<OrderIntent>& out) override {
-    const py::array view = view_records(event_dtype(), events.data(), events.size(), events_base);
+    // A slice of the run's read-only view: numpy's own slicing is several times cheaper per call than
+    // building a new array from a pointer and a dtype, and the span is always inside the running array.
+    const auto start = static_cast<py::ssize_t>(events.data() - run_data_);
+    const py::slice span(start, start + static_cast<py::ssize_t>(events.size()), 1);
+    const py::object view = py::reinterpret_steal<py::object>(PyObject_GetItem(run_view_.ptr(), span.ptr()));
+    if (!view) throw py::error_already_set();
     append_intents(on_events_(view), out, "strategy.on_events");
+  }
+  /// Backtest.run: the array being run, as one read-only view the callbacks' spans are sliced from.
+  void start_run(const py::array& events) {
+    run_view_ = events.attr("view")();
+    run_view_.attr("flags").attr("writeable") = false;
+    run_data_ = static_cast<const Event*>(events.data());
+  }
+  void end_run() {
+    run_view_ = py::none();
+    run_data_ = nullptr;
   }
   void on_reports(std::span<const ExecutionReport> reports, std::vector<OrderIntent>& out) override {
     py::array copy = make_record_array(report_dtype(), reports.size());
     std::memcpy(copy.mutable_data(), reports.data(), reports.size() * sizeof(ExecutionReport));
     append_intents(on_reports_(copy), out, "strategy.on_reports");
   }
-  py::object events_base;  // the array being run (set by Backtest.run)
-
  private:
+  py::object run_view_;
+  const Event* run_data_ = nullptr;
   py::object strategy_;
   py::object on_events_;
   py::object on_reports_;
@@ -512,10 +520,23 @@ void bind_sim(py::module_& m) {
             }
             const auto* data = static_cast<const Event*>(events.data());
             std::size_t applied = 0;
-            if (s.py_strategy != nullptr) s.py_strategy->events_base = events;
-            const ExchangeError error =
-                s.backtest->try_run(std::span(data, static_cast<std::size_t>(events.shape(0))), applied);
-            if (s.py_strategy != nullptr) s.py_strategy->events_base = py::none();
+            // The strategy's view of this run's array, released however the run ends (a raising callback too).
+            struct RunScope {
+              PyStrategy* strategy;
+              RunScope(PyStrategy* running, const py::array& array) : strategy(running) {
+                if (strategy != nullptr) strategy->start_run(array);
+              }
+              RunScope(const RunScope&) = delete;
+              RunScope& operator=(const RunScope&) = delete;
+              ~RunScope() {
+                if (strategy != nullptr) strategy->end_run();
+              }
+            };
+            ExchangeError error = ExchangeError::kOk;
+            {
+              const RunScope scope(s.py_strategy, events);
+              error = s.backtest->try_run(std::span(data, static_cast<std::size_t>(events.shape(0))), applied);
+            }
             s.check_engine();
             if (error != ExchangeError::kOk) raise_event_error(*s.venue, error, applied);
             return applied;
