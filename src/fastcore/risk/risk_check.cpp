@@ -17,9 +17,6 @@ __int128 pow10(std::int32_t n) noexcept {
 
 TradingState most_restrictive(TradingState a, TradingState b) noexcept { return a > b ? a : b; }
 
-/// Fibonacci hashing: client order ids are often sequential, which linear probing alone would cluster.
-std::uint64_t mix(std::uint64_t id) noexcept { return id * 0x9E3779B97F4A7C15ull; }
-
 /// Orders and positions beyond 2^100 money units are refused, so sums over every working order and position
 /// (at most 2^22 + instruments terms) stay inside 128 bits.
 constexpr __int128 kMaxNotional = static_cast<__int128>(1) << 100;
