@@ -217,6 +217,9 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       features.on_book_tracked(book, signal::event_time_ns(event));
     }
     const signal::CompositeValue composite = composite_.evaluate(features);
+    // A non-zero decision is when a strategy may send an order: start loading the risk state its check
+    // reads so those misses overlap the mark refresh and the strategy instead of queueing inside it.
+    if (composite.decision != 0 && strategy_ != nullptr) prefetch_submit(id);
     // Four counter reads per message (each costs ~25 ns on this class of VM): stage boundaries are shared.
     const std::uint64_t t_signal = timed ? ticks() : 0;
     ++counters_.messages;
@@ -501,6 +504,13 @@ void Engine::prefetch_report(const ExecutionReport& report) const noexcept {
   risk_.prefetch_order(report.order_id);
   risk_.prefetch_instrument(id);
   if (report.kind == ReportKind::kFill) positions_.prefetch_fill(id, report.trade_id);
+}
+
+void Engine::prefetch_submit(std::uint32_t id) const noexcept {
+  __builtin_prefetch(&hot_[id]);  // market_view: last trade, resyncing
+  risk_.prefetch_instrument(id);
+  // The id submit() would give the next order: its index slot is where the duplicate check probes.
+  if (!free_slots_.empty()) risk_.prefetch_order((next_sequence_ << slot_bits_) | free_slots_.back());
 }
 
 void Engine::prefetch_mark(std::uint32_t id) const noexcept {

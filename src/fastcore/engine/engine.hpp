@@ -225,6 +225,8 @@ class Engine final : public common::EventSink {
   void prefetch_report(const ExecutionReport& report) const noexcept;
   /// Starts loading the position and risk state a mark change of `id` updates (instruments with a position).
   void prefetch_mark(std::uint32_t id) const noexcept;
+  /// Starts loading what a risk check of an order on `id` reads (at a non-zero composite decision).
+  void prefetch_submit(std::uint32_t id) const noexcept;
 
   EngineConfig config_;
   std::vector<common::Instrument> instruments_;
