@@ -44,7 +44,10 @@ std::int64_t BracketStrategy::to_ticks(std::int64_t distance, std::int64_t px_ti
 
 void BracketStrategy::reset(std::uint32_t id) noexcept {
   slots_[id] = BracketSlot{};
-  quick_[id].phase = BracketPhase::kFlat;
+  BracketQuick& quick = quick_[id];
+  const std::int8_t last = quick.last_decision;
+  quick = BracketQuick{};
+  quick.last_decision = last;
 }
 
 void BracketStrategy::on_decision(Engine& engine, const DecisionPoint& point) noexcept {
@@ -57,6 +60,15 @@ void BracketStrategy::on_decision(Engine& engine, const DecisionPoint& point) no
     return;
   }
   if (quick.phase == BracketPhase::kEntering || quick.phase == BracketPhase::kExiting) return;  // an IOC is working
+  if (quick.phase == BracketPhase::kOpen) {
+    const auto touch = point.book->best(quick.direction > 0 ? common::Side::kBid : common::Side::kAsk);
+    const bool stop = touch && (quick.direction > 0 ? touch->px_ticks <= quick.stop_px_ticks
+                                                    : touch->px_ticks >= quick.stop_px_ticks);
+    if (!stop) {
+      if (quick.has_tp == 0) place_take_profit(engine, point.instrument_id);  // a refused TP is retried
+      return;
+    }
+  }
   BracketSlot& slot = slots_[point.instrument_id];
   switch (slot.phase) {
     case BracketPhase::kFlat:
@@ -64,13 +76,7 @@ void BracketStrategy::on_decision(Engine& engine, const DecisionPoint& point) no
     case BracketPhase::kExiting:
       return;  // handled above from quick_
     case BracketPhase::kOpen: {
-      const auto touch = point.book->best(slot.direction > 0 ? common::Side::kBid : common::Side::kAsk);
-      const bool stop = touch && (slot.direction > 0 ? touch->px_ticks <= slot.stop_px_ticks
-                                                     : touch->px_ticks >= slot.stop_px_ticks);
-      if (!stop) {
-        if (slot.tp_id == 0) place_take_profit(engine, point.instrument_id);  // a refused TP is retried
-        return;
-      }
+      // Only a triggered stop gets here (the check above).
       ++counters_.stops;
       set_phase(point.instrument_id, BracketPhase::kStopping);
       if (slot.tp_id != 0) {
@@ -121,6 +127,7 @@ void BracketStrategy::enter(Engine& engine, const DecisionPoint& point, std::int
   BracketSlot& slot = slots_[point.instrument_id];
   set_phase(point.instrument_id, BracketPhase::kEntering);
   slot.direction = direction;
+  quick_[point.instrument_id].direction = direction;
   slot.entry_id = result.order_id;
 }
 
@@ -138,7 +145,10 @@ void BracketStrategy::place_take_profit(Engine& engine, std::uint32_t id) noexce
   spec.reduce_only = true;
   spec.tag = kTagTakeProfit;
   const SubmitResult result = engine.submit(spec);
-  if (result.ok()) slot.tp_id = result.order_id;
+  if (result.ok()) {
+    slot.tp_id = result.order_id;
+    quick_[id].has_tp = 1;
+  }
 }
 
 void BracketStrategy::send_stop_exit(Engine& engine, std::uint32_t id) noexcept {
@@ -193,6 +203,7 @@ void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, c
                                                                  : stop * config_.reward_ratio;
       slot.tp_px_ticks = slot.direction > 0 ? entry + take : entry - take;
       slot.stop_px_ticks = slot.direction > 0 ? entry - stop : entry + stop;
+      quick_[order.instrument_id].stop_px_ticks = slot.stop_px_ticks;
       set_phase(order.instrument_id, BracketPhase::kOpen);
       place_take_profit(engine, order.instrument_id);
       return;
@@ -207,6 +218,7 @@ void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, c
       }
       if (!done) return;
       slot.tp_id = 0;
+      quick_[order.instrument_id].has_tp = 0;
       if (net == 0) {
         reset(order.instrument_id);
       } else if (slot.phase == BracketPhase::kStopping) {
