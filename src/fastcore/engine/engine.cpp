@@ -516,7 +516,7 @@ void Engine::prefetch_submit(std::uint32_t id) const noexcept {
 void Engine::prefetch_mark(std::uint32_t id) const noexcept {
   __builtin_prefetch(&hot_[id], 1);
   positions_.prefetch_position(id);
-  risk_.prefetch_instrument(id);
+  risk_.prefetch_mark(id);
 }
 
 ApplyResult Engine::try_on_reports(std::span<const ExecutionReport> reports) noexcept {
