@@ -510,7 +510,7 @@ void test_pnl_matches_position_totals() {
 // Reports are applied in batches with their state fetched a few reports ahead: a batch whose later
 // reports are bad (unknown instrument, unknown order) must still apply exactly the good ones first.
 void test_report_batch_with_bad_reports() {
-  Rig rig(3, 5);
+  Rig rig(Engine::kPrefetchFromInstruments, 5);  // enough instruments for the engine to fetch ahead
   std::vector<OrderIntent> entries;
   for (std::uint32_t id = 0; id < 3; ++id) entries.push_back(rig.feed(bullish(id, kT0 + id)).at(0));
   std::vector<ExecutionReport> batch;

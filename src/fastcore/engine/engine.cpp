@@ -139,7 +139,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
   const std::size_t count = books_->size();
   const bool timing = config_.timing;
   const std::size_t n = events.size();
-  const bool prefetch = count >= book::BookSet::kPrefetchFromBooks;
+  const bool prefetch = count >= kPrefetchFromInstruments;
   for (std::size_t i = 0; i < n; ++i) {
     const common::Event& event = events[i];
     // With many books every message lands on a cold book and feature state: fetch them ahead, the way
@@ -219,7 +219,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     const signal::CompositeValue composite = composite_.evaluate(features);
     // A non-zero decision is when a strategy may send an order: start loading the risk state its check
     // reads so those misses overlap the mark refresh and the strategy instead of queueing inside it.
-    if (composite.decision != 0 && strategy_ != nullptr) prefetch_submit(id);
+    if (prefetch && composite.decision != 0 && strategy_ != nullptr) prefetch_submit(id);
     // Four counter reads per message (each costs ~25 ns on this class of VM): stage boundaries are shared.
     const std::uint64_t t_signal = timed ? ticks() : 0;
     ++counters_.messages;
@@ -524,12 +524,14 @@ ApplyResult Engine::try_on_reports(std::span<const ExecutionReport> reports) noe
   // Each report touches a handful of cold lines (order slot, position, risk state, duplicate check),
   // most of them independent: request the first few reports' lines at once, then stay kReportsAhead
   // ahead, so the misses of a batch overlap instead of queueing one after another.
+  // With few instruments (the same threshold as the books') that state stays cached: no prefetch.
   constexpr std::size_t kReportsAhead = 4;
   const std::size_t n = reports.size();
-  for (std::size_t i = 0; i < n && i < kReportsAhead; ++i) prefetch_report(reports[i]);
+  const bool prefetch = instruments_.size() >= kPrefetchFromInstruments;
+  for (std::size_t i = 0; prefetch && i < n && i < kReportsAhead; ++i) prefetch_report(reports[i]);
   for (std::size_t i = 0; i < n; ++i) {
     const ExecutionReport& report = reports[i];
-    if (i + kReportsAhead < n) prefetch_report(reports[i + kReportsAhead]);
+    if (prefetch && i + kReportsAhead < n) prefetch_report(reports[i + kReportsAhead]);
     now_ns_ = config_.wall_clock ? common::wall_clock_ns() : report.ts_local_ns;
     trigger_seq_ = 0;
     trigger_local_ns_ = report.ts_local_ns;

@@ -100,6 +100,9 @@ class Engine final : public common::EventSink {
  public:
   /// Largest order_capacity (the risk table's limit).
   static constexpr std::uint32_t kMaxOrderCapacity = risk::RiskEngine::kMaxOrderCapacity;
+  /// From this many instruments on, the engine fetches the state of upcoming events and reports ahead
+  /// (below it that state stays cached and the prefetches would only cost instructions).
+  static constexpr std::size_t kPrefetchFromInstruments = book::BookSet::kPrefetchFromBooks;
 
   Engine() = default;
   Engine(const Engine&) = delete;
