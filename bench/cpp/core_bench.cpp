@@ -1,6 +1,7 @@
 // The decision pipeline's in-core measurements (the same fastcore::perf functions `rentrade bench` calls)
 // plus the engine-driven backtest loop, without Python, so a change to the core can be measured without
-// rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position risk backtest engine.
+// rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position risk backtest engine
+// engine-cold.
 // Each run prints p50/p99/p99.9 (ns, timer overhead removed) or events/s; the medians come last.
 #include <algorithm>
 #include <array>
@@ -230,42 +231,88 @@ Figures backtest_run(const std::vector<Event>& events, bool with_engine) {
   return f;
 }
 
-// The engine with 1,000 instruments live (the shape of `rentrade bench`'s engine rows, without its
-// harness: intents are dropped, so an instrument's first entry leaves it waiting): opening snapshots
-// first, then 1,000,000 order-flow events in slices of 4,096; the engine's own stage histograms.
+// The engine with 1,000 instruments live, the shape of `rentrade bench`'s engine rows: opening snapshots
+// first, then 1,000,000 order-flow events in slices of 4,096; after each slice the intents are answered
+// the way rentrade.bench.engine_bench's harness answers them (IOC -> full fill at its limit, GTC -> ack,
+// cancel -> cancelled), so the risk and position stages have samples. `pollute_bytes` > 0 walks a buffer
+// of that size between engine calls, as the Python driver's interpreter and numpy do: it shows what the
+// stages cost when their state is not in cache. Figures: the engine's own stage histograms.
 struct EngineFigures {
-  double t2d_p50 = 0, t2d_p99 = 0, signal_p50 = 0, signal_p99 = 0, book_p50 = 0;
+  std::array<double, fastcore::engine::kStageCount> p50{}, p99{};
+  std::array<std::uint64_t, fastcore::engine::kStageCount> count{};
 };
 
-EngineFigures engine_run(const std::vector<Event>& events, std::size_t snapshot_events, std::uint32_t instruments) {
+void answer(fastcore::engine::Engine& engine, std::int64_t ts_ns, std::uint64_t& trade_id,
+            std::vector<fastcore::engine::ExecutionReport>& reports) {
+  using namespace fastcore::engine;
+  reports.clear();
+  for (const OrderIntent& intent : engine.intents()) {
+    const bool ioc = intent.kind == IntentKind::kNew && intent.tif == TimeInForce::kIoc;
+    ExecutionReport report =
+        report_without_fill(intent, intent.kind == IntentKind::kCancel ? ReportKind::kCancelled : ReportKind::kAck,
+                            ReportReason::kNone, ts_ns);
+    if (ioc) {
+      report.kind = ReportKind::kFill;
+      report.qty_lots = intent.qty_lots;
+      report.trade_id = ++trade_id;
+      report.liquidity = FillLiquidity::kTaker;
+    }
+    reports.push_back(report);
+  }
+  engine.clear_intents();
+}
+
+void pollute(std::vector<std::uint64_t>& buffer) {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < buffer.size(); i += 8) sum += ++buffer[i];  // one write per cache line
+  asm volatile("" : : "r"(sum) : "memory");
+}
+
+EngineFigures engine_run(const std::vector<Event>& events, std::size_t snapshot_events, std::uint32_t instruments,
+                         std::size_t pollute_bytes) {
   std::vector<Instrument> listed;
   for (std::uint32_t i = 0; i < instruments; ++i) listed.push_back(make_instrument(symbol_of(i), "synthetic"));
   fastcore::engine::BracketStrategy bracket;
   fastcore::engine::BracketConfig bc;
   bc.fixed_qty_lots = 1;
   bc.stop_distance = 5;
-  bc.take_profit_distance = 10;
   (void)bracket.try_configure(bc);
   fastcore::engine::Engine engine;
-  if (engine.try_init(listed, fastcore::engine::EngineConfig{}, &bracket) != fastcore::engine::EngineError::kOk) std::exit(10);
+  fastcore::engine::EngineConfig ec;
+  ec.order_capacity = 8192;  // as rentrade bench
+  if (engine.try_init(listed, ec, &bracket) != fastcore::engine::EngineError::kOk) std::exit(10);
   (void)engine.composite().try_set_weight(fastcore::signal::Feature::kImbalance, 0.5);
   (void)engine.composite().try_set_weight(fastcore::signal::Feature::kMicroOffset, 0.3);
   (void)engine.composite().try_set_weight(fastcore::signal::Feature::kTradeFlow, 0.2);
   (void)engine.composite().try_set_threshold(0.5);
+  std::vector<fastcore::engine::ExecutionReport> reports;
+  reports.reserve(1U << 16);
+  std::vector<std::uint64_t> junk(pollute_bytes / 8);
+  std::uint64_t trade_id = 0;
   const std::span<const Event> all(events);
   for (std::size_t first = 0; first < all.size(); first += 4096) {
     if (first == snapshot_events / 4096 * 4096) engine.reset_histograms();
     const auto slice = all.subspan(first, std::min<std::size_t>(4096, all.size() - first));
+    if (!junk.empty()) pollute(junk);
     if (engine.try_on_events(slice).error != fastcore::engine::EngineError::kOk) std::exit(11);
-    engine.clear_intents();
+    const std::int64_t ts = slice.back().ts_local_ns;
+    while (!engine.intents().empty()) {
+      answer(engine, ts, trade_id, reports);
+      if (!junk.empty()) pollute(junk);
+      if (engine.try_on_reports(reports).error != fastcore::engine::EngineError::kOk) std::exit(12);
+    }
   }
-  using fastcore::engine::Stage;
   EngineFigures f;
-  f.t2d_p50 = static_cast<double>(engine.histogram(Stage::kTickToDecision).percentile(50));
-  f.t2d_p99 = static_cast<double>(engine.histogram(Stage::kTickToDecision).percentile(99));
-  f.signal_p50 = static_cast<double>(engine.histogram(Stage::kSignal).percentile(50));
-  f.signal_p99 = static_cast<double>(engine.histogram(Stage::kSignal).percentile(99));
-  f.book_p50 = static_cast<double>(engine.histogram(Stage::kBook).percentile(50));
+  for (std::size_t s = 0; s < fastcore::engine::kStageCount; ++s) {
+    const auto& h = engine.histogram(static_cast<fastcore::engine::Stage>(s));
+    f.p50[s] = static_cast<double>(h.percentile(50));
+    f.p99[s] = static_cast<double>(h.percentile(99));
+    f.count[s] = h.count();
+  }
+  if (f.count[static_cast<std::size_t>(fastcore::engine::Stage::kPosition)] == 0 ||
+      f.count[static_cast<std::size_t>(fastcore::engine::Stage::kRisk)] == 0) {
+    std::exit(13);  // the harness must make the engine trade, or the figures measure nothing
+  }
   return f;
 }
 
@@ -288,21 +335,28 @@ int main(int argc, char** argv) {
     std::vector<Event> events;
     if (stage == "signal") events = synthetic(1, 1'000'000, 1);
     if (stage == "backtest") events = synthetic(1, 2'000'000, 1);
-    if (stage == "engine") {
+    if (stage == "engine" || stage == "engine-cold") {
+      // engine-cold: 4 MB walked between calls (more than L2, as the Python driver does).
+      const std::size_t pollute_bytes = stage == "engine-cold" ? std::size_t{4} << 20 : 0;
       events = synthetic(1000, 1000 * 1001 + 1'000'000, 1);
-      std::vector<std::vector<double>> e(5);
+      std::vector<std::vector<double>> p50(fastcore::engine::kStageCount), p99(fastcore::engine::kStageCount);
       for (int r = 0; r < runs; ++r) {
-        const EngineFigures f = engine_run(events, 1000 * 1001, 1000);
-        std::printf("run %d engine/1000: tick-to-decision p50 %.0f p99 %.0f | signal p50 %.0f p99 %.0f | book p50 %.0f ns\n",
-                    r + 1, f.t2d_p50, f.t2d_p99, f.signal_p50, f.signal_p99, f.book_p50);
-        e[0].push_back(f.t2d_p50);
-        e[1].push_back(f.t2d_p99);
-        e[2].push_back(f.signal_p50);
-        e[3].push_back(f.signal_p99);
-        e[4].push_back(f.book_p50);
+        const EngineFigures f = engine_run(events, 1000 * 1001, 1000, pollute_bytes);
+        std::printf("run %d %s/1000:", r + 1, stage.c_str());
+        for (std::size_t s = 0; s < fastcore::engine::kStageCount; ++s) {
+          std::printf(" %s %.0f/%.0f (%llu)", fastcore::engine::stage_name(static_cast<fastcore::engine::Stage>(s)),
+                      f.p50[s], f.p99[s], static_cast<unsigned long long>(f.count[s]));
+          p50[s].push_back(f.p50[s]);
+          p99[s].push_back(f.p99[s]);
+        }
+        std::printf("\n");
       }
-      std::printf("median engine: tick-to-decision p50 %.0f p99 %.0f | signal p50 %.0f p99 %.0f | book p50 %.0f ns\n",
-                  median(e[0]), median(e[1]), median(e[2]), median(e[3]), median(e[4]));
+      std::printf("median %s p50/p99 ns:", stage.c_str());
+      for (std::size_t s = 0; s < fastcore::engine::kStageCount; ++s) {
+        std::printf(" %s %.0f/%.0f", fastcore::engine::stage_name(static_cast<fastcore::engine::Stage>(s)),
+                    median(p50[s]), median(p99[s]));
+      }
+      std::printf("\n");
       continue;
     }
     for (int r = 0; r < runs; ++r) {

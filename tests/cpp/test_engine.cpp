@@ -431,6 +431,112 @@ void test_sizing_rules() {
   CHECK(engine->try_init({}, EngineConfig{}, nullptr) == EngineError::kBadConfig);
 }
 
+
+// The engine keeps P&L per instrument incrementally (a fast exact path for 64-bit factors and values, a
+// checked 128-bit path otherwise); PositionBook::try_totals recomputes it from scratch. They must agree
+// exactly after every fill and every mark change, per venue and in total, on instruments of both paths.
+void test_pnl_matches_position_totals() {
+  Instrument big;
+  fastcore::common::InstrumentField failed{};
+  // Notional factor 5e6 x 2e6 x 1e6 = 1e19 > 2^63: its money factor takes the checked path.
+  CHECK(fastcore::common::try_make_instrument("BIG", "b", "5000000", "2000000", "0", "0", "1000000", false, big,
+                                              failed) == fastcore::common::DecimalError::kOk);
+  const std::vector<Instrument> list{make("S0", "a"), make("S1", "b"), big};
+  Engine engine;
+  EngineConfig config;
+  config.order_capacity = 64;
+  config.intent_capacity = 64;
+  CHECK(engine.try_init(list, config, nullptr) == EngineError::kOk);
+  std::uint64_t state = 12345;
+  const auto next = [&state](std::uint64_t below) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % below;
+  };
+  std::int64_t mid[3] = {1000, 2000, 500};
+  std::uint64_t trade_id = 0;
+  std::int64_t ts = kT0;
+  const auto agree = [&engine](int line) {
+    for (int venue = -1; venue < 2; ++venue) {
+      fastcore::position::Totals totals;
+      CHECK(engine.positions().try_totals(venue, totals) == fastcore::position::PositionError::kOk);
+      const __int128 expected = totals.realized + totals.unrealized - totals.maker_fees - totals.taker_fees;
+      if (engine.day_pnl(venue) != expected) {
+        std::fprintf(stderr, "P&L mismatch after step at line %d, venue %d\n", line, venue);
+        CHECK(false);
+      }
+    }
+  };
+  for (int step = 0; step < 3000; ++step) {
+    const auto id = static_cast<std::uint32_t>(next(3));
+    ++ts;
+    if (next(3) != 0) {
+      // A new mid (sometimes the same one): the engine marks positions and risk at it.
+      mid[id] += static_cast<std::int64_t>(next(21)) - 10;
+      if (mid[id] < 20) mid[id] = 20;
+      const std::vector<Event> events{
+          level(id, Side::kBid, 0, 0, ts, false, EventKind::kClear),
+          level(id, Side::kBid, mid[id] - 1, 1 + static_cast<std::int64_t>(next(50)), ts, false, EventKind::kSnapshotLevel),
+          level(id, Side::kAsk, mid[id] + 1, 1 + static_cast<std::int64_t>(next(50)), ts, true, EventKind::kSnapshotLevel)};
+      CHECK(engine.try_on_events(events).error == EngineError::kOk);
+    } else {
+      OrderSpec spec;
+      spec.instrument_id = id;
+      spec.side = next(2) != 0 ? Side::kBid : Side::kAsk;
+      // Instrument 0 now and then trades 4e9 x 3e9 tick-lots (beyond int64): the checked path again.
+      const bool huge = id == 0 && next(10) == 0;
+      spec.px_ticks = huge ? 3'000'000'000 : mid[id] + static_cast<std::int64_t>(next(7)) - 3;
+      spec.qty_lots = huge ? 4'000'000'000 : 1 + static_cast<std::int64_t>(next(100));
+      spec.tif = TimeInForce::kIoc;
+      const SubmitResult submitted = engine.submit(spec);
+      CHECK(submitted.ok());
+      const OrderIntent intent = engine.intents().back();
+      engine.clear_intents();
+      ExecutionReport fill = report(intent, ReportKind::kFill, intent.px_ticks, intent.qty_lots, ++trade_id, ts);
+      fill.fee_units = static_cast<std::int64_t>(next(2001)) - 1000;  // rebates too
+      fill.liquidity = next(2) != 0 ? FillLiquidity::kMaker : FillLiquidity::kTaker;
+      CHECK(engine.try_on_reports({&fill, 1}).error == EngineError::kOk);
+      // The same fill again (a replay) changes nothing.
+      const __int128 before = engine.day_pnl(-1);
+      CHECK(engine.try_on_reports({&fill, 1}).error == EngineError::kOk);
+      CHECK(engine.day_pnl(-1) == before);
+    }
+    agree(__LINE__);
+    engine.clear_intents();
+  }
+  CHECK(engine.counters().fills > 500U);
+  CHECK(engine.counters().duplicate_fills == engine.counters().fills);
+}
+
+// Reports are applied in batches with their state fetched a few reports ahead: a batch whose later
+// reports are bad (unknown instrument, unknown order) must still apply exactly the good ones first.
+void test_report_batch_with_bad_reports() {
+  Rig rig(Engine::kPrefetchFromInstruments, 5);  // enough instruments for the engine to fetch ahead
+  std::vector<OrderIntent> entries;
+  for (std::uint32_t id = 0; id < 3; ++id) entries.push_back(rig.feed(bullish(id, kT0 + id)).at(0));
+  std::vector<ExecutionReport> batch;
+  for (std::uint32_t id = 0; id < 3; ++id) {
+    batch.push_back(report(entries[id], ReportKind::kFill, 1001, 2, 10 + id, kT0 + 10));
+    batch.push_back(report(entries[id], ReportKind::kFill, 1001, 3, 20 + id, kT0 + 11));
+  }
+  ExecutionReport unknown_order = batch[0];
+  unknown_order.order_id = ~std::uint64_t{0};  // slot far beyond the table: ignored by the prefetch
+  unknown_order.kind = ReportKind::kAck;
+  batch.push_back(unknown_order);
+  ExecutionReport bad = batch[0];
+  bad.instrument_id = 1'000'000;  // fetched ahead while the first reports are applied: must be harmless
+  batch.push_back(bad);
+  batch.push_back(batch[1]);
+  const ApplyResult result = rig.engine->try_on_reports(batch);
+  CHECK(result.error == EngineError::kBadReport);
+  CHECK_EQ(result.applied, 7U);
+  for (std::uint32_t id = 0; id < 3; ++id) CHECK_EQ(rig.engine->positions()[id].net_lots(), 5);
+  CHECK_EQ(rig.engine->counters().fills, 6U);
+  CHECK_EQ(rig.engine->counters().unknown_reports, 1U);
+  // The take-profits were placed for every entry, and the strategy's public slot carries the last decision.
+  CHECK(rig.strategy.slot(2).phase == BracketPhase::kOpen);
+  CHECK_EQ(rig.strategy.slot(2).last_decision, 1);
+  CHECK_EQ(rig.engine->counters().new_orders, 6U);
+}
 }  // namespace
 
 int main() {
@@ -445,5 +551,7 @@ int main() {
   test_replace_and_custom_strategy();
   test_deterministic_and_histograms();
   test_sizing_rules();
+  test_pnl_matches_position_totals();
+  test_report_batch_with_bad_reports();
   return report("test_engine");
 }

@@ -31,6 +31,7 @@ BracketError BracketStrategy::try_configure(const BracketConfig& config) noexcep
 
 void BracketStrategy::on_start(Engine& engine) {
   slots_.assign(engine.instrument_count(), BracketSlot{});
+  quick_.assign(engine.instrument_count(), BracketQuick{});
   counters_ = BracketCounters{};
 }
 
@@ -41,31 +42,43 @@ std::int64_t BracketStrategy::to_ticks(std::int64_t distance, std::int64_t px_ti
   return ticks < 1 ? 1 : static_cast<std::int64_t>(ticks);
 }
 
-void BracketStrategy::reset(BracketSlot& slot) noexcept {
-  const std::int8_t last = slot.last_decision;
-  slot = BracketSlot{};
-  slot.last_decision = last;
+void BracketStrategy::reset(std::uint32_t id) noexcept {
+  slots_[id] = BracketSlot{};
+  BracketQuick& quick = quick_[id];
+  const std::int8_t last = quick.last_decision;
+  quick = BracketQuick{};
+  quick.last_decision = last;
 }
 
 void BracketStrategy::on_decision(Engine& engine, const DecisionPoint& point) noexcept {
-  BracketSlot& slot = slots_[point.instrument_id];
+  BracketQuick& quick = quick_[point.instrument_id];
   const std::int8_t decision = point.composite.has_value ? point.composite.decision : std::int8_t{0};
-  const bool crossed = decision != 0 && decision != slot.last_decision;
-  slot.last_decision = decision;
+  const bool crossed = decision != 0 && decision != quick.last_decision;
+  quick.last_decision = decision;
+  if (quick.phase == BracketPhase::kFlat) {
+    if (crossed) enter(engine, point, decision);
+    return;
+  }
+  if (quick.phase == BracketPhase::kEntering || quick.phase == BracketPhase::kExiting) return;  // an IOC is working
+  if (quick.phase == BracketPhase::kOpen) {
+    const auto touch = point.book->best(quick.direction > 0 ? common::Side::kBid : common::Side::kAsk);
+    const bool stop = touch && (quick.direction > 0 ? touch->px_ticks <= quick.stop_px_ticks
+                                                    : touch->px_ticks >= quick.stop_px_ticks);
+    if (!stop) {
+      if (quick.has_tp == 0) place_take_profit(engine, point.instrument_id);  // a refused TP is retried
+      return;
+    }
+  }
+  BracketSlot& slot = slots_[point.instrument_id];
   switch (slot.phase) {
     case BracketPhase::kFlat:
-      if (crossed) enter(engine, point, decision);
-      return;
+    case BracketPhase::kEntering:
+    case BracketPhase::kExiting:
+      return;  // handled above from quick_
     case BracketPhase::kOpen: {
-      const auto touch = point.book->best(slot.direction > 0 ? common::Side::kBid : common::Side::kAsk);
-      const bool stop = touch && (slot.direction > 0 ? touch->px_ticks <= slot.stop_px_ticks
-                                                     : touch->px_ticks >= slot.stop_px_ticks);
-      if (!stop) {
-        if (slot.tp_id == 0) place_take_profit(engine, point.instrument_id);  // a refused TP is retried
-        return;
-      }
+      // Only a triggered stop gets here (the check above).
       ++counters_.stops;
-      slot.phase = BracketPhase::kStopping;
+      set_phase(point.instrument_id, BracketPhase::kStopping);
       if (slot.tp_id != 0) {
         // The exit waits for the venue's answer to this cancel (see the header); a TP already being
         // cancelled (kill switch) is answered the same way.
@@ -79,9 +92,6 @@ void BracketStrategy::on_decision(Engine& engine, const DecisionPoint& point) no
     case BracketPhase::kStopping:
       if (slot.tp_id == 0) send_stop_exit(engine, point.instrument_id);  // retry an exit not sent or not filled
       return;
-    case BracketPhase::kEntering:
-    case BracketPhase::kExiting:
-      return;  // an IOC is working: its report moves the phase
   }
 }
 
@@ -115,8 +125,9 @@ void BracketStrategy::enter(Engine& engine, const DecisionPoint& point, std::int
   }
   ++counters_.entries;
   BracketSlot& slot = slots_[point.instrument_id];
-  slot.phase = BracketPhase::kEntering;
+  set_phase(point.instrument_id, BracketPhase::kEntering);
   slot.direction = direction;
+  quick_[point.instrument_id].direction = direction;
   slot.entry_id = result.order_id;
 }
 
@@ -134,14 +145,17 @@ void BracketStrategy::place_take_profit(Engine& engine, std::uint32_t id) noexce
   spec.reduce_only = true;
   spec.tag = kTagTakeProfit;
   const SubmitResult result = engine.submit(spec);
-  if (result.ok()) slot.tp_id = result.order_id;
+  if (result.ok()) {
+    slot.tp_id = result.order_id;
+    quick_[id].has_tp = 1;
+  }
 }
 
 void BracketStrategy::send_stop_exit(Engine& engine, std::uint32_t id) noexcept {
   BracketSlot& slot = slots_[id];
   const std::int64_t net = engine.positions()[id].net_lots();
   if (net == 0) {
-    reset(slot);
+    reset(id);
     return;
   }
   const common::Side side = net > 0 ? common::Side::kAsk : common::Side::kBid;
@@ -159,7 +173,7 @@ void BracketStrategy::send_stop_exit(Engine& engine, std::uint32_t id) noexcept 
   const SubmitResult result = engine.submit(spec);
   if (!result.ok()) return;  // refused (e.g. throttled): still kStopping, retried at the next decision point
   slot.exit_id = result.order_id;
-  slot.phase = BracketPhase::kExiting;
+  set_phase(id, BracketPhase::kExiting);
 }
 
 void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, const WorkingOrder& order,
@@ -176,7 +190,7 @@ void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, c
       if (!done) return;
       slot.entry_id = 0;
       if (slot.entry_qty_lots == 0 || net == 0) {
-        reset(slot);
+        reset(order.instrument_id);
         return;
       }
       // Average entry to the nearest tick (half away from zero); the bracket is set around it.
@@ -189,7 +203,8 @@ void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, c
                                                                  : stop * config_.reward_ratio;
       slot.tp_px_ticks = slot.direction > 0 ? entry + take : entry - take;
       slot.stop_px_ticks = slot.direction > 0 ? entry - stop : entry + stop;
-      slot.phase = BracketPhase::kOpen;
+      quick_[order.instrument_id].stop_px_ticks = slot.stop_px_ticks;
+      set_phase(order.instrument_id, BracketPhase::kOpen);
       place_take_profit(engine, order.instrument_id);
       return;
     }
@@ -198,13 +213,14 @@ void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, c
       if (report.kind == ReportKind::kFill && net == 0) {
         // Flat by the take-profit: the engine stop is disarmed with the slot.
         ++counters_.take_profits;
-        reset(slot);
+        reset(order.instrument_id);
         return;
       }
       if (!done) return;
       slot.tp_id = 0;
+      quick_[order.instrument_id].has_tp = 0;
       if (net == 0) {
-        reset(slot);
+        reset(order.instrument_id);
       } else if (slot.phase == BracketPhase::kStopping) {
         send_stop_exit(engine, order.instrument_id);  // the TP is gone: now the exit cannot over-reduce
       }
@@ -215,9 +231,9 @@ void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, c
       slot.exit_id = 0;
       if (net == 0) {
         ++counters_.stop_exits;
-        reset(slot);
+        reset(order.instrument_id);
       } else {
-        slot.phase = BracketPhase::kStopping;  // partly filled: exit again at the next decision point
+        set_phase(order.instrument_id, BracketPhase::kStopping);  // partly filled: exit again at the next decision point
       }
       return;
     }

@@ -71,14 +71,25 @@ EngineError Engine::try_init(std::span<const common::Instrument> instruments, co
     books_ = &own_books_;
   }
   signals_ = signal::SignalSet(n, config.features);
-  last_trade_px_.assign(n, 0);
-  has_last_trade_.assign(n, 0);
-  resyncing_.assign(n, 0);
-  mark_px_.assign(n, 0);
+  hot_.assign(n, InstrumentHot{});
   has_position_.assign(n, 0);
-  instrument_pnl_.assign(n, 0);
-  venue_of_.resize(n);
-  for (std::uint32_t id = 0; id < n; ++id) venue_of_[id] = positions_.venue_of(id);
+  for (std::uint32_t id = 0; id < n; ++id) {
+    InstrumentHot& hot = hot_[id];
+    hot.venue = positions_.venue_of(id);
+    // Fast-path factors (see InstrumentHot); 0 when one does not fit 63 bits (refresh_pnl then checks).
+    __int128 notional = 0;
+    __int128 money = 0;
+    __int128 per_unit = 0;
+    if (positions_.try_to_notional(id, 1, notional) == position::PositionError::kOk &&
+        positions_.try_to_book_units(id, notional, money) == position::PositionError::kOk && money > 0 &&
+        money <= std::numeric_limits<std::int64_t>::max()) {
+      hot.money_per_tick_lot = static_cast<std::int64_t>(money);
+    }
+    if (positions_.try_to_book_units(id, 1, per_unit) == position::PositionError::kOk && per_unit > 0 &&
+        per_unit <= std::numeric_limits<std::int64_t>::max()) {
+      hot.money_per_notional_unit = static_cast<std::int64_t>(per_unit);
+    }
+  }
   venue_pnl_.assign(positions_.venues().size(), 0);
   venue_day_start_.assign(positions_.venues().size(), 0);
   total_pnl_ = 0;
@@ -112,14 +123,15 @@ void Engine::reset_histograms() noexcept {
 
 EngineError Engine::try_set_resyncing(std::uint32_t instrument_id, bool resyncing) noexcept {
   if (instrument_id >= instruments_.size()) return EngineError::kUnknownInstrument;
-  resyncing_[instrument_id] = resyncing ? 1 : 0;
+  hot_[instrument_id].resyncing = resyncing ? 1 : 0;
   return EngineError::kOk;
 }
 
 risk::MarketView Engine::market_view(std::uint32_t instrument_id) const noexcept {
   std::optional<std::int64_t> last;
-  if (has_last_trade_[instrument_id] != 0) last = last_trade_px_[instrument_id];
-  return risk::market_view((*books_)[instrument_id], last, resyncing_[instrument_id] != 0);
+  const InstrumentHot& hot = hot_[instrument_id];
+  if (hot.has_last_trade != 0) last = hot.last_trade_px;
+  return risk::market_view((*books_)[instrument_id], last, hot.resyncing != 0);
 }
 
 ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcept {
@@ -127,7 +139,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
   const std::size_t count = books_->size();
   const bool timing = config_.timing;
   const std::size_t n = events.size();
-  const bool prefetch = count >= book::BookSet::kPrefetchFromBooks;
+  const bool prefetch = count >= kPrefetchFromInstruments;
   for (std::size_t i = 0; i < n; ++i) {
     const common::Event& event = events[i];
     // With many books every message lands on a cold book and feature state: fetch them ahead, the way
@@ -142,9 +154,15 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       for (std::size_t line = 0; line < sizeof(signal::FeatureState); line += 64) {
         __builtin_prefetch(features_next + line, 1);
       }
+      if (header_next.kind == common::EventKind::kTrade || has_position_[header_id] != 0) {
+        __builtin_prefetch(&hot_[header_id], 1);  // a trade writes its last price; a position reads its mark
+      }
       const common::Event& slot_next = events[i + book::BookSet::kSlotAhead];
-      const book::Book& slot_book = (*books_)[slot_next.instrument_id < count ? slot_next.instrument_id : 0];
+      const std::uint32_t slot_id = slot_next.instrument_id < count ? slot_next.instrument_id : 0;
+      const book::Book& slot_book = (*books_)[slot_id];
       slot_book.prefetch_for(slot_next);
+      // An instrument with a position revalues it (positions, risk) when its mid moves: fetch those too.
+      if ((slot_next.flags & common::kFlagLastInMessage) != 0 && has_position_[slot_id] != 0) prefetch_mark(slot_id);
       // The signal update at the message end walks the top levels of both sides.
       if ((slot_next.flags & common::kFlagLastInMessage) != 0) slot_book.prefetch_top();
     }
@@ -175,8 +193,9 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     signal::FeatureState& features = signals_[id];
     const bool last = (event.flags & common::kFlagLastInMessage) != 0;
     if (event.kind == common::EventKind::kTrade) {
-      last_trade_px_[id] = event.px_ticks;
-      has_last_trade_[id] = 1;
+      InstrumentHot& hot = hot_[id];
+      hot.last_trade_px = event.px_ticks;
+      hot.has_last_trade = 1;
     }
     if (!last) {
       if (event.kind == common::EventKind::kTrade) {
@@ -198,6 +217,9 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       features.on_book_tracked(book, signal::event_time_ns(event));
     }
     const signal::CompositeValue composite = composite_.evaluate(features);
+    // A non-zero decision is when a strategy may send an order: start loading the risk state its check
+    // reads so those misses overlap the mark refresh and the strategy instead of queueing inside it.
+    if (prefetch && composite.decision != 0 && strategy_ != nullptr) prefetch_submit(id);
     // Four counter reads per message (each costs ~25 ns on this class of VM): stage boundaries are shared.
     const std::uint64_t t_signal = timed ? ticks() : 0;
     ++counters_.messages;
@@ -240,8 +262,9 @@ void Engine::mark_and_pnl(std::uint32_t id) noexcept {
   if (!bid || !ask || bid->px_ticks >= ask->px_ticks) return;  // no sane mid: keep the last mark
   // Floor of the mid, so the mark is an exact tick for positions and risk alike.
   const std::int64_t mid = bid->px_ticks + (ask->px_ticks - bid->px_ticks) / 2;
-  if (mid == mark_px_[id]) return;
-  mark_px_[id] = mid;
+  InstrumentHot& hot = hot_[id];
+  if (mid == hot.mark_px) return;
+  hot.mark_px = mid;
   (void)positions_.try_set_mark(id, mid);
   (void)risk_.try_set_mark(id, mid);
   refresh_pnl(id);
@@ -249,25 +272,35 @@ void Engine::mark_and_pnl(std::uint32_t id) noexcept {
 
 void Engine::refresh_pnl(std::uint32_t id) noexcept {
   const position::Position& p = positions_[id];
+  InstrumentHot& hot = hot_[id];
   __int128 tick_lots = p.realized_tl();
-  std::int64_t mark = 0;
-  if (p.net_lots() != 0 && positions_.mark(id, mark)) {
+  // The engine gives positions_ every mark it gives hot.mark_px (mark_and_pnl, apply_fill), so an open
+  // position always has its mark here without reading the position book's own copy.
+  if (p.net_lots() != 0) {
     __int128 unrealized = 0;
-    if (p.try_unrealized_tl(mark, unrealized) == position::PositionError::kOk) tick_lots += unrealized;
+    if (p.try_unrealized_tl(hot.mark_px, unrealized) == position::PositionError::kOk) tick_lots += unrealized;
   }
+  const __int128 fee_units = p.maker_fee_units() + p.taker_fee_units();
   __int128 money = 0;
   __int128 fees = 0;
-  if (positions_.try_to_notional(id, tick_lots, money) != position::PositionError::kOk ||
-      positions_.try_to_book_units(id, money, money) != position::PositionError::kOk ||
-      positions_.try_to_book_units(id, p.maker_fee_units() + p.taker_fee_units(), fees) !=
-          position::PositionError::kOk) {
+  constexpr __int128 kInt64Min = std::numeric_limits<std::int64_t>::min();
+  constexpr __int128 kInt64Max = std::numeric_limits<std::int64_t>::max();
+  if (hot.money_per_tick_lot != 0 && hot.money_per_notional_unit != 0 && tick_lots >= kInt64Min &&
+      tick_lots <= kInt64Max && fee_units >= kInt64Min && fee_units <= kInt64Max) [[likely]] {
+    // Both products are int64 x int64 (< 2^126 in magnitude): exact without an overflow check, and the
+    // same values as the two checked multiplications below (whose intermediates are smaller still).
+    money = static_cast<__int128>(static_cast<std::int64_t>(tick_lots)) * hot.money_per_tick_lot;
+    fees = static_cast<__int128>(static_cast<std::int64_t>(fee_units)) * hot.money_per_notional_unit;
+  } else if (positions_.try_to_notional(id, tick_lots, money) != position::PositionError::kOk ||
+             positions_.try_to_book_units(id, money, money) != position::PositionError::kOk ||
+             positions_.try_to_book_units(id, fee_units, fees) != position::PositionError::kOk) {
     return;  // beyond 2^127 money units: keep the last value rather than feed a wrapped one
   }
   const __int128 pnl = money - fees;
-  const __int128 delta = pnl - instrument_pnl_[id];
+  const __int128 delta = pnl - hot.pnl;
   if (delta == 0) return;
-  instrument_pnl_[id] = pnl;
-  const std::uint32_t venue = venue_of_[id];
+  hot.pnl = pnl;
+  const std::uint32_t venue = hot.venue;
   venue_pnl_[venue] += delta;
   total_pnl_ += delta;
   push_pnl_to_risk(venue);
@@ -342,7 +375,7 @@ bool Engine::emit(IntentKind kind, const WorkingOrder& order) noexcept {
   intent.side = order.side;
   intent.type = order.type;
   intent.tif = order.tif;
-  intent.venue_id = venue_of_[order.instrument_id];
+  intent.venue_id = hot_[order.instrument_id].venue;
   intent.reduce_only = order.reduce_only ? 1 : 0;
   ++counters_.intents;
   return true;
@@ -462,9 +495,43 @@ SubmitResult Engine::replace(std::uint64_t order_id, std::int64_t px_ticks, std:
   return result;
 }
 
+void Engine::prefetch_report(const ExecutionReport& report) const noexcept {
+  const std::uint32_t id = report.instrument_id;
+  if (id >= hot_.size()) return;
+  __builtin_prefetch(&hot_[id], 1);
+  const auto slot = static_cast<std::size_t>(report.order_id & ((std::uint64_t{1} << slot_bits_) - 1U));
+  if (slot < orders_.size()) __builtin_prefetch(&orders_[slot], 1);
+  risk_.prefetch_order(report.order_id);
+  risk_.prefetch_instrument(id);
+  if (report.kind == ReportKind::kFill) positions_.prefetch_fill(id, report.trade_id);
+}
+
+void Engine::prefetch_submit(std::uint32_t id) const noexcept {
+  __builtin_prefetch(&hot_[id]);  // market_view: last trade, resyncing
+  risk_.prefetch_instrument(id);
+  // The id submit() would give the next order: its index slot is where the duplicate check probes.
+  if (!free_slots_.empty()) risk_.prefetch_order((next_sequence_ << slot_bits_) | free_slots_.back());
+}
+
+void Engine::prefetch_mark(std::uint32_t id) const noexcept {
+  __builtin_prefetch(&hot_[id], 1);
+  positions_.prefetch_position(id);
+  risk_.prefetch_mark(id);
+}
+
 ApplyResult Engine::try_on_reports(std::span<const ExecutionReport> reports) noexcept {
   ApplyResult result;
-  for (const ExecutionReport& report : reports) {
+  // Each report touches a handful of cold lines (order slot, position, risk state, duplicate check),
+  // most of them independent: request the first few reports' lines at once, then stay kReportsAhead
+  // ahead, so the misses of a batch overlap instead of queueing one after another.
+  // With few instruments (the same threshold as the books') that state stays cached: no prefetch.
+  constexpr std::size_t kReportsAhead = 4;
+  const std::size_t n = reports.size();
+  const bool prefetch = instruments_.size() >= kPrefetchFromInstruments;
+  for (std::size_t i = 0; prefetch && i < n && i < kReportsAhead; ++i) prefetch_report(reports[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ExecutionReport& report = reports[i];
+    if (prefetch && i + kReportsAhead < n) prefetch_report(reports[i + kReportsAhead]);
     now_ns_ = config_.wall_clock ? common::wall_clock_ns() : report.ts_local_ns;
     trigger_seq_ = 0;
     trigger_local_ns_ = report.ts_local_ns;
@@ -558,7 +625,7 @@ EngineError Engine::apply_fill(const ExecutionReport& report, WorkingOrder* orde
   fill.instrument_id = id;
   fill.side = report.side;
   fill.liquidity = report.liquidity == FillLiquidity::kMaker ? position::Liquidity::kMaker : position::Liquidity::kTaker;
-  fill.venue_id = venue_of_[id];
+  fill.venue_id = hot_[id].venue;
   const position::PositionError error = positions_.try_apply_fill(fill);
   if (error == position::PositionError::kDuplicate) {
     ++counters_.duplicate_fills;
@@ -576,8 +643,8 @@ EngineError Engine::apply_fill(const ExecutionReport& report, WorkingOrder* orde
   }
   // The position changed: P&L moves (realized part now; unrealized at the last mark, or the fill price
   // for a first mark) and may move the loss limits.
-  if (mark_px_[id] == 0) {
-    mark_px_[id] = report.px_ticks;
+  if (hot_[id].mark_px == 0) {
+    hot_[id].mark_px = report.px_ticks;
     (void)positions_.try_set_mark(id, report.px_ticks);
     (void)risk_.try_set_mark(id, report.px_ticks);
   }

@@ -100,6 +100,9 @@ class Engine final : public common::EventSink {
  public:
   /// Largest order_capacity (the risk table's limit).
   static constexpr std::uint32_t kMaxOrderCapacity = risk::RiskEngine::kMaxOrderCapacity;
+  /// From this many instruments on, the engine fetches the state of upcoming events and reports ahead
+  /// (below it that state stays cached and the prefetches would only cost instructions).
+  static constexpr std::size_t kPrefetchFromInstruments = book::BookSet::kPrefetchFromBooks;
 
   Engine() = default;
   Engine(const Engine&) = delete;
@@ -125,7 +128,7 @@ class Engine final : public common::EventSink {
   /// Marks an instrument's book as being resynchronised (the feed's call): new orders are refused by
   /// risk (kBookResyncing) until cleared; reduce-only exits stay allowed where risk allows them.
   [[nodiscard]] EngineError try_set_resyncing(std::uint32_t instrument_id, bool resyncing) noexcept;
-  [[nodiscard]] bool resyncing(std::uint32_t instrument_id) const noexcept { return resyncing_[instrument_id] != 0; }
+  [[nodiscard]] bool resyncing(std::uint32_t instrument_id) const noexcept { return hot_[instrument_id].resyncing != 0; }
 
   // ---- execution reports ------------------------------------------------------------------------
   /// Applies reports in order: ack / reject / fill / cancelled into the risk lifecycle, fills into
@@ -168,8 +171,8 @@ class Engine final : public common::EventSink {
   [[nodiscard]] const position::PositionBook& positions() const noexcept { return positions_; }
   /// Last trade price of an instrument; false when none seen.
   [[nodiscard]] bool last_trade(std::uint32_t id, std::int64_t& px_ticks) const noexcept {
-    px_ticks = last_trade_px_[id];
-    return has_last_trade_[id] != 0;
+    px_ticks = hot_[id].last_trade_px;
+    return hot_[id].has_last_trade != 0;
   }
   /// Day P&L (realized + unrealized at mid - fees, risk money units) of a venue, or of everything (-1).
   [[nodiscard]] __int128 day_pnl(int venue_id) const noexcept;
@@ -220,6 +223,13 @@ class Engine final : public common::EventSink {
   void free_slot(std::uint32_t slot) noexcept;
   [[nodiscard]] EngineError apply_report(const ExecutionReport& report) noexcept;
   [[nodiscard]] EngineError apply_fill(const ExecutionReport& report, WorkingOrder* order) noexcept;
+  /// Starts loading what applying `report` touches (engine order slot and instrument line, position,
+  /// risk state, duplicate-check slot), so a batch's cache misses overlap instead of queueing.
+  void prefetch_report(const ExecutionReport& report) const noexcept;
+  /// Starts loading the position and risk state a mark change of `id` updates (instruments with a position).
+  void prefetch_mark(std::uint32_t id) const noexcept;
+  /// Starts loading what a risk check of an order on `id` reads (at a non-zero composite decision).
+  void prefetch_submit(std::uint32_t id) const noexcept;
 
   EngineConfig config_;
   std::vector<common::Instrument> instruments_;
@@ -231,17 +241,30 @@ class Engine final : public common::EventSink {
   position::PositionBook positions_;
   Strategy* strategy_ = nullptr;
 
-  std::vector<std::int64_t> last_trade_px_;
-  std::vector<std::uint8_t> has_last_trade_;
-  std::vector<std::uint8_t> resyncing_;
-  std::vector<std::int64_t> mark_px_;       ///< Last mark given to positions/risk (0 = none yet).
+  /// What the engine itself keeps per instrument, packed into one cache line so a message, a mark
+  /// change or a fill of an instrument fetches one line here instead of one per array (with 1,000
+  /// instruments every one of them is a cold fetch).
+  struct alignas(64) InstrumentHot {
+    __int128 pnl = 0;                  ///< Last P&L folded into venue_pnl_ / total_pnl_ (risk money units).
+    std::int64_t last_trade_px = 0;
+    std::int64_t mark_px = 0;          ///< Last mark given to positions/risk (0 = none yet).
+    /// Tick-lots -> risk money units (notional factor x 10^(scale - decimals)) and notional units ->
+    /// risk money units (the power of ten), when each fits in 63 bits (else 0: the checked 128-bit path).
+    /// With both factors and the multiplicand inside int64 the product is one exact 64x64->128 multiply.
+    std::int64_t money_per_tick_lot = 0;
+    std::int64_t money_per_notional_unit = 0;
+    std::uint8_t has_last_trade = 0;
+    std::uint8_t resyncing = 0;
+    std::uint8_t venue = 0;
+  };
+  static_assert(sizeof(InstrumentHot) == 64, "an instrument's engine state is one cache line");
+
+  std::vector<InstrumentHot> hot_;
   std::vector<std::uint8_t> has_position_;  ///< net != 0: a dense flag so flat instruments skip the mark (1 KB per 1,000).
-  std::vector<__int128> instrument_pnl_;    ///< Last P&L of each instrument folded into the sums below.
   std::vector<__int128> venue_pnl_;
   std::vector<__int128> venue_day_start_;
   __int128 total_pnl_ = 0;
   __int128 total_day_start_ = 0;
-  std::vector<std::uint8_t> venue_of_;
 
   // Working orders: the client order id carries its slot in the low slot_bits_ bits and a sequence
   // number above them, so lookup is one index and ids never repeat.

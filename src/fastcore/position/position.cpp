@@ -69,7 +69,12 @@ PositionError PositionBook::try_init(std::span<const common::Instrument> instrum
   std::vector<RecentIds> seen;
   seen.reserve(venues.size());
   for (std::size_t v = 0; v < venues.size(); ++v) seen.emplace_back(dedup_capacity);
-  positions_.assign(instruments.size(), Position{});
+  std::vector<Entry> entries(instruments.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    entries[i].venue_id = meta[i].venue_id;
+    entries[i].allow_negative_price = meta[i].allow_negative_price;
+  }
+  entries_ = std::move(entries);
   meta_ = std::move(meta);
   seen_ = std::move(seen);
   venues_ = std::move(venues);
@@ -80,14 +85,14 @@ PositionError PositionBook::try_init(std::span<const common::Instrument> instrum
 
 PositionError PositionBook::try_to_notional(std::uint32_t instrument_id, __int128 tick_lots,
                                             __int128& out) const noexcept {
-  if (instrument_id >= positions_.size()) return PositionError::kUnknownInstrument;
+  if (instrument_id >= entries_.size()) return PositionError::kUnknownInstrument;
   return __builtin_mul_overflow(tick_lots, meta_[instrument_id].notional_factor, &out) ? PositionError::kOverflow
                                                                                         : PositionError::kOk;
 }
 
 PositionError PositionBook::try_to_book_units(std::uint32_t instrument_id, __int128 notional_units,
                                               __int128& out) const noexcept {
-  if (instrument_id >= positions_.size()) return PositionError::kUnknownInstrument;
+  if (instrument_id >= entries_.size()) return PositionError::kUnknownInstrument;
   return __builtin_mul_overflow(notional_units, meta_[instrument_id].to_book, &out) ? PositionError::kOverflow
                                                                                     : PositionError::kOk;
 }
@@ -95,10 +100,10 @@ PositionError PositionBook::try_to_book_units(std::uint32_t instrument_id, __int
 PositionError PositionBook::try_totals(int venue_id, Totals& out) const noexcept {
   Totals totals;
   const auto add = [](__int128& sum, __int128 value) { return !__builtin_add_overflow(sum, value, &sum); };
-  for (std::uint32_t id = 0; id < positions_.size(); ++id) {
+  for (std::uint32_t id = 0; id < entries_.size(); ++id) {
     const Meta& m = meta_[id];
     if (venue_id >= 0 && m.venue_id != venue_id) continue;
-    const Position& p = positions_[id];
+    const Position& p = entries_[id].position;
     __int128 realized = 0;
     __int128 traded = 0;
     __int128 maker = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 
 namespace fastcore::risk {
 namespace {
@@ -17,15 +18,21 @@ __int128 pow10(std::int32_t n) noexcept {
 
 TradingState most_restrictive(TradingState a, TradingState b) noexcept { return a > b ? a : b; }
 
-/// Fibonacci hashing: client order ids are often sequential, which linear probing alone would cluster.
-std::uint64_t mix(std::uint64_t id) noexcept { return id * 0x9E3779B97F4A7C15ull; }
-
 /// Orders and positions beyond 2^100 money units are refused, so sums over every working order and position
 /// (at most 2^22 + instruments terms) stay inside 128 bits.
 constexpr __int128 kMaxNotional = static_cast<__int128>(1) << 100;
 
 /// |px x qty| x money_per_tick_lot, false beyond kMaxNotional. px x qty of two int64 cannot overflow 128 bits.
 bool try_notional(std::int64_t px_ticks, std::int64_t qty_lots, __int128 money_per_tick_lot, __int128& out) noexcept {
+  // Common case: px x qty and the factor both fit int64, so the product is one 64x64->128 multiply
+  // below 2^126 (no overflow possible) instead of a checked 128x128 one; same result either way.
+  std::int64_t base64 = 0;
+  if (money_per_tick_lot >= 0 && money_per_tick_lot <= std::numeric_limits<std::int64_t>::max() &&
+      !__builtin_mul_overflow(px_ticks, qty_lots, &base64) && base64 != std::numeric_limits<std::int64_t>::min())
+      [[likely]] {
+    out = static_cast<__int128>(base64 < 0 ? -base64 : base64) * static_cast<std::int64_t>(money_per_tick_lot);
+    return out <= kMaxNotional;
+  }
   __int128 base = static_cast<__int128>(px_ticks) * qty_lots;
   if (base < 0) base = -base;
   return !__builtin_mul_overflow(base, money_per_tick_lot, &out) && out <= kMaxNotional;

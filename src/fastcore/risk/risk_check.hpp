@@ -239,8 +239,33 @@ class RiskEngine {
   /// Whether an order id is working, and acked (resting) when it is.
   [[nodiscard]] bool find_order(std::uint64_t order_id, bool& acked) const noexcept;
 
+  /// Starts loading an instrument's state (every line: the check, the lifecycle calls and the mark read
+  /// it) so its cache misses overlap the caller's other work. No effect on the contents; an unknown id
+  /// is ignored. Cost: a few prefetch instructions.
+  void prefetch_instrument(std::uint32_t instrument_id) const noexcept {
+    if (instrument_id >= instruments_.size()) return;
+    const auto* state = reinterpret_cast<const char*>(&instruments_[instrument_id]);
+    for (std::size_t line = 0; line < sizeof(InstrumentState); line += 64) __builtin_prefetch(state + line, 1);
+  }
+  /// Starts loading the lines of an instrument's state that try_set_mark reads and writes (position
+  /// value, gross notional, net and mark): 4 of its 6 lines. No effect on the contents; unknown id ignored.
+  void prefetch_mark(std::uint32_t instrument_id) const noexcept {
+    if (instrument_id >= instruments_.size()) return;
+    const auto* state = reinterpret_cast<const char*>(&instruments_[instrument_id]);
+    __builtin_prefetch(state + offsetof(InstrumentState, net_lots), 1);
+    __builtin_prefetch(state + offsetof(InstrumentState, gross_notional), 1);
+    __builtin_prefetch(state + offsetof(InstrumentState, position_notional), 1);
+    __builtin_prefetch(state + offsetof(InstrumentState, mark_px_ticks), 1);
+  }
+  /// Starts loading the index slot where the lookup of `order_id` begins (its on_ack / on_fill / on_cancel).
+  void prefetch_order(std::uint64_t order_id) const noexcept {
+    if (!index_.empty()) __builtin_prefetch(&index_[mix(order_id) & index_mask_]);
+  }
+
  private:
   static constexpr std::uint32_t kNil = UINT32_MAX;
+  /// Fibonacci hashing: client order ids are often sequential, which linear probing alone would cluster.
+  static std::uint64_t mix(std::uint64_t id) noexcept { return id * 0x9E3779B97F4A7C15ull; }
 
   /// Token bucket in integer nano-tokens: one order costs 10^9, rate r refills r per ns, so there is no
   /// rounding at any rate in orders/s.
