@@ -710,6 +710,13 @@ def _add_socket_stages(
     for n in range(repeat):
         say(f"socket: ingest through the simulated venue, run {n + 1} of {repeat}")
         ingest, echo = measure_socket(events=events, seed=seed)
+        say(
+            f"socket: run {n + 1}: wall {ingest.msgs_per_s / 1e6:.2f} M msg/s, client CPU "
+            f"{ingest.msgs_per_cpu_s / 1e6:.2f} M msg/s; of the wall time the client ran "
+            f"{ingest.cpu_s / ingest.wall_s:.0%}, waited for a CPU {ingest.run_wait_s / ingest.wall_s:.0%} "
+            f"(other processes), idled the rest; venue CPU {ingest.venue_cpu_s * 1e3:.0f} ms over "
+            f"{ingest.venue_wall_s * 1e3:.0f} ms (load average {os.getloadavg()[0]:.1f})"
+        )
         ingests.append(ingest)
         echoes.append(echo)
     first = ingests[0]
