@@ -268,6 +268,9 @@ class SimBinanceUsdm:
     Notes
     -----
     Use as ``async with SimBinanceUsdm(...) as venue:``, or :meth:`start` / :meth:`stop`.
+    Benchmarks that need the venue to outrun a client call :meth:`precompute_frames` and, once the
+    client has subscribed, :meth:`prepare_stream` (no faults, ``speed=None`` only) before
+    :meth:`start_market`.
     """
 
     def __init__(
