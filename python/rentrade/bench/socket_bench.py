@@ -177,6 +177,14 @@ async def _client(
         before = feed.stats()["frames"]
         target = before + info["messages"]
         loop = asyncio.get_running_loop()
+        # Every book's first snapshot before the market starts: a snapshot taken mid-stream (a slow
+        # REST answer on a loaded machine) is cut at the REST limit and can miss deep levels that
+        # later reach the top 100 the check compares; it would also put REST work in the timed window.
+        deadline = loop.time() + 60.0
+        while any(s["snapshots"] < 1 for s in feed.stats()["symbols"].values()):
+            if loop.time() > deadline:
+                raise RuntimeError("socket ingest: the books' first snapshots did not arrive in 60 s")
+            await asyncio.sleep(0.005)
         pipe.send("prepare" if prepared else "bytes")
         wire_bytes = await loop.run_in_executor(None, pipe.recv)
         cpu0 = time.thread_time()
