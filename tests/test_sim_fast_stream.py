@@ -16,8 +16,6 @@ from rentrade.sim.binance_usdm import SimBinanceUsdm
 from rentrade.sim.faults import FaultPlan
 from rentrade.sim.market_source import MarketSource, synthetic_source
 
-pytestmark = pytest.mark.asyncio
-
 # Combined with the names precompute_frames uses, combined under another depth name (encoded per
 # message), raw, and one symbol under two depth names on one connection (two frames per diff).
 PATHS = (
@@ -114,6 +112,7 @@ def _masked_text(payload: bytes) -> bytes:
     return bytes((0x81, 0x80 | len(payload))) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("precompute", [False, True])
 async def test_prepared_stream_is_byte_identical(market: MarketSource, precompute: bool) -> None:
     normal, normal_stats = await run(market, prepare=False, precompute=False)
@@ -129,6 +128,7 @@ async def test_prepared_stream_is_byte_identical(market: MarketSource, precomput
     assert fast_stats["prepared_batches_sent"] == -(-len(market.messages) // 1000)  # all of it prepared
 
 
+@pytest.mark.asyncio
 async def test_prepared_stream_gives_way_to_a_route_change(market: MarketSource) -> None:
     normal, _ = await run(market, prepare=False, precompute=True, resubscribe=True)
     fast, stats = await run(market, prepare=True, precompute=True, resubscribe=True)
@@ -140,8 +140,20 @@ async def test_prepared_stream_gives_way_to_a_route_change(market: MarketSource)
     assert trades > 0  # the subscription made after preparing is served
 
 
+@pytest.mark.asyncio
 async def test_prepare_stream_refuses_faults_and_pacing(market: MarketSource) -> None:
     with pytest.raises(ValueError, match="no faults"):
         SimBinanceUsdm(market, faults=FaultPlan(seed=1, drop=0.01)).prepare_stream()
     with pytest.raises(ValueError, match="speed=None"):
         SimBinanceUsdm(market, speed=1.0).prepare_stream()
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_socket_bench_runs_both_venue_paths(prepared: bool) -> None:
+    # The bench's own checks (every frame applied, no gap, books equal /fapi/v1/depth, and the venue
+    # sent prepared batches exactly when asked to) run inside measure_socket and raise on failure.
+    from rentrade.bench.socket_bench import measure_socket
+
+    ingest, echo = measure_socket(symbols=2, events=6_000, echo_round_trips=50, prepared=prepared)
+    assert ingest.messages > 1_000 and ingest.wall_s > 0 and ingest.cpu_s > 0
+    assert ingest.venue_cpu_s > 0 and len(echo.samples_ns) == 45
