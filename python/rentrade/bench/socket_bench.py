@@ -181,9 +181,9 @@ async def _client(
         before = feed.stats()["frames"]
         target = before + info["messages"]
         loop = asyncio.get_running_loop()
-        # Every book's first snapshot before the market starts: a snapshot taken mid-stream (a slow
-        # REST answer on a loaded machine) is cut at the REST limit and can miss deep levels that
-        # later reach the top 100 the check compares; it would also put REST work in the timed window.
+        # Every book's first snapshot before the market starts: on a loaded machine the REST answers
+        # can come late, and would then put snapshot work (and a sync point that varies from run to
+        # run) inside the timed window.
         deadline = loop.time() + 60.0
         while any(s["snapshots"] < 1 for s in feed.stats()["symbols"].values()):
             if loop.time() > deadline:
