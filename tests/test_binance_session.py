@@ -308,3 +308,30 @@ async def test_wrong_route_is_refused_by_configuration() -> None:
         BinanceUsdmSession(["BTCUSDT"], channels=("bookTicker",))
     with pytest.raises(ValueError, match="snapshot_limit"):
         BinanceUsdmSession(["BTCUSDT"], snapshot_limit=7)
+
+
+@pytest.mark.parametrize("read_buffer_size", [2048, 1 << 20])
+async def test_prepared_stream_into_the_session(read_buffer_size: int) -> None:
+    # The venue's prepared stream (large writes) into the live path with the smallest and a large
+    # read buffer: every frame applied, no gap, books equal the venue's.
+    source = synthetic_source(3, events=30_000, seed=5, snapshot_levels=100, agg_trade=False)
+    async with SimBinanceUsdm(source, start_on_subscribe=False, batch=4096) as venue:
+        venue.precompute_frames("depth@100ms")
+        session = new_session(
+            venue,
+            source,
+            channels=("depth@100ms", "bookTicker", "trade"),
+            read_buffer_size=read_buffer_size,
+        )
+        async with session:
+            assert venue.prepare_stream() > 0
+            before = session.feed.stats()["frames"]
+            venue.start_market()
+            await wait_until(lambda: session.feed.stats()["frames"] >= before + len(source.messages))
+            await run_to_end(venue, session)
+            assert venue.stats()["prepared_batches_sent"] > 0
+            stats = session.stats()
+            assert stats["bad_frames"] == 0 and stats["feed"]["gaps"] == 0
+            assert_books_match_venue(venue, session)
+    with pytest.raises(ValueError, match="read_buffer_size"):
+        BinanceUsdmSession(["BTCUSDT"], read_buffer_size=100)

@@ -59,7 +59,9 @@ def _bench(args: argparse.Namespace) -> int:
         feed_frames = recorded_frames(args.feed_data, instrument, args.feed_market)
     if args.only_wire_order:
         report = runner.run_wire_order_bench(
-            repeat=args.repeat, progress=None if args.json else runner.print_progress
+            repeat=args.repeat,
+            progress=None if args.json else runner.print_progress,
+            busy_poll=args.busy_poll,
         )
         _print_bench(report, as_json=args.json)
         return 0
@@ -89,6 +91,7 @@ def _bench(args: argparse.Namespace) -> int:
         feed_frames=feed_frames,
         with_engine=not args.no_engine,
         with_wire_order=args.wire_order or args.socket,
+        busy_poll=args.busy_poll,
         progress=None if args.json else runner.print_progress,
     )
     _print_bench(report, as_json=args.json)
@@ -464,6 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
         "process and as a loopback round trip through the simulated venue next to a bare picows echo",
     )
     bench.add_argument("--only-wire-order", action="store_true", help="run only the wire-to-order stages")
+    bench.add_argument(
+        "--busy-poll",
+        action="store_true",
+        help="wire-to-order client loop busy-polls (never sleeps in epoll; uses a whole core at 100%%)",
+    )
     bench.add_argument(
         "--backtest-peers",
         action="store_true",

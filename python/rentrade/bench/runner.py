@@ -365,6 +365,7 @@ def run_bench(
     feed_frames: feed_bench.FeedFrames | None = None,
     with_engine: bool = True,
     with_wire_order: bool = False,
+    busy_poll: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Measure every stage on ``events`` (one instrument's stream) and return the report.
@@ -395,6 +396,9 @@ def run_bench(
         (default: :func:`rentrade.bench.feed_bench.synthetic_frames`).
     with_wire_order
         Include the wire-to-order stages (:mod:`rentrade.bench.wire_order_bench`).
+    busy_poll
+        Run the wire-to-order client's loop busy-polling (a whole core at 100 %, see
+        :class:`rentrade.wire.busy_poll.BusyPoll`); its stages are marked ``[busy-poll]``.
     progress
         Called with a short line before each stage (the CLI prints it to stderr).
     """
@@ -522,23 +526,32 @@ def run_bench(
     if with_socket:
         _add_socket_stages(report, socket_events, seed, repeat, say)
     if with_wire_order:
-        _add_wire_order_stages(report, repeat, say)
+        _add_wire_order_stages(report, repeat, say, busy_poll=busy_poll)
     return report
 
 
 def run_wire_order_bench(
-    *, repeat: int = 3, rounds: int = 2_000, progress: Callable[[str], None] | None = None
+    *,
+    repeat: int = 3,
+    rounds: int = 2_000,
+    progress: Callable[[str], None] | None = None,
+    busy_poll: bool = False,
 ) -> BenchReport:
-    """Only the wire-to-order stages (``rentrade bench --only-wire-order``)."""
+    """Only the wire-to-order stages (``rentrade bench --only-wire-order``; ``--busy-poll``)."""
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
     report = BenchReport(machine=machine_description(), source="crafted depth diffs from the simulated venue")
-    _add_wire_order_stages(report, repeat, progress or (lambda _line: None), rounds)
+    _add_wire_order_stages(report, repeat, progress or (lambda _line: None), rounds, busy_poll=busy_poll)
     return report
 
 
 def _add_wire_order_stages(
-    report: BenchReport, repeat: int, say: Callable[[str], None], rounds: int = 2_000
+    report: BenchReport,
+    repeat: int,
+    say: Callable[[str], None],
+    rounds: int = 2_000,
+    *,
+    busy_poll: bool = False,
 ) -> None:
     """Depth frame in -> signed order out: in process, and the loopback round trip against picows echo."""
     from rentrade.bench.wire_order_bench import measure_trader_core, measure_wire_order
@@ -564,8 +577,12 @@ def _add_wire_order_stages(
     runs = []
     for n in range(repeat):
         say(f"wire-to-order: {rounds:,} frames through the simulated venue, run {n + 1} of {repeat}")
-        runs.append(measure_wire_order(rounds=rounds))
+        runs.append(measure_wire_order(rounds=rounds, busy_poll=busy_poll))
+        say(f"wire-to-order: run {n + 1} done (load average {os.getloadavg()[0]:.1f})")
     first = runs[0]
+    # Busy-polled runs are another configuration of the client: their stages say so in the name.
+    mode = " [busy-poll]" if busy_poll else ""
+    spin_note = "; client loop busy-polling (one core at 100 %)" if busy_poll else ""
     sizes = f"{first.frame_bytes} B depth frame in, {first.order_bytes} B signed order.place out"
 
     def summaries(which: str) -> list[_Summary]:
@@ -578,36 +595,38 @@ def _add_wire_order_stages(
 
     report.stages.append(
         _combine(
-            "wire-to-order in process (frame in -> order sent)",
+            f"wire-to-order in process (frame in -> order sent){mode}",
             "wire",
             summaries("wire_to_order"),
             f"{sizes}; listener clock (CLOCK_REALTIME) read at the frame's arrival and after "
             "transport.send returned, one order per frame (feed -> engine/bracket -> HMAC-signed encode -> "
-            "picows send); the send system call includes the kernel's loopback delivery",
+            f"picows send); the send system call includes the kernel's loopback delivery{spin_note}",
         )
     )
     report.stages.append(
         _combine(
-            "frame in -> signed request ready (before send)",
+            f"frame in -> signed request ready (before send){mode}",
             "wire",
             summaries("frame_to_request"),
             "the same frames, clock read just before the send call: parse, book, signal, strategy, risk "
-            "and encode+HMAC in C++ plus the listener",
+            f"and encode+HMAC in C++ plus the listener{spin_note}",
         )
     )
     order_rt = _combine(
-        "order round trip via the simulated venue (loopback)",
+        f"order round trip via the simulated venue (loopback){mode}",
         "wire",
         [_from_samples(r.order_round_trips_ns, len(r.order_round_trips_ns), 1) for r in runs],
         f"{sizes}; venue clock: frame written to the market socket -> order frame read on its WebSocket "
-        f"API connection (signature verified after the stamp); one at a time, {first.loop} client loop",
+        f"API connection (signature verified after the stamp); one at a time, {first.loop} client loop"
+        + spin_note,
     )
     echo_rt = _combine(
-        "picows echo round trip, same sizes (loopback)",
+        f"picows echo round trip, same sizes (loopback){mode}",
         "wire",
         [_from_samples(r.echo_round_trips_ns, len(r.echo_round_trips_ns), 1) for r in runs],
         "the same frame bytes written by the venue, answered at once by a Cython picows ReplyListener with "
-        "an order-sized payload through the same send call; interleaved round for round with the order trip",
+        "an order-sized payload through the same send call; interleaved round for round with the order trip"
+        + spin_note,
     )
     for stage in (order_rt, echo_rt):
         stage.ops_per_s = 0.0  # one round trip at a time with pauses: no throughput to report
@@ -710,6 +729,13 @@ def _add_socket_stages(
     for n in range(repeat):
         say(f"socket: ingest through the simulated venue, run {n + 1} of {repeat}")
         ingest, echo = measure_socket(events=events, seed=seed)
+        say(
+            f"socket: run {n + 1}: wall {ingest.msgs_per_s / 1e6:.2f} M msg/s, client CPU "
+            f"{ingest.msgs_per_cpu_s / 1e6:.2f} M msg/s; of the wall time the client ran "
+            f"{ingest.cpu_s / ingest.wall_s:.0%}, waited for a CPU {ingest.run_wait_s / ingest.wall_s:.0%} "
+            f"(other processes), idled the rest; venue CPU {ingest.venue_cpu_s * 1e3:.0f} ms over "
+            f"{ingest.venue_wall_s * 1e3:.0f} ms (load average {os.getloadavg()[0]:.1f})"
+        )
         ingests.append(ingest)
         echoes.append(echo)
     first = ingests[0]

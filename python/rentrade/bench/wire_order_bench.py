@@ -61,6 +61,7 @@ class WireOrderResult:
     order_bytes: int
     venue_stats: dict[str, Any] = field(default_factory=dict)
     loop: str = ""
+    busy_poll: bool = False
 
 
 def _price(ticks: int, tick: str) -> str:
@@ -249,13 +250,14 @@ def _percentiles(histogram: Any) -> dict[str, float]:
     return out
 
 
-async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
+async def _client(pipe: Connection, info: dict[str, Any], busy_poll: bool) -> WireOrderResult:
     from picows import ws_connect
 
     from rentrade._fastcore import BinanceFeed, BinanceTrader, Engine, FrameStatus, Instrument
     from rentrade.credentials import Credentials
     from rentrade.venues.binance_usdm.orders import order_encoder
     from rentrade.wire.binance_trader import BinanceTraderListener, ReplyListener
+    from rentrade.wire.busy_poll import BusyPoll
     from rentrade.wire.order_connection import connect_orders
 
     loop = asyncio.get_running_loop()
@@ -278,8 +280,14 @@ async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
         "new", 1_000_000, 0, 0, _BID_TICKS + 1, 1, time.time_ns() // 1_000_000, "limit", "ioc"
     )
     echo_transport, _ = await ws_connect(lambda: ReplyListener(reply), info["echo_url"])
-    pipe.send("go")
-    outcome = await loop.run_in_executor(None, pipe.recv)
+    spin = BusyPoll()
+    if busy_poll:
+        spin.start()
+    try:
+        pipe.send("go")
+        outcome = await loop.run_in_executor(None, pipe.recv)
+    finally:
+        spin.stop()
     histogram = trader.wire_to_order
     counters = trader.counters
     order_transport.disconnect()
@@ -310,11 +318,17 @@ async def _client(pipe: Connection, info: dict[str, Any]) -> WireOrderResult:
         order_bytes=len(reply),
         venue_stats=api,
         loop=loop_name,
+        busy_poll=busy_poll,
     )
 
 
 def measure_wire_order(
-    *, rounds: int = 2_000, warmup: int = 200, gap_s: float = 0.0002, use_uvloop: bool = True
+    *,
+    rounds: int = 2_000,
+    warmup: int = 200,
+    gap_s: float = 0.0002,
+    use_uvloop: bool = True,
+    busy_poll: bool = False,
 ) -> WireOrderResult:
     """Run the wire-to-order measurement once (venue in a spawned process).
 
@@ -327,6 +341,9 @@ def measure_wire_order(
         Pause after each round trip, so the client has read the venue's answer before the next frame.
     use_uvloop : bool
         Client loop: uvloop (default) or asyncio's.
+    busy_poll : bool
+        Keep the client's loop spinning (:class:`~rentrade.wire.busy_poll.BusyPoll`) while the frames
+        come: it never sleeps in ``epoll_wait`` between them, at the price of a whole core at 100 %.
     """
     if rounds < 1 or warmup < 0 or gap_s < 0:
         raise ValueError("need rounds >= 1, warmup >= 0, gap_s >= 0")
@@ -341,8 +358,8 @@ def measure_wire_order(
         if use_uvloop:
             import uvloop
 
-            return uvloop.run(_client(parent, info))
-        return asyncio.run(_client(parent, info))
+            return uvloop.run(_client(parent, info, busy_poll))
+        return asyncio.run(_client(parent, info, busy_poll))
     finally:
         parent.send("stop")
         process.join(10)

@@ -125,7 +125,7 @@ class _Connection(WSListener):
         self.roller = FaultRoller(venue.faults, index)
         self.held: bytes | None = None  # a reordered frame, sent after the next one
         self.stalled_until = 0.0
-        self.stall_backlog: list[bytes] = []
+        self.stall_backlog: list[bytes | memoryview] = []
         self.paused = False
         self.requests: deque[float] = deque()
         self.last_pong = time.monotonic()
@@ -181,7 +181,7 @@ class _Connection(WSListener):
 
     # sending -----------------------------------------------------------------------------------
 
-    def send_raw(self, data: bytes) -> None:
+    def send_raw(self, data: bytes | memoryview) -> None:
         """Write already-framed bytes (one or more whole WebSocket frames)."""
         if self.closed or self.transport is None:
             return
@@ -220,6 +220,22 @@ class _Route:
     targets: dict[_Connection, list[str]] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _PreparedStream:
+    """The rest of the market as each connection will receive it, framed, cut at batch boundaries.
+
+    Built by :meth:`SimBinanceUsdm.prepare_stream` for the routes of one moment (``version``); batch
+    ``k`` covers messages ``[ends[k - 1], ends[k])`` (from ``start`` for ``k = 0``) and is
+    ``streams[conn][0][offsets[k]:offsets[k + 1]]`` for each connection.
+    """
+
+    start: int
+    version: int
+    ends: list[int]
+    frames: list[int]  # frames in each batch, all connections together
+    streams: dict[_Connection, tuple[memoryview, list[int]]]
+
+
 class SimBinanceUsdm:
     """A Binance USD-M market-data venue on loopback (WebSocket streams + REST).
 
@@ -252,6 +268,9 @@ class SimBinanceUsdm:
     Notes
     -----
     Use as ``async with SimBinanceUsdm(...) as venue:``, or :meth:`start` / :meth:`stop`.
+    Benchmarks that need the venue to outrun a client call :meth:`precompute_frames` and, once the
+    client has subscribed, :meth:`prepare_stream` (no faults, ``speed=None`` only) before
+    :meth:`start_market`.
     """
 
     def __init__(
@@ -320,6 +339,10 @@ class SimBinanceUsdm:
             self._books[inst.symbol] = book
 
         self._routes: dict[tuple[str, str], _Route] = {}
+        # Bumped on every change of who receives what (subscriptions, framing, connections): a
+        # prepared stream is only valid for the routes it was built from.
+        self._routes_version = 0
+        self._prepared: _PreparedStream | None = None
         self._connections: set[_Connection] = set()
         self._connection_count = 0
         self._position = 0  # index of the next source message to send
@@ -338,6 +361,7 @@ class SimBinanceUsdm:
             "connections": 0,
             "messages_sent": 0,
             "frames_sent": 0,
+            "prepared_batches_sent": 0,
             "snapshots_served": 0,
             "requests": 0,
             "pings_sent": 0,
@@ -521,6 +545,7 @@ class SimBinanceUsdm:
 
     def _on_disconnected(self, conn: _Connection) -> None:
         self._connections.discard(conn)
+        self._routes_version += 1
         for stream in list(conn.streams):
             self._unroute(conn, stream)
         conn.streams.clear()
@@ -546,6 +571,7 @@ class SimBinanceUsdm:
         return symbol.upper(), channel
 
     def _subscribe(self, conn: _Connection, streams: Iterable[str]) -> None:
+        self._routes_version += 1
         for stream in streams:
             if stream in conn.streams:
                 continue
@@ -559,6 +585,7 @@ class SimBinanceUsdm:
             self.start_market()
 
     def _unroute(self, conn: _Connection, stream: str) -> None:
+        self._routes_version += 1
         route = self._routes.get(self._key(stream))
         if route is None or conn not in route.targets:
             return
@@ -614,6 +641,7 @@ class SimBinanceUsdm:
                 conn.send_json({"code": 1, "msg": "Invalid value type: expected Boolean", "id": request_id})
                 return
             conn.combined = params[1]
+            self._routes_version += 1
             conn.send_json({"result": None, "id": request_id})
         elif method == "GET_PROPERTY":
             if params != ["combined"]:
@@ -639,6 +667,8 @@ class SimBinanceUsdm:
         t0_wall = loop.time()
         t0_src = messages[0].ts_ns if messages else 0
         faulty = self.faults.active
+        if self.speed is None and not faulty:
+            await self._pump_prepared()
         while self._position < total:
             if self.speed is not None:
                 due = t0_wall + (messages[self._position].ts_ns - t0_src) / 1e9 / self.speed
@@ -655,18 +685,44 @@ class SimBinanceUsdm:
                 end = min(self._position + self.batch, total)
             self._send_range(self._position, end, faulty)
             self._position = end
-            # Yield to the loop every batch; wait while a connection's write buffer is full.
-            if any(c.paused for c in self._connections):
-                self._writable.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._writable.wait(), 1.0)
-            else:
-                await asyncio.sleep(0)
+            await self._wait_writable()
         for conn in list(self._connections):
             if conn.held is not None:
                 conn.send_raw(conn.held)
                 conn.held = None
         self._done.set()
+
+    async def _wait_writable(self) -> None:
+        """Yield to the loop once; wait while a connection's write buffer is full (flow control)."""
+        if any(c.paused for c in self._connections):
+            self._writable.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._writable.wait(), 1.0)
+        else:
+            await asyncio.sleep(0)
+
+    async def _pump_prepared(self) -> None:
+        """Write the prepared stream batch by batch while the routes it was built for still hold.
+
+        One ``write`` of a ready slice per connection and batch: no work per message. If anything
+        changes who receives what (a subscription, a disconnect), the rest of the market goes through
+        the normal path from the next unsent message, which is what the prepared bytes would have been
+        up to that point anyway.
+        """
+        prepared, self._prepared = self._prepared, None
+        if prepared is None or prepared.start != self._position:
+            return
+        for k, end in enumerate(prepared.ends):
+            if self._routes_version != prepared.version:
+                return
+            for conn, (data, offsets) in prepared.streams.items():
+                if offsets[k + 1] > offsets[k]:
+                    conn.send_raw(data[offsets[k] : offsets[k + 1]])
+            self.stats_counter["messages_sent"] += end - self._position
+            self.stats_counter["frames_sent"] += prepared.frames[k]
+            self.stats_counter["prepared_batches_sent"] += 1
+            self._position = end
+            await self._wait_writable()
 
     def precompute_frames(self, depth_channel: str = "depth@100ms") -> int:
         """Encode every message once, ahead of time, as a combined-stream WebSocket frame.
@@ -686,7 +742,56 @@ class SimBinanceUsdm:
         self._frame_names, self._frames = names, frames
         return sum(len(f) for f in frames)
 
-    def _send_range(self, start: int, end: int, faulty: bool) -> None:
+    def prepare_stream(self) -> int:
+        """Frame the whole market for the connections as subscribed now, before it starts.
+
+        For benchmarks that need the venue to outrun a client: once the market starts
+        (:meth:`start_market`), each batch of ``batch`` messages is one ``write`` of a ready slice
+        of bytes per connection, with the transport's flow control respected, instead of routing
+        and framing every message in Python while the clock runs. The bytes are exactly those the
+        normal path sends (same frames, same order per connection). Valid only while the routes stay
+        as they are: on any subscription change or disconnect the normal path takes over from the
+        next unsent message. Only without faults and with ``speed=None`` (faults are decided per
+        message as it is sent, and pacing sends by time).
+
+        Returns
+        -------
+        int
+            The bytes prepared, all connections together.
+
+        Raises
+        ------
+        ValueError
+            If faults are configured or ``speed`` is set.
+        RuntimeError
+            If the market has already started.
+        """
+        if self.faults.active or self.speed is not None:
+            raise ValueError("prepare_stream needs speed=None and no faults")
+        if self._pump_task is not None:
+            raise RuntimeError("prepare_stream: the market has already started")
+        total = len(self.source.messages)
+        parts: dict[_Connection, list[bytes]] = {conn: [] for conn in self._connections}
+        sizes = dict.fromkeys(parts, 0)
+        offsets: dict[_Connection, list[int]] = {conn: [0] for conn in parts}
+        ends: list[int] = []
+        frames: list[int] = []
+        for start in range(self._position, total, self.batch):
+            end = min(start + self.batch, total)
+            out, count = self._collect(start, end)
+            for conn, chunks in out.items():
+                parts[conn].extend(chunks)
+                sizes[conn] += sum(map(len, chunks))
+            for conn, marks in offsets.items():
+                marks.append(sizes[conn])
+            ends.append(end)
+            frames.append(count)
+        streams = {conn: (memoryview(b"".join(parts[conn])), offsets[conn]) for conn in parts}
+        self._prepared = _PreparedStream(self._position, self._routes_version, ends, frames, streams)
+        return sum(sizes.values())
+
+    def _collect(self, start: int, end: int) -> tuple[dict[_Connection, list[bytes]], int]:
+        """The frames of messages ``[start, end)`` for each connection, in order, with no faults."""
         messages = self.source.messages
         routes = self._routes
         cached_names, cached = self._frame_names, self._frames
@@ -697,38 +802,61 @@ class SimBinanceUsdm:
             route = routes.get((message.symbol, message.channel))
             if route is None or not route.targets:
                 continue
-            for conn, names in list(route.targets.items()):
+            for conn, names in route.targets.items():
                 for name in names:
-                    if cached is not None and conn.combined and not faulty and cached_names[index] == name:
-                        out.setdefault(conn, []).append(cached[index])
-                        frames += 1
-                        continue
-                    payload = (
-                        b'{"stream":"%s","data":%s}' % (name.encode(), message.data)
-                        if conn.combined
-                        else message.data
-                    )
-                    frame = _ws_text_frame(payload)
-                    if faulty:
-                        fault = conn.roller.roll(index, message.symbol, message.channel)
-                        if fault is not None:
-                            pending = out.pop(conn, [])
-                            if pending:
-                                conn.send_raw(b"".join(pending))
-                            self._inject(conn, fault, frame, payload, message)
-                            frames += 1
-                            continue
-                        if conn.held is not None:
-                            out.setdefault(conn, []).extend((frame, conn.held))
-                            conn.held = None
-                            frames += 1
-                            continue
+                    if cached is not None and conn.combined and cached_names[index] == name:
+                        frame = cached[index]
+                    else:
+                        frame = _ws_text_frame(self._payload(conn, name, message))
                     out.setdefault(conn, []).append(frame)
                     frames += 1
+        return out, frames
+
+    @staticmethod
+    def _payload(conn: _Connection, name: str, message: SourceMessage) -> bytes:
+        if conn.combined:
+            return b'{"stream":"%s","data":%s}' % (name.encode(), message.data)
+        return message.data
+
+    def _send_range(self, start: int, end: int, faulty: bool) -> None:
+        if not faulty:
+            out, frames = self._collect(start, end)
+        else:
+            out, frames = self._collect_faulty(start, end)
         for conn, chunks in out.items():
             conn.send_raw(b"".join(chunks))
         self.stats_counter["messages_sent"] += end - start
         self.stats_counter["frames_sent"] += frames
+
+    def _collect_faulty(self, start: int, end: int) -> tuple[dict[_Connection, list[bytes]], int]:
+        """As :meth:`_collect`, rolling each connection's faults per frame (a fault flushes first)."""
+        messages = self.source.messages
+        routes = self._routes
+        out: dict[_Connection, list[bytes]] = {}
+        frames = 0
+        for index in range(start, end):
+            message = messages[index]
+            route = routes.get((message.symbol, message.channel))
+            if route is None or not route.targets:
+                continue
+            for conn, names in list(route.targets.items()):
+                for name in names:
+                    payload = self._payload(conn, name, message)
+                    frame = _ws_text_frame(payload)
+                    frames += 1
+                    fault = conn.roller.roll(index, message.symbol, message.channel)
+                    if fault is not None:
+                        pending = out.pop(conn, [])
+                        if pending:
+                            conn.send_raw(b"".join(pending))
+                        self._inject(conn, fault, frame, payload, message)
+                        continue
+                    if conn.held is not None:
+                        out.setdefault(conn, []).extend((frame, conn.held))
+                        conn.held = None
+                        continue
+                    out.setdefault(conn, []).append(frame)
+        return out, frames
 
     def _inject(
         self, conn: _Connection, fault: Fault, frame: bytes, payload: bytes, message: SourceMessage
