@@ -129,15 +129,16 @@ class BookSide {
     // before register allocation on x86, and with everything alive at once it spilled six values to
     // the stack on every update.
     std::uint64_t* const word = s.bits + (slot >> 6);
+    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);  // the one variable shift (its count must sit in cl)
     const std::uint64_t old_word = *word;
-    const std::uint64_t had = old_word >> (slot & 63) & 1U;
+    const std::uint64_t had = (old_word & bit) != 0;
     const std::uint64_t has = qty_lots != 0;
     // A new level at the cap (room_ 0, had 0, has 1) in one unsigned compare: written as two tests,
     // GCC tested `has > had` first, which is random in a feed.
     const std::uint32_t room = room_;
     if (room < (has & ~had)) [[unlikely]] return Left::kSlow;
     room_ = room - static_cast<std::uint32_t>(has - had);  // +1, 0 or -1 mod 2^32
-    *word = old_word ^ (had ^ has) << (slot & 63);        // flips the bit when the level appears or goes
+    *word = old_word ^ ((old_word ^ (0 - has)) & bit);    // the bit becomes `has`
     s.qty[slot] = qty_lots;
     // Removing the best (key == best and qty == 0) is one test of one word. Written as `!has && key ==
     // best` GCC branched on `has` first, and `has` is random in a feed (a third of updates cancel):
