@@ -82,7 +82,7 @@ class alignas(64) Book {
   /// stopping at the first refused one: those before it stay applied, it and the rest do not. Same
   /// books, sequence, timestamps and updates() as try_apply() per event; faster, because the
   /// instrument, kind and side are tested in one compare and the sequence and timestamps are written
-  /// once per run of level updates instead of per event.
+  /// once per call instead of per event.
   [[nodiscard]] BatchResult try_apply_batch(std::span<const Event> events, std::uint32_t instrument_id) noexcept {
     const Event* const begin = events.data();
     const Event* const end = begin + events.size();
