@@ -37,6 +37,7 @@ def test_bench_json_has_every_core_stage(capsys: pytest.CaptureFixture[str]) -> 
         "book update (C++, 50 books)",
         "book update (C++, 50 books, runs of 16)",
         "apply_events (Python, 4,096 per call)",
+        "apply_events (Python, 4,096 per call, reused buffer)",
         "update_ticks (Python, one call)",
         "position update (C++, 1 instrument)",
         "position update (C++, 50 instruments)",

@@ -97,6 +97,41 @@ def test_unaligned_event_arrays_are_read_correctly() -> None:
     assert aligned_book.levels("ask").tolist() == unaligned_book.levels("ask").tolist()
 
 
+def test_apply_events_in_any_cut_matches_event_by_event() -> None:
+    """The batch path (counts and sequence settled per call) against one record per call."""
+    events = rentrade._fastcore.synthetic_events(1, 30_000, seed=11)
+    events["kind"][15_000] = KIND_CLEAR  # a clear inside a batch
+    batched, single = OrderBook(BTC), OrderBook(BTC)
+    first, size = 0, 1
+    while first < len(events):
+        assert batched.apply_events(events[first : first + size]) == len(events[first : first + size])
+        first += size
+        size = size * 7 % 2_000 + 1
+    for i in range(len(events)):
+        single.apply_events(events[i : i + 1])
+    for attribute in ("seq", "ts_exchange_ns", "ts_local_ns", "updates", "bid_levels", "ask_levels"):
+        assert getattr(batched, attribute) == getattr(single, attribute), attribute
+    assert batched.levels("bid").tolist() == single.levels("bid").tolist()
+    assert batched.levels("ask").tolist() == single.levels("ask").tolist()
+
+
+def test_apply_events_refusal_index_counts_across_copied_chunks() -> None:
+    """An unaligned array is applied in copied chunks: the refused index is still the array's."""
+    events = rentrade._fastcore.synthetic_events(1, 3_000, seed=5)
+    raw = np.zeros(len(events) * 64 + 64 + 8, dtype=np.uint8)
+    unaligned = raw[8 : 8 + len(events) * 64].view(rentrade.EVENT_DTYPE)
+    unaligned[:] = events
+    levels = np.isin(unaligned["kind"], (KIND_DELTA, KIND_SNAPSHOT_LEVEL))
+    bad = int(np.flatnonzero(levels)[-1])  # far past the first 256-record chunk
+    unaligned["side"][bad] = 7
+    book, reference = OrderBook(BTC), OrderBook(BTC)
+    with pytest.raises(BookError, match=rf"event {bad} refused.*neither bid"):
+        book.apply_events(unaligned)
+    reference.apply_events(events[:bad])
+    assert book.levels("bid").tolist() == reference.levels("bid").tolist()
+    assert (book.seq, book.updates) == (reference.seq, reference.updates)
+
+
 def test_strings_sides_and_snapshot() -> None:
     book = OrderBook(BTC)
     book.apply_snapshot(

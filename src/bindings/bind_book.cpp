@@ -118,18 +118,16 @@ std::size_t apply_to_view(const OrderBookView& view, const py::array& events) {
   Book& book = view.book();
   std::size_t applied = 0;
   for_event_chunks(events, [&](std::span<const Event> chunk, std::size_t first) {
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      const Event& event = chunk[i];
-      if (event.instrument_id != view.id) {
-        throw BookErrorException("event " + std::to_string(first + i) + " is for instrument_id " +
-                                 std::to_string(event.instrument_id) + ", but this book (" +
-                                 describe_instrument(view.instrument()) + ") has id " + std::to_string(view.id) +
-                                 "; events before it were applied");
-      }
-      const ApplyError error = book.try_apply(event);
-      if (error != ApplyError::kOk) raise_apply(view, error, first + i);
-      ++applied;
+    const fastcore::book::BatchResult result = book.try_apply_batch(chunk, view.id);
+    applied += result.applied;
+    if (result.error == ApplyError::kUnknownBook) {
+      const std::size_t i = result.applied;
+      throw BookErrorException("event " + std::to_string(first + i) + " is for instrument_id " +
+                               std::to_string(chunk[i].instrument_id) + ", but this book (" +
+                               describe_instrument(view.instrument()) + ") has id " + std::to_string(view.id) +
+                               "; events before it were applied");
     }
+    if (result.error != ApplyError::kOk) raise_apply(view, result.error, first + result.applied);
     return true;
   });
   return applied;

@@ -326,6 +326,126 @@ void copies_are_independent() {
   CHECK(moved.bids().size() == 11 && moved.best(Side::kBid)->qty_lots == 99);
 }
 
+// Book::try_apply_batch (the path of OrderBook.apply_events and of a one-book BookSet) against
+// try_apply per event: same levels, sequence, timestamps and update count, for batches cut anywhere,
+// with clears, trades and refusals inside them.
+void batch_equals_one_by_one() {
+  sim::SyntheticMarketConfig config;
+  config.seed = 21;
+  config.snapshot_levels = 300;
+  std::vector<common::Event> events(200'000);
+  sim::SyntheticMarket(config).generate(events);
+  // A clear and a fresh snapshot in the middle, far from the old prices (the window moves), and
+  // records the book ignores (BBO, empty slot).
+  events[50'000].kind = common::EventKind::kClear;
+  for (std::size_t i = 50'001; i < 50'400; ++i) {
+    events[i].kind = common::EventKind::kSnapshotLevel;
+    events[i].px_ticks = (i % 2 == 0 ? 2'000'000 - static_cast<std::int64_t>(i - 50'000) : 2'000'001 + static_cast<std::int64_t>(i - 50'000));
+    events[i].side = i % 2 == 0 ? Side::kBid : Side::kAsk;
+    events[i].qty_lots = 5;
+  }
+  events[60'000].kind = common::EventKind::kBbo;
+  events[60'001].kind = common::EventKind::kNone;
+  book::BookSet batched_set(1);
+  Book& batched = batched_set[0];
+  book::BookSet one_set(1);
+  Book& one = one_set[0];
+  std::size_t at = 0;
+  for (std::size_t chunk = 1; at < events.size(); chunk = chunk * 13 % 3001 + 1) {
+    const std::size_t n = std::min(chunk, events.size() - at);
+    const auto result = batched.try_apply_batch(std::span<const common::Event>(events).subspan(at, n), 0);
+    CHECK(result.applied == n && result.error == book::ApplyError::kOk);
+    at += n;
+  }
+  for (const auto& event : events) CHECK(one.try_apply(event) == book::ApplyError::kOk);
+  CHECK(same_books(batched_set, one_set, [](std::size_t) { std::fprintf(stderr, "batch differs from one by one\n"); }));
+  CHECK(batched.updates() > 0 && batched.seq() == one.seq());
+
+  // Each refusal stops the batch at the refused event with the book as try_apply left it there.
+  struct Bad {
+    void (*spoil)(common::Event&);
+    book::ApplyError error;
+  };
+  const Bad bad[] = {
+      {[](common::Event& e) { e.qty_lots = -1; }, book::ApplyError::kNegativeQty},
+      {[](common::Event& e) { e.px_ticks = std::numeric_limits<std::int64_t>::min(); }, book::ApplyError::kBadPrice},
+      {[](common::Event& e) { e.side = static_cast<Side>(2); }, book::ApplyError::kBadSide},
+      {[](common::Event& e) { e.kind = static_cast<common::EventKind>(9); }, book::ApplyError::kUnknownKind},
+      {[](common::Event& e) { e.instrument_id = 1; }, book::ApplyError::kUnknownBook},
+  };
+  std::vector<common::Event> tail(events.end() - 3'000, events.end());
+  std::size_t offset = 0;
+  for (const Bad& b : bad) {
+    std::vector<common::Event> spoiled = tail;
+    std::size_t where = 1'000 + offset;
+    while (spoiled[where].kind != common::EventKind::kDelta) ++where;  // a level update, so every spoil applies
+    offset += 97;
+    b.spoil(spoiled[where]);
+    const auto result = batched.try_apply_batch(spoiled, 0);
+    CHECK(result.applied == where && result.error == b.error);
+    for (std::size_t i = 0; i < where; ++i) CHECK(one.try_apply(spoiled[i]) == book::ApplyError::kOk);
+    if (b.error != book::ApplyError::kUnknownBook) CHECK(one.try_apply(spoiled[where]) == b.error);
+    CHECK(same_books(batched_set, one_set, [&](std::size_t) {
+      std::fprintf(stderr, "batch differs after refusal %s\n", book::describe(b.error));
+    }));
+  }
+  // A batch of only passive records changes no sequence, timestamp or count.
+  std::vector<common::Event> trades(5, events[0]);
+  for (auto& e : trades) {
+    e.kind = common::EventKind::kTrade;
+    e.seq = 999'999'999;
+  }
+  const std::uint64_t seq = batched.seq();
+  const std::uint64_t updates = batched.updates();
+  CHECK(batched.try_apply_batch(trades, 0).applied == 5);
+  CHECK(batched.seq() == seq && batched.updates() == updates);
+  CHECK(batched.try_apply_batch({}, 0).applied == 0 && batched.updates() == updates);
+  // A one-book BookSet takes the same path: a wrong id is an unknown book there.
+  trades[3].instrument_id = 1;
+  const auto routed = batched_set.try_apply(trades);
+  CHECK(routed.applied == 3 && routed.error == book::ApplyError::kUnknownBook);
+}
+
+// Sides that empty often (few levels, many cancels, jumps far away): an empty side keeps no
+// stale best, and the next level anywhere starts it afresh.
+void sides_that_empty_against_reference() {
+  sim::Rng rng(31);
+  Book book;
+  Reference reference;
+  std::int64_t center = 500'000;
+  for (int step = 0; step < 300'000; ++step) {
+    if (rng.below(300) == 0) center += static_cast<std::int64_t>(rng.below(200'001)) - 100'000;
+    const Side side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+    const std::int64_t px = center + static_cast<std::int64_t>(rng.below(6));
+    const std::int64_t qty = rng.below(2) == 0 ? 0 : 1 + static_cast<std::int64_t>(rng.below(9));
+    CHECK(book.try_set_level(side, px, qty) == book::ApplyError::kOk);
+    reference.set(side, px, qty);
+    CHECK(book.bids().empty() == reference.bids.empty() && book.asks().empty() == reference.asks.empty());
+    if (!reference.bids.empty()) CHECK(book.best(Side::kBid)->px_ticks == reference.bids.begin()->first);
+    if (!reference.asks.empty()) CHECK(book.best(Side::kAsk)->px_ticks == reference.asks.begin()->first);
+    if (step % 1009 == 0) {
+      CHECK(same_side(book.bids(), reference.bids));
+      CHECK(same_side(book.asks(), reference.asks));
+    }
+  }
+  CHECK(same_side(book.bids(), reference.bids));
+  CHECK(same_side(book.asks(), reference.asks));
+}
+
+// BookSide::set_level reports what it did.
+void set_level_reports_the_change() {
+  book::BookSide side(true, 2);
+  CHECK(side.set_level(100, 0) == book::LevelChange::kAbsent);
+  CHECK(side.set_level(100, 5) == book::LevelChange::kInserted);
+  CHECK(side.set_level(100, 6) == book::LevelChange::kUpdated);
+  CHECK(side.set_level(90, 1) == book::LevelChange::kInserted);
+  CHECK(side.set_level(80, 1) == book::LevelChange::kDroppedByCap);  // worse than both kept levels
+  CHECK(side.set_level(100, 0) == book::LevelChange::kErased);
+  CHECK(side.set_level(100, -1) == book::LevelChange::kRefused);
+  CHECK(side.set_level(std::numeric_limits<std::int64_t>::min(), 1) == book::LevelChange::kRefused);
+  CHECK(side.size() == 1 && side.best().px_ticks == 90 && side.qty_at(std::numeric_limits<std::int64_t>::min()) == 0);
+}
+
 }  // namespace
 
 int main() {
@@ -344,5 +464,8 @@ int main() {
   measurement_does_the_work();
   window_at_the_ends_of_the_key_range();
   copies_are_independent();
+  batch_equals_one_by_one();
+  sides_that_empty_against_reference();
+  set_level_reports_the_change();
   return report("test_book");
 }

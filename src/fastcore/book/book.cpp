@@ -25,6 +25,31 @@ const char* describe(ApplyError error) noexcept {
   return "unknown apply error";
 }
 
+ApplyError Book::apply_other(const Event& event) noexcept {
+  switch (event.kind) {
+    case EventKind::kSnapshotLevel:
+    case EventKind::kDelta: {
+      const ApplyError error = check_level(event.side, event.px_ticks, event.qty_lots);
+      if (error != ApplyError::kOk) return error;
+      set_valid(event);  // valid after all (callers send only what failed a fast test)
+      break;
+    }
+    case EventKind::kClear:
+      sides_[0].clear();
+      sides_[1].clear();
+      break;
+    case EventKind::kTrade:
+    case EventKind::kBbo:
+    case EventKind::kNone:
+      return ApplyError::kOk;
+    default:
+      return ApplyError::kUnknownKind;
+  }
+  record(event);
+  ++updates_;
+  return ApplyError::kOk;
+}
+
 std::optional<double> Book::mid_ticks() const noexcept {
   if (sides_[0].empty() || sides_[1].empty()) return std::nullopt;
   // Sum in 128 bits: two large int64 prices would overflow before halving.

@@ -4,9 +4,13 @@
 /// The book applies what it is told and reports what it sees: it never "repairs" a crossed book
 /// (is_crossed() says so, and the risk layer refuses to trade on it). Memory is bounded by
 /// max_levels per side; past the cap the worst levels go, never the top (dropped_levels() counts them).
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
+#include <span>
 
 #include "fastcore/book/book_side.hpp"
 #include "fastcore/common/event.hpp"
@@ -29,6 +33,12 @@ enum class ApplyError : std::uint8_t {
 
 /// Readable text for an ApplyError (static storage).
 const char* describe(ApplyError error) noexcept;
+
+/// Result of applying a batch: how many events were applied before the first refused one.
+struct BatchResult {
+  std::size_t applied = 0;
+  ApplyError error = ApplyError::kOk;  ///< kOk when the whole batch was applied.
+};
 
 /// Exact results of walking one side with a market order.
 struct ImpactResult {
@@ -56,30 +66,60 @@ class alignas(64) Book {
   // Always inlined: batch loops call it per event, and GCC otherwise keeps it out of line (a call
   // and register spills per ~5 ns update).
   [[nodiscard, gnu::always_inline]] ApplyError try_apply(const Event& event) noexcept {
-    // Level updates are nearly every event: one range test (kSnapshotLevel = 2, kDelta = 3) in front
-    // of the switch keeps them off the jump table's indirect branch.
-    if (static_cast<unsigned>(event.kind) - 2U < 2U) [[likely]] {
-      const ApplyError error = set_checked(event.side, event.px_ticks, event.qty_lots);
-      if (error != ApplyError::kOk) [[unlikely]] return error;
-    } else {
-      switch (event.kind) {
-        case EventKind::kClear:
-          sides_[0].clear();
-          sides_[1].clear();
-          break;
-        case EventKind::kTrade:
-        case EventKind::kBbo:
-        case EventKind::kNone:
-          return ApplyError::kOk;  // not book state: no sequence or timestamp change
-        default:
-          return ApplyError::kUnknownKind;
+    // A valid level update (nearly every event) passes three never-taken tests; everything else
+    // (trades, clears, refusals) goes to apply_other(), out of line, which re-checks in full.
+    if (is_valid_level(event)) [[likely]] {
+      set_valid(event);
+      record(event);
+      ++updates_;
+      return ApplyError::kOk;
+    }
+    if (is_passive(event.kind)) return ApplyError::kOk;  // trades, BBO, empty slots: not book state
+    return apply_other(event);
+  }
+
+  /// Applies `events` in order, each of which must carry `instrument_id` (else kUnknownBook),
+  /// stopping at the first refused one: those before it stay applied, it and the rest do not. Same
+  /// books, sequence, timestamps and updates() as try_apply() per event; faster, because the
+  /// instrument, kind and side are tested in one compare and the sequence and timestamps are written
+  /// once per call instead of per event.
+  [[nodiscard]] BatchResult try_apply_batch(std::span<const Event> events, std::uint32_t instrument_id) noexcept {
+    const Event* const begin = events.data();
+    const Event* const end = begin + events.size();
+    // Every event is counted up front and the rare ones that are not level updates are uncounted, so
+    // the loop carries nothing per level update but the record pointer: with a counter and the
+    // sequence bookkeeping in it as well, GCC ran out of registers and spilled the update's values.
+    updates_ += events.size();
+    ApplyError error = ApplyError::kOk;
+    const Event* at = begin;
+    for (; at != end; ++at) {
+      if (is_valid_level_of(*at, instrument_id)) [[likely]] {
+        set_valid(*at);
+        continue;
+      }
+      if (at->instrument_id != instrument_id) [[unlikely]] {
+        error = ApplyError::kUnknownBook;
+        break;
+      }
+      if (is_passive(at->kind)) {
+        --updates_;
+        continue;
+      }
+      error = apply_other(*at);  // a clear, or a refusal; it counts what it applies itself
+      if (error != ApplyError::kOk) [[unlikely]] break;
+      --updates_;
+    }
+    updates_ -= static_cast<std::size_t>(end - at);  // the refused event and those after it
+    // The sequence and timestamps are those of the last event that changed the book: the last record
+    // before `at` that is not passive (a level update, or a clear that apply_other() recorded already).
+    for (const Event* last = at; last != begin;) {
+      --last;
+      if (!is_passive(last->kind)) {
+        record(*last);
+        break;
       }
     }
-    seq_ = event.seq;
-    ts_exchange_ns_ = event.ts_exchange_ns;
-    ts_local_ns_ = event.ts_local_ns;
-    ++updates_;
-    return ApplyError::kOk;
+    return BatchResult{static_cast<std::size_t>(at - begin), error};
   }
 
   /// Sets one level directly (the per-call path); same rules as a kDelta event.
@@ -87,6 +127,14 @@ class alignas(64) Book {
     const ApplyError error = set_checked(side, px_ticks, qty_lots);
     if (error == ApplyError::kOk) ++updates_;
     return error;
+  }
+
+  /// Why a level update with these fields would be refused (kOk if it would not).
+  [[nodiscard]] static ApplyError check_level(Side side, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
+    if (qty_lots < 0) return ApplyError::kNegativeQty;
+    if (px_ticks == std::numeric_limits<std::int64_t>::min()) return ApplyError::kBadPrice;
+    if (static_cast<std::uint8_t>(side) > 1) return ApplyError::kBadSide;
+    return ApplyError::kOk;
   }
 
   /// Hints the cache lines that applying `event` will touch, reading only this book's header (which
@@ -157,15 +205,68 @@ class alignas(64) Book {
   [[nodiscard]] std::uint64_t dropped_levels() const noexcept { return sides_[0].dropped() + sides_[1].dropped(); }
 
  private:
-  // The checks are folded into one rarely-taken branch; indexing by the side's value (and negating
-  // asks by mask) avoids a data-dependent branch per update: sides alternate unpredictably.
-  [[gnu::always_inline]] ApplyError set_checked(Side side, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
-    constexpr std::int64_t kNoKey = std::numeric_limits<std::int64_t>::min();  // has no negation
-    const auto index = static_cast<std::uint8_t>(side);
-    // Sign bit of qty, high bits of the side and the price test in one word: one test, one branch.
-    if ((static_cast<std::uint64_t>(qty_lots) >> 63 | (index >> 1) | (px_ticks == kNoKey)) != 0) [[unlikely]] {
-      return qty_lots < 0 ? ApplyError::kNegativeQty : px_ticks == kNoKey ? ApplyError::kBadPrice : ApplyError::kBadSide;
+  static constexpr std::int64_t kNoKey = std::numeric_limits<std::int64_t>::min();  // px without a negation
+
+  // Kind kSnapshotLevel (2) or kDelta (3) and side 0 or 1: the kind and side bytes, adjacent in the
+  // record, masked to everything but their low bits must read 2. Then the quantity's sign and the
+  // one price with no key. Each test is a compare and a never-taken branch.
+  [[gnu::always_inline]] static bool is_valid_level(const Event& event) noexcept {
+    const unsigned kind_side = static_cast<unsigned>(event.kind) | static_cast<unsigned>(event.side) << 8;
+    return (kind_side & 0xFEFEU) == 2U && event.qty_lots >= 0 && event.px_ticks != kNoKey;
+  }
+
+  // is_valid_level() and instrument_id == id, the id, kind and side tested as one 8-byte word
+  // (instrument_id, kind, side, flags, venue_id; flags and venue_id masked off).
+  [[gnu::always_inline]] static bool is_valid_level_of(const Event& event, std::uint32_t id) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, reinterpret_cast<const unsigned char*>(&event) + offsetof(Event, instrument_id), sizeof word);
+      constexpr std::uint64_t kMask = 0x0000'FEFE'FFFF'FFFFULL;
+      return (word & kMask) == (std::uint64_t{id} | std::uint64_t{2} << 32) && event.qty_lots >= 0 &&
+             event.px_ticks != kNoKey;
+    } else {
+      return event.instrument_id == id && is_valid_level(event);
     }
+  }
+
+  // Trades, BBO quotes and empty slots: valid, but not book state (no sequence or timestamp change).
+  [[gnu::always_inline]] static bool is_passive(EventKind kind) noexcept {
+    const auto k = static_cast<unsigned>(kind);
+    return k < 8 && ((1U << static_cast<unsigned>(EventKind::kNone) | 1U << static_cast<unsigned>(EventKind::kTrade) |
+                      1U << static_cast<unsigned>(EventKind::kBbo)) >> k & 1U) != 0;
+  }
+
+  // A level update that is_valid_level() passed. Indexing by the side's value (and negating asks by
+  // mask) avoids a data-dependent branch per update: sides alternate unpredictably.
+  [[gnu::always_inline]] void set_valid(const Event& event) noexcept {
+    const auto index = static_cast<std::size_t>(event.side);  // one width for both uses: GCC computed the side's address twice
+    const BookSide::Left left =
+        sides_[index].set_key_fast(BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(index)), event.qty_lots);
+    if (left != BookSide::Left::kNothing) [[unlikely]] finish_level(event, left);
+  }
+
+  // The rest of a set_valid() that set_key_fast() left undone. Out of line and given only the event:
+  // keeping the key, quantity and side alive for a call in the update loop cost registers (spilled
+  // to the stack on every update); re-reading them from the event here costs nothing on the fast path.
+  [[gnu::noinline]] void finish_level(const Event& event, BookSide::Left left) noexcept {
+    const auto index = static_cast<std::size_t>(event.side);
+    sides_[index].finish(left, BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(index)), event.qty_lots);
+  }
+
+  void record(const Event& event) noexcept {
+    seq_ = event.seq;
+    ts_exchange_ns_ = event.ts_exchange_ns;
+    ts_local_ns_ = event.ts_local_ns;
+  }
+
+  // Every event try_apply() does not finish inline: clears, unknown kinds and refused level updates.
+  [[gnu::noinline]] ApplyError apply_other(const Event& event) noexcept;
+
+  [[gnu::always_inline]] ApplyError set_checked(Side side, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
+    if (qty_lots < 0 || px_ticks == kNoKey || static_cast<std::uint8_t>(side) > 1) [[unlikely]] {
+      return check_level(side, px_ticks, qty_lots);
+    }
+    const auto index = static_cast<std::uint8_t>(side);
     sides_[index].set_key(BookSide::to_key(px_ticks, -static_cast<std::int64_t>(index)), qty_lots);
     return ApplyError::kOk;
   }

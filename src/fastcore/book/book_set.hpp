@@ -9,12 +9,6 @@
 
 namespace fastcore::book {
 
-/// Result of applying a batch: how many events were applied before the first refused one.
-struct BatchResult {
-  std::size_t applied = 0;
-  ApplyError error = ApplyError::kOk;  ///< kOk when the whole batch was applied.
-};
-
 class BookSet {
  public:
   /// `count` empty books with ids 0..count-1; each side capped at `max_levels_per_side`.
@@ -30,6 +24,7 @@ class BookSet {
   /// stay applied; the refused one and those after it are not. Same result as calling
   /// Book::try_apply per event; with many books it prefetches the books of the events ahead.
   [[nodiscard]] BatchResult try_apply(std::span<const Event> events) noexcept {
+    if (books_.size() == 1) return books_[0].try_apply_batch(events, 0);
     if (books_.size() < kPrefetchFromBooks) return apply_range(events, 0, events.size());
     // Two stages, because the slot an event touches is known only from its book's header: fetch the
     // header kHeaderAhead events ahead, then (header now cached) the quantity slot and bitmap word

@@ -6,7 +6,8 @@
 /// is better". Invariants:
 ///   - every level with key >= base_ sits in the window at slot key - base_ (< kWindow), every level
 ///     with key < base_ sits in far (a FarLevels: sorted blocks, best first);
-///   - a non-empty side has its best level in the window (best_key_ valid iff window_count_ > 0);
+///   - a non-empty side has its best level in the window; an empty side has best_key_ == kEmptyKey
+///     (INT64_MIN, which no price maps to: Book refuses px INT64_MIN) and no level anywhere;
 ///   - stored quantities are > 0 and size() <= max_levels() (room_ == max_levels() - size());
 ///   - base_ <= INT64_MAX - (kWindow - 1): the window never wraps, so offset(key) < kWindow alone
 ///     means "in the window".
@@ -36,7 +37,14 @@ struct Level {
 };
 
 /// What set_level() did.
-enum class LevelChange : std::uint8_t { kInserted, kUpdated, kErased, kAbsent, kDroppedByCap };
+enum class LevelChange : std::uint8_t {
+  kInserted,
+  kUpdated,
+  kErased,
+  kAbsent,
+  kDroppedByCap,
+  kRefused,  ///< set_level() only: qty < 0 or px == INT64_MIN (no key); nothing changed.
+};
 
 class BookSide {
  public:
@@ -57,7 +65,6 @@ class BookSide {
   BookSide(const BookSide& other)
       : base_(other.base_),
         best_key_(other.best_key_),
-        window_count_(other.window_count_),
         room_(other.room_),
         store_(new_storage(other.store_.get())) {}
   BookSide(BookSide&&) noexcept = default;
@@ -68,45 +75,95 @@ class BookSide {
   BookSide& operator=(BookSide&&) noexcept = default;
   ~BookSide() = default;
 
+  /// Key of the best level of an empty side. No price has it: a bid's key is its price and an ask's
+  /// is -price, and px INT64_MIN (whose negation does not exist) is refused.
+  static constexpr std::int64_t kEmptyKey = std::numeric_limits<std::int64_t>::min();
+
   /// Sets the quantity at `px_ticks`; zero removes the level. O(1) inside the window. At the cap a
   /// new level worse than every stored one is dropped, otherwise the worst level is: never the top.
+  /// kRefused (and no change) for qty_lots < 0 or px_ticks == INT64_MIN.
+  // Not on any hot path (Book calls set_key()): what changed is read back with qty_at().
   LevelChange set_level(std::int64_t px_ticks, std::int64_t qty_lots) {
-    return set_key(to_key(px_ticks, store_->is_bid ? 0 : -1), qty_lots);
+    if (qty_lots < 0 || px_ticks == std::numeric_limits<std::int64_t>::min()) return LevelChange::kRefused;
+    const bool had = qty_at(px_ticks) != 0;
+    set_key(to_key(px_ticks), qty_lots);
+    if (qty_lots == 0) return had ? LevelChange::kErased : LevelChange::kAbsent;
+    if (qty_at(px_ticks) == 0) return LevelChange::kDroppedByCap;
+    return had ? LevelChange::kUpdated : LevelChange::kInserted;
   }
 
+  /// What set_key_fast() left undone.
+  enum class Left : std::uint8_t {
+    kNothing,      ///< The update is complete.
+    kSlow,         ///< Nothing was changed: the key is outside the window, or a new level at the cap.
+    kBestRemoved,  ///< The best level was removed; the next best is still to be found.
+  };
+
   /// set_level() for a price already turned into this side's key (Book passes -side as the mask).
-  // Always inlined: the in-window case is a handful of instructions and the batch loops want them
-  // without a call that saves and restores registers for the slow paths.
-  [[gnu::always_inline]] LevelChange set_key(std::int64_t key, std::int64_t qty_lots) {
+  /// Preconditions (Book checks them): key != kEmptyKey and qty_lots >= 0.
+  // Always inlined, with one out-of-line call for everything but the common case.
+  [[gnu::always_inline]] void set_key(std::int64_t key, std::int64_t qty_lots) {
+    const Left left = set_key_fast(key, qty_lots);
+    if (left != Left::kNothing) [[unlikely]] finish(left, key, qty_lots);
+  }
+
+  /// The common case of set_key(), with no call: an update inside the window with room under the cap.
+  /// Whatever it returns other than kNothing must be passed to finish() before the side is used again.
+  /// Batch loops run this in a loop of their own and leave it for finish(): a loop without calls
+  /// keeps its values in registers (with a call in it, GCC spilled half of them to the stack).
+  [[gnu::always_inline]] Left set_key_fast(std::int64_t key, std::int64_t qty_lots) noexcept {
     const std::uint64_t slot = offset(key);
-    // One predictable branch for "below the window", "above it" (both wrap to >= kWindow: the window
-    // never wraps past the top of the key range, see window_base_for) and "empty".
-    if ((slot >= kWindow) | (window_count_ == 0)) [[unlikely]] return set_key_slow(key, qty_lots);
-    std::int64_t& cell = store_->qty[slot];
-    // Branch-free bookkeeping (bitwise & on bools, masks instead of ifs): whether a level appears,
-    // changes or goes is data-dependent (cancels are a third of a feed), and a mispredicted branch
-    // costs more than these few instructions.
-    const bool had = cell != 0;
-    const bool has = qty_lots != 0;
-    if (room_ == 0) [[unlikely]] {  // at the cap (tested first: one instruction while there is room)
-      if (!had && has) return set_key_slow(key, qty_lots);
-    }
-    cell = qty_lots;
-    std::uint64_t& word = store_->bits[slot >> 6];
-    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);
-    word = (word & ~bit) | (bit & -static_cast<std::uint64_t>(has));
-    const std::uint32_t delta = static_cast<std::uint32_t>(has) - static_cast<std::uint32_t>(had);  // +1, 0 or -1 mod 2^32
-    window_count_ += delta;
-    room_ -= delta;
-    // A new best only if a level is there: select-then-max, which GCC emits as two cmovs (an if here
-    // becomes a branch on `has`, random in a feed).
-    const std::int64_t candidate = has ? key : std::numeric_limits<std::int64_t>::min();
-    best_key_ = std::max(best_key_, candidate);
+    // One predictable branch for "below the window" and "above it" (both wrap to >= kWindow: the
+    // window never wraps past the top of the key range, see window_base_for). An empty side needs no
+    // test of its own: its window is parked at the top of the key range (park()), so its first level
+    // takes the slow path, which centres the window on it; and a key that does fall in an empty
+    // window is simply stored as the new best below, which is correct wherever the window is.
+    if (slot >= kWindow) [[unlikely]] return Left::kSlow;
+    Storage& s = *store_;
+    // Branch-free bookkeeping (masks and shifts instead of ifs): whether a level appears, changes or
+    // goes is data-dependent (cancels are a third of a feed), and a mispredicted branch costs more
+    // than these few instructions. Whether the level was there comes from the bitmap word, which is
+    // read anyway and stays in L1 (1 KiB a side), not from the quantity slot (64 KiB a side): the slot
+    // is only written, and a store that misses the cache does not hold up the updates after it.
+    // The statements are ordered so that each value dies as early as it can: GCC does not schedule
+    // before register allocation on x86, and with everything alive at once it spilled six values to
+    // the stack on every update.
+    std::uint64_t* const word = s.bits + (slot >> 6);
+    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);  // the one variable shift (its count must sit in cl)
+    const std::uint64_t old_word = *word;
+    const std::uint64_t had = (old_word & bit) != 0;
+    const std::uint64_t has = qty_lots != 0;
+    // A new level at the cap (room_ 0, had 0, has 1) in one unsigned compare: written as two tests,
+    // GCC tested `has > had` first, which is random in a feed.
+    const std::uint32_t room = room_;
+    if (room < (has & ~had)) [[unlikely]] return Left::kSlow;
+    room_ = room - static_cast<std::uint32_t>(has - had);  // +1, 0 or -1 mod 2^32
+    *word = old_word ^ ((old_word ^ (0 - has)) & bit);    // the bit becomes `has`
+    s.qty[slot] = qty_lots;
+    // Removing the best (key == best and qty == 0) is one test of one word. Written as `!has && key ==
+    // best` GCC branched on `has` first, and `has` is random in a feed (a third of updates cancel):
+    // that branch was most of the mispredictions of the whole update.
+    const std::int64_t best = best_key_;
+    const bool removes_best =
+        ((static_cast<std::uint64_t>(key) ^ static_cast<std::uint64_t>(best)) | static_cast<std::uint64_t>(qty_lots)) == 0;
+    // A new best only if a level is there: the candidate is selected by mask (no branch on `has`),
+    // then max() is a cmov.
+    const std::uint64_t keep = -has;
+    const std::int64_t candidate =
+        static_cast<std::int64_t>((static_cast<std::uint64_t>(key) & keep) | (static_cast<std::uint64_t>(kEmptyKey) & ~keep));
+    best_key_ = std::max(best, candidate);
     // Removing the best is a branch: rarer (about one update in ten) and its scan is not branch-free.
-    if (!has & (key == best_key_)) on_best_removed(slot);
-    static constexpr LevelChange kChange[4] = {LevelChange::kAbsent, LevelChange::kInserted, LevelChange::kErased,
-                                               LevelChange::kUpdated};
-    return kChange[2 * static_cast<unsigned>(had) + static_cast<unsigned>(has)];
+    if (removes_best) [[unlikely]] return Left::kBestRemoved;
+    return Left::kNothing;
+  }
+
+  /// Completes the set_key_fast(key, qty_lots) call that returned `left` (not kNothing).
+  void finish(Left left, std::int64_t key, std::int64_t qty_lots) {
+    if (left == Left::kBestRemoved) {
+      on_best_removed(offset(key));
+    } else {
+      (void)set_key_slow(key, qty_lots);
+    }
   }
 
   /// Hints the cache lines an update of `key` will touch (the quantity slot and its bitmap word).
@@ -127,13 +184,13 @@ class BookSide {
     Storage& s = *store_;
     for_each_window_slot_ascending([&s](std::uint64_t slot) { s.qty[slot] = 0; });
     for (auto& word : s.bits) word = 0;
-    window_count_ = 0;
+    park();
     s.far.clear();
     room_ = s.max_levels;
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return store_->max_levels - room_; }
-  [[nodiscard]] bool empty() const noexcept { return window_count_ == 0; }
+  [[nodiscard]] bool empty() const noexcept { return best_key_ == kEmptyKey; }
   [[nodiscard]] std::uint32_t max_levels() const noexcept { return store_->max_levels; }
   [[nodiscard]] bool is_bid() const noexcept { return store_->is_bid; }
 
@@ -142,7 +199,7 @@ class BookSide {
 
   /// Quantity resting at `px_ticks`, 0 if none.
   [[nodiscard]] std::int64_t qty_at(std::int64_t px_ticks) const noexcept {
-    if (window_count_ == 0) return 0;
+    if (empty() || px_ticks == std::numeric_limits<std::int64_t>::min()) return 0;  // no level has that price
     const std::int64_t key = to_key(px_ticks);
     if (key >= base_) {
       const std::uint64_t slot = offset(key);
@@ -155,7 +212,7 @@ class BookSide {
   /// Calls fn(Level) from the best level down; stops when fn returns false. O(levels visited + W/64).
   template <class Fn>
   void for_each_level(Fn&& fn) const {
-    if (window_count_ == 0) return;
+    if (empty()) return;
     const Storage& s = *store_;
     const std::uint64_t top = offset(best_key_);
     for (std::uint64_t word = top >> 6;; --word) {
@@ -241,18 +298,28 @@ class BookSide {
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(base_) + slot);
   }
 
+  // Highest base: the window's top is the top of the key range.
+  static constexpr std::int64_t kTopBase = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(kWindow - 1);
+
+  // Marks the side empty (its window must be empty and far too) and parks the window at the top of
+  // the key range, where no realistic price lands, so the next level goes through set_key_slow(),
+  // which places the window around it with headroom.
+  void park() noexcept {
+    best_key_ = kEmptyKey;
+    base_ = kTopBase;
+  }
+
   // Base that puts `best` kHeadroom slots below the window's top, saturating at both ends of the key
   // range: the window never wraps past the top, so offset() < kWindow alone means "in the window".
   static std::int64_t window_base_for(std::int64_t best) noexcept {
     constexpr auto kBelow = static_cast<std::int64_t>(kWindow - kHeadroom);
-    constexpr std::int64_t kHighest = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(kWindow - 1);
     if (best < std::numeric_limits<std::int64_t>::min() + kBelow) return std::numeric_limits<std::int64_t>::min();
-    return best - kBelow < kHighest ? best - kBelow : kHighest;
+    return best - kBelow < kTopBase ? best - kBelow : kTopBase;
   }
 
-  // Out of line and cold: every case but an in-window update with room under the cap.
-  [[gnu::noinline]] LevelChange set_key_slow(std::int64_t key, std::int64_t qty_lots) {
-    if (window_count_ == 0) {  // empty side (far is empty too by the invariant)
+  // Cold (reached through finish()): every case but an in-window update with room under the cap.
+  LevelChange set_key_slow(std::int64_t key, std::int64_t qty_lots) {
+    if (empty()) {  // far is empty too by the invariant
       if (qty_lots == 0) return LevelChange::kAbsent;
       if (room_ == 0) {  // max_levels == 0 keeps nothing
         ++store_->dropped;
@@ -279,7 +346,7 @@ class BookSide {
       return LevelChange::kDroppedByCap;
     }
     drop_worst();
-    if (window_count_ == 0) {  // the cap took the only window level: start over around this one
+    if (empty()) {  // the cap took the only level: start over around this one
       base_ = window_base_for(key);
       insert_in_window(key, qty_lots);
       best_key_ = key;
@@ -295,7 +362,6 @@ class BookSide {
     const std::uint64_t slot = offset(key);
     store_->qty[slot] = qty;
     store_->bits[slot >> 6] |= 1ULL << (slot & 63);
-    ++window_count_;
   }
   // Adds a new level to the window.
   void insert_in_window(std::int64_t key, std::int64_t qty) noexcept {
@@ -329,7 +395,7 @@ class BookSide {
     }
   }
 
-  [[gnu::noinline]] void on_best_removed(std::uint64_t slot) {
+  void on_best_removed(std::uint64_t slot) {
     const std::uint64_t next = highest_below(slot);
     if (next != kWindow) {
       best_key_ = key_at(next);
@@ -338,7 +404,10 @@ class BookSide {
       if (next < kLowWater && !store_->far.empty()) move_window(best_key_);
       return;
     }
-    if (store_->far.empty()) return;  // side is now empty
+    if (store_->far.empty()) {  // side is now empty
+      park();
+      return;
+    }
     move_window(store_->far.front().key);  // pulls at least far's best into the window and sets best_key_
   }
 
@@ -354,7 +423,6 @@ class BookSide {
       s.qty[slot] = 0;
     });
     for (auto& word : s.bits) word = 0;
-    window_count_ = 0;
     base_ = new_base;
     // Window levels now below the base (an ascending prefix of `moved`) are better than every far
     // level: they go to far's front, worst first so each lands ahead of the last. Callers move the
@@ -372,7 +440,8 @@ class BookSide {
       const FarLevels::Entry entry = s.far.pop_front();
       store_in_window(entry.key, entry.qty);
     }
-    if (window_count_ != 0) best_key_ = key_at(highest_below(kWindow));
+    const std::uint64_t top = highest_below(kWindow);
+    best_key_ = top != kWindow ? key_at(top) : kEmptyKey;
   }
 
   LevelChange set_far(std::int64_t key, std::int64_t qty) {
@@ -413,7 +482,7 @@ class BookSide {
   }
 
   // Removes the worst level: far's bottom, else the window's lowest slot (never the best unless it
-  // is the only level).
+  // is the only level, which leaves the side empty).
   void drop_worst() noexcept {
     Storage& s = *store_;
     ++s.dropped;
@@ -427,17 +496,17 @@ class BookSide {
         const std::uint64_t slot = (word << 6) + static_cast<std::uint64_t>(std::countr_zero(s.bits[word]));
         s.qty[slot] = 0;
         s.bits[word] &= s.bits[word] - 1;
-        --window_count_;
+        if (slot == offset(best_key_)) park();  // far is empty here: nothing is left
         return;
       }
     }
   }
 
   // The only fields an in-window update reads: 32 bytes, so a Book's two sides and its sequence
-  // fields fit two cache lines and 1,000 books' headers stay in L2.
-  std::int64_t base_ = 0;
-  std::int64_t best_key_ = 0;
-  std::uint32_t window_count_ = 0;
+  // fields fit two cache lines and 1,000 books' headers stay in L2. (No count of window levels:
+  // emptiness is best_key_ == kEmptyKey, and the window empties only when its best goes.)
+  std::int64_t base_ = kTopBase;  // parked: see park()
+  std::int64_t best_key_ = kEmptyKey;
   std::uint32_t room_;  // max_levels - size(): 0 means at the cap
   std::unique_ptr<Storage, StorageDeleter> store_;
 };

@@ -39,12 +39,16 @@ inline LatencyRun measure_book_apply(book::BookSet& books, std::span<const commo
   LatencyRun run;
   run.timer_overhead_ns = static_cast<double>(clock.overhead_ticks()) * clock.ns_per_tick();
   const std::uint64_t overhead = clock.overhead_ticks();
+  // The books' address and count as locals: read through the BookSet, GCC reloads them after every
+  // update (a store into a book could alias the vector's own pointers), inside the timed runs.
+  book::Book* const data = books.size() != 0 ? &books[0] : nullptr;
+  const std::size_t count = books.size();
   for (const common::Event& event : events) {
-    if (event.instrument_id >= books.size()) {
+    if (event.instrument_id >= count) {
       run.error = book::ApplyError::kUnknownBook;
       return run;
     }
-    book::Book& target = books[event.instrument_id];
+    book::Book& target = data[event.instrument_id];
     const bool timed = event.kind == common::EventKind::kDelta || event.kind == common::EventKind::kSnapshotLevel;
     const std::uint64_t t0 = common::CycleClock::start();
     const book::ApplyError error = target.try_apply(event);
@@ -67,12 +71,12 @@ inline LatencyRun measure_book_apply(book::BookSet& books, std::span<const commo
     const std::uint64_t t0 = common::CycleClock::start();
     for (; end < events.size() && updates < kRunLength; ++end) {
       const common::Event& event = events[end];
-      if (event.instrument_id >= books.size()) {
+      if (event.instrument_id >= count) {
         run.error = book::ApplyError::kUnknownBook;
         return run;
       }
       if (event.kind == common::EventKind::kClear) break;
-      const book::ApplyError error = books[event.instrument_id].try_apply(event);
+      const book::ApplyError error = data[event.instrument_id].try_apply(event);
       if (error != book::ApplyError::kOk) {
         run.error = error;
         return run;
