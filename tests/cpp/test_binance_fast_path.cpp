@@ -68,14 +68,19 @@ bool same_counters(const venue::FeedCounters& a, const venue::FeedCounters& b) {
 
 // One feed per reader, same instruments and config; every frame goes to both and must come out the same.
 struct Twin {
+  // `left_simd`: the left feed's fast path may use its SSSE3 readers (when the CPU has them); false
+  // tests its portable scalar readers.
   Twin(std::vector<common::Instrument> instruments, BinanceMarket market, bool left_fast = true,
-       bool right_fast = false)
+       bool right_fast = false, bool left_simd = true)
       : books_left(instruments.size(), 5000), books_right(instruments.size(), 5000) {
     BinanceFeedConfig config;
     config.market = market;
     config.max_buffered_diffs = 100'000;
     config.fast_path = left_fast;
+    config.simd = left_simd;
     left = std::make_unique<BinanceFeed>(instruments, books_left, config);
+    if (!left_simd) CHECK(!left->simd_active());
+    config.simd = true;
     config.fast_path = right_fast;
     right = std::make_unique<BinanceFeed>(instruments, books_right, config);
     left->set_sink(&sink_left);
@@ -362,12 +367,13 @@ bool is_market_data(const std::string& text) {
          text.find("\"e\":\"trade\"") != std::string::npos;
 }
 
-// 1. Every recorded frame: fast path on vs off. Also: the fast path did read nearly all of them.
-void test_recordings_fast_equals_general() {
+// 1. Every recorded frame: fast path on vs off, with the SSSE3 readers and with the scalar ones. Also:
+// the fast path did read nearly all of them.
+void test_recordings_fast_equals_general(bool simd) {
   for (const Recording& recording : recordings()) {
     std::vector<Frame> frames;
     if (!load(recording, frames) || frames.empty()) continue;
-    Twin twin(recording.instruments, recording.market);
+    Twin twin(recording.instruments, recording.market, true, false, simd);
     std::uint64_t market_data = 0;
     for (const Frame& frame : frames) {
       feed_both(twin, frame, frame.text);
@@ -381,8 +387,9 @@ void test_recordings_fast_equals_general() {
     // Every depth, bookTicker and trade frame Binance wrote took the fast path (aggTrade and the rest
     // go to the scanner by design).
     const std::uint64_t expected = market_data;
-    std::printf("%s: %zu frames, %llu by the fast path (%llu depth/bookTicker/trade)\n", recording.path, frames.size(),
-                static_cast<unsigned long long>(fast.fast_path_frames), static_cast<unsigned long long>(market_data));
+    std::printf("%s: %zu frames, %llu by the fast path (%llu depth/bookTicker/trade), SSSE3 readers %s\n",
+                recording.path, frames.size(), static_cast<unsigned long long>(fast.fast_path_frames),
+                static_cast<unsigned long long>(market_data), twin.left->simd_active() ? "on" : "off");
     CHECK_EQ(fast.fast_path_frames, expected);
     CHECK(fast.fast_path_frames > 0);
   }
@@ -428,13 +435,13 @@ void test_reordered_keys_fall_back_to_same_result() {
 
 // 3. Mutations near Binance's spelling (where the fast path must give up, or read exactly what the
 // scanner reads): fast on vs off, frame by frame.
-void test_mutations_agree() {
+void test_mutations_agree(bool simd) {
   std::mt19937_64 rng(11);
   const char alphabet[] = "0123456789.-\"[]{},:eE \\x";
   for (const Recording& recording : recordings()) {
     std::vector<Frame> frames;
     if (!load(recording, frames) || frames.empty()) continue;
-    Twin twin(recording.instruments, recording.market);
+    Twin twin(recording.instruments, recording.market, true, false, simd);
     std::size_t n = 0;
     for (const Frame& frame : frames) {
       if (frame.snapshot) {
@@ -506,12 +513,90 @@ void test_edge_frames() {
   CHECK(twin.left->counters().fast_path_frames > 10);
 }
 
+// 5. Decimal spellings around what the fast path's readers take (lengths on both sides of the SSSE3
+// reader's 16-byte window, points, leading and trailing zeros, digits finer than the step, stray
+// bytes), in depth levels (inside a frame and at its end) and in bookTickers, for steps that are powers
+// of ten, not powers of ten, and coarser than 1: the fast path (SSSE3 or scalar readers) and the
+// scanner must give the same events, statuses and errors.
+// Mostly a decimal `step` can hold (at most its decimals, then maybe zeros); otherwise any length.
+std::string random_decimal(std::mt19937_64& rng, common::DecimalStep step) {
+  std::string text;
+  const auto digits = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) text += static_cast<char>('0' + rng() % 10);
+  };
+  const std::size_t shape = rng() % 16;
+  const bool fits = shape >= 4;
+  digits(shape == 0 ? 0 : 1 + rng() % (shape == 1 ? 17 : 7));
+  const auto decimals = static_cast<std::size_t>(std::max(step.decimals, 0));
+  if (fits ? decimals > 0 && rng() % 4 != 0 : rng() % 4 != 0) {
+    text += '.';
+    digits(fits ? 1 + rng() % decimals : rng() % (shape == 2 ? 16 : 6));
+  }
+  if (rng() % 3 == 0) text.append(text.find('.') == std::string::npos ? 0 : rng() % 12, '0');
+  if (rng() % 32 == 0) {
+    const char junk[] = ".-e+x \"0";
+    text.insert(rng() % (text.size() + 1), 1, junk[rng() % (sizeof junk - 1)]);
+  }
+  return text;
+}
+
+void test_decimal_shapes(bool simd) {
+  const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.05", "0.001"),
+                                                       make("PEPEUSDT", "0.0000001", "1"), make("BNBUSDT", "0.01", "10")};
+  Twin twin(instruments, BinanceMarket::kUsdm, true, false, simd);
+  std::mt19937_64 rng(simd ? 21 : 22);
+  std::uint64_t u = 1000;
+  for (int n = 0; n < 30'000; ++n) {
+    const auto id = static_cast<std::uint32_t>(rng() % instruments.size());
+    const std::string& symbol = instruments[id].symbol;
+    const common::DecimalStep tick = instruments[id].tick;
+    const common::DecimalStep lot = instruments[id].lot;
+    if (n % 2 == 0) {
+      // A fresh snapshot, then a diff that straddles it: every diff is applied when it is readable.
+      u += 10;
+      twin.snapshot(id, "{\"lastUpdateId\":" + std::to_string(u) + R"(,"E":1,"T":1,"bids":[],"asks":[]})", 1);
+      std::string frame = R"({"e":"depthUpdate","E":1723161256000,"T":1723161256000,"s":")" + symbol +
+                          "\",\"U\":" + std::to_string(u) + ",\"u\":" + std::to_string(u + 1) +
+                          ",\"pu\":" + std::to_string(u - 1) + ",\"b\":[";
+      for (const char* side : {"", "],\"a\":["}) {
+        frame += side;
+        const std::size_t levels = rng() % 4;
+        for (std::size_t i = 0; i < levels; ++i) {
+          frame += (i == 0 ? "[\"" : ",[\"") + random_decimal(rng, tick) + "\",\"" + random_decimal(rng, lot) + "\"]";
+        }
+      }
+      frame += "]}";
+      if (rng() % 2 == 0) frame = R"({"stream":"x@depth","data":)" + frame + "}";
+      twin.frame(frame, frame, 2);
+    } else {
+      std::string frame = R"({"e":"bookTicker","u":)" + std::to_string(++u) + R"(,"s":")" + symbol + R"(","b":")" +
+                          random_decimal(rng, tick) + R"(","B":")" + random_decimal(rng, lot) + R"(","a":")" +
+                          random_decimal(rng, tick) + R"(","A":")" + random_decimal(rng, lot) + "\"";
+      frame += rng() % 2 == 0 ? "}" : R"(,"T":1723161256000,"E":1723161256001})";
+      twin.frame(frame, frame, 3);
+    }
+  }
+  twin.check_end_state();
+  // The readers took most frames (the rest went to the scanner, which must have agreed).
+  const auto& counters = twin.left->counters();
+  std::printf("decimal shapes (SSSE3 readers %s): %llu frames, %llu by the fast path, %llu bad\n",
+              twin.left->simd_active() ? "on" : "off", static_cast<unsigned long long>(counters.frames),
+              static_cast<unsigned long long>(counters.fast_path_frames),
+              static_cast<unsigned long long>(counters.bad_frames));
+  CHECK(counters.fast_path_frames > counters.frames / 10);
+  CHECK(counters.bad_frames > 0);
+}
+
 }  // namespace
 
 int main() {
   test_edge_frames();
-  test_recordings_fast_equals_general();
+  test_decimal_shapes(true);
+  test_decimal_shapes(false);
+  test_recordings_fast_equals_general(true);
+  test_recordings_fast_equals_general(false);
   test_reordered_keys_fall_back_to_same_result();
-  test_mutations_agree();
+  test_mutations_agree(true);
+  test_mutations_agree(false);
   return report("test_binance_fast_path");
 }
