@@ -1,9 +1,13 @@
 // Standalone microbenchmark of BinanceFeed::on_frame on frames dumped to a file (one frame a line; the
 // first line may be a REST depth snapshot for instrument 0), without Python. Two modes:
-//   feed_bench time <file> [repeats=5]      measure_binance_feed() (the in-core measurement behind
-//                                           `rentrade bench --only-feed`), per-run and median p50s
-//   feed_bench count <file> depth|ticker    one untimed pass over that kind of frame only, for
-//                                           `valgrind --tool=callgrind` (instructions per on_frame call)
+//   feed_bench time <file> [repeats=5] [scalar]    measure_binance_feed() (the in-core measurement
+//                                                  behind `rentrade bench --only-feed`), per-run and
+//                                                  median p50s
+//   feed_bench count <file> depth|ticker [scalar]  one untimed pass over that kind of frame only, for
+//                                                  `valgrind --tool=callgrind` (instructions per
+//                                                  on_frame call)
+// `scalar` turns the fast path's SSSE3 readers off (BinanceFeedConfig::simd = false). Lines of the
+// form `<digits> <frame>` (hftbacktest recordings, gunzipped) are read as their frame.
 // The instrument is the synthetic stream's (BTCUSDT, tick 0.10, lot 0.001, USD-M); dump the frames with
 //   python -c "from rentrade.bench.feed_bench import synthetic_frames as s;
 //              open('frames.txt','wb').write(b'\n'.join(s().frames)+b'\n')"   (one line)
@@ -49,9 +53,13 @@ int main(int argc, char** argv) {
   for (std::size_t at = 0; at < text.size();) {
     std::size_t stop = text.find('\n', at);
     if (stop == std::string::npos) stop = text.size();
-    const std::string_view frame(text.data() + at, stop - at);
+    std::string_view frame(text.data() + at, stop - at);
     at = stop + 1;
     if (frame.empty()) continue;
+    const std::size_t space = frame.find(' ');
+    if (space != std::string_view::npos && space > 0 && frame.find_first_not_of("0123456789") == space) {
+      frame.remove_prefix(space + 1);
+    }
     perf::BenchFrameKind kind = perf::BenchFrameKind::kOther;
     if (frame.find("lastUpdateId") != std::string_view::npos) {
       kind = perf::BenchFrameKind::kSnapshot;
@@ -72,6 +80,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<common::Instrument> instruments{instrument};
   venue::BinanceFeedConfig config;
+  config.simd = !(argc > 4 && std::strcmp(argv[4], "scalar") == 0);
 
   if (mode == "time") {
     const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5;
@@ -113,10 +122,10 @@ int main(int argc, char** argv) {
         ++calls;
       }
     }
-    std::printf("%llu on_frame calls, %llu bad, %llu applied diffs, %llu fast-path frames\n",
+    std::printf("%llu on_frame calls, %llu bad, %llu applied diffs, %llu fast-path frames, SSSE3 %s\n",
                 static_cast<unsigned long long>(calls), static_cast<unsigned long long>(feed.counters().bad_frames),
                 static_cast<unsigned long long>(feed.counters().applied_diffs),
-                static_cast<unsigned long long>(feed.counters().fast_path_frames));
+                static_cast<unsigned long long>(feed.counters().fast_path_frames), feed.simd_active() ? "on" : "off");
     return feed.counters().bad_frames == 0 ? 0 : 1;
   }
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
