@@ -1,12 +1,12 @@
 // Standalone microbenchmark of BinanceFeed::on_frame on frames dumped to a file (one frame a line; the
 // first line may be a REST depth snapshot for instrument 0), without Python. Two modes:
-//   feed_bench time <file> [repeats=5] [scalar]    measure_binance_feed() (the in-core measurement
+//   feed_bench time <file> [repeats=5] [simd]      measure_binance_feed() (the in-core measurement
 //                                                  behind `rentrade bench --only-feed`), per-run and
 //                                                  median p50s
-//   feed_bench count <file> depth|ticker [scalar]  one untimed pass over that kind of frame only, for
+//   feed_bench count <file> depth|ticker [simd]    one untimed pass over that kind of frame only, for
 //                                                  `valgrind --tool=callgrind` (instructions per
 //                                                  on_frame call)
-// `scalar` turns the fast path's SSSE3 readers off (BinanceFeedConfig::simd = false). Lines of the
+// `simd` turns the fast path's SSSE3 readers on (BinanceFeedConfig::simd, off by default). Lines of the
 // form `<digits> <frame>` (hftbacktest recordings, gunzipped) are read as their frame.
 // The instrument is the synthetic stream's (BTCUSDT, tick 0.10, lot 0.001, USD-M); dump the frames with
 //   python -c "from rentrade.bench.feed_bench import synthetic_frames as s;
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<common::Instrument> instruments{instrument};
   venue::BinanceFeedConfig config;
-  config.simd = !(argc > 4 && std::strcmp(argv[4], "scalar") == 0);
+  config.simd = argc > 4 && std::strcmp(argv[4], "simd") == 0;
 
   if (mode == "time") {
     const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5;

@@ -79,6 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   book::BookSet books(instruments().size(), 2000);
   venue::BinanceFeedConfig config;
+  config.simd = true;  // the SSSE3 readers where the CPU has them; `scalar` below: the portable ones
   config.market = mode == 1 ? venue::BinanceMarket::kSpot : venue::BinanceMarket::kUsdm;
   config.max_frame_bytes = 4096;
   config.max_buffered_diffs = mode == 3 ? 4 : 1000;
@@ -87,8 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   venue::BinanceFeedConfig plain_config = config;
   plain_config.fast_path = false;
   venue::BinanceFeed plain(instruments(), plain_books, plain_config);
-  // The fast path with its portable scalar readers (the feed above uses the SSSE3 ones where the CPU
-  // has them): all three must agree frame by frame.
+  // The fast path with its portable scalar readers: all three must agree frame by frame.
   book::BookSet scalar_books(instruments().size(), 2000);
   venue::BinanceFeedConfig scalar_config = config;
   scalar_config.simd = false;

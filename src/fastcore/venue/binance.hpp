@@ -93,10 +93,13 @@ struct BinanceFeedConfig {
   /// Try the key-order fast path first (see BinanceFeed). false reads every frame with the general
   /// scanner: same results, slower; differential tests and the fuzzer compare the two.
   bool fast_path = true;
-  /// Let the fast path read decimals with SSSE3 (16 bytes at a time) when the CPU has it, checked at
-  /// construction; false, or no SSSE3, or not x86: the portable scalar reader. Same results either way
-  /// (tests/cpp/test_binance_fast_path.cpp and the fuzzer run both).
-  bool simd = true;
+  /// Let the fast path read decimals and integers with SSSE3 (16 bytes at a time) when the CPU has it,
+  /// checked at construction; false, or no SSSE3, or not x86: the portable scalar readers. Same results
+  /// either way (tests/cpp/test_binance_fast_path.cpp and the fuzzer run both). Off by default: on the
+  /// 2-core EPYC VM it runs ~10 % fewer instructions per depth frame but is slower in time than the
+  /// scalar readers, whose branches predict well on Binance's short decimals (bench/BENCHMARKS.md,
+  /// "Binance parser changes of 2026-11-26").
+  bool simd = false;
 };
 
 /// Feed-wide counters (monotonic).
