@@ -1,13 +1,10 @@
 // Standalone microbenchmark of BinanceFeed::on_frame on frames dumped to a file (one frame a line; the
 // first line may be a REST depth snapshot for instrument 0), without Python. Two modes:
-//   feed_bench time <file> [repeats=5] [simd]      measure_binance_feed() (the in-core measurement
-//                                                  behind `rentrade bench --only-feed`), per-run and
-//                                                  median p50s
-//   feed_bench count <file> depth|ticker [simd]    one untimed pass over that kind of frame only, for
-//                                                  `valgrind --tool=callgrind` (instructions per
-//                                                  on_frame call)
-// `simd` turns the fast path's SSSE3 readers on (BinanceFeedConfig::simd, off by default). Lines of the
-// form `<digits> <frame>` (hftbacktest recordings, gunzipped) are read as their frame.
+//   feed_bench time <file> [repeats=5]      measure_binance_feed() (the in-core measurement behind
+//                                           `rentrade bench --only-feed`), per-run and median p50s
+//   feed_bench count <file> depth|ticker    one untimed pass over that kind of frame only, for
+//                                           `valgrind --tool=callgrind` (instructions per on_frame call)
+// Lines of the form `<digits> <frame>` (hftbacktest recordings, gunzipped) are read as their frame.
 // The instrument is the synthetic stream's (BTCUSDT, tick 0.10, lot 0.001, USD-M); dump the frames with
 //   python -c "from rentrade.bench.feed_bench import synthetic_frames as s;
 //              open('frames.txt','wb').write(b'\n'.join(s().frames)+b'\n')"   (one line)
@@ -79,8 +76,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::vector<common::Instrument> instruments{instrument};
-  venue::BinanceFeedConfig config;
-  config.simd = argc > 4 && std::strcmp(argv[4], "simd") == 0;
+  const venue::BinanceFeedConfig config;
 
   if (mode == "time") {
     const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5;
@@ -122,10 +118,10 @@ int main(int argc, char** argv) {
         ++calls;
       }
     }
-    std::printf("%llu on_frame calls, %llu bad, %llu applied diffs, %llu fast-path frames, SSSE3 %s\n",
+    std::printf("%llu on_frame calls, %llu bad, %llu applied diffs, %llu fast-path frames\n",
                 static_cast<unsigned long long>(calls), static_cast<unsigned long long>(feed.counters().bad_frames),
                 static_cast<unsigned long long>(feed.counters().applied_diffs),
-                static_cast<unsigned long long>(feed.counters().fast_path_frames), feed.simd_active() ? "on" : "off");
+                static_cast<unsigned long long>(feed.counters().fast_path_frames));
     return feed.counters().bad_frames == 0 ? 0 : 1;
   }
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());

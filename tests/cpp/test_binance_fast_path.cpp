@@ -68,19 +68,14 @@ bool same_counters(const venue::FeedCounters& a, const venue::FeedCounters& b) {
 
 // One feed per reader, same instruments and config; every frame goes to both and must come out the same.
 struct Twin {
-  // `left_simd`: the left feed's fast path may use its SSSE3 readers (when the CPU has them); false
-  // tests its portable scalar readers.
   Twin(std::vector<common::Instrument> instruments, BinanceMarket market, bool left_fast = true,
-       bool right_fast = false, bool left_simd = true)
+       bool right_fast = false)
       : books_left(instruments.size(), 5000), books_right(instruments.size(), 5000) {
     BinanceFeedConfig config;
     config.market = market;
     config.max_buffered_diffs = 100'000;
     config.fast_path = left_fast;
-    config.simd = left_simd;
     left = std::make_unique<BinanceFeed>(instruments, books_left, config);
-    if (!left_simd) CHECK(!left->simd_active());
-    config.simd = true;
     config.fast_path = right_fast;
     right = std::make_unique<BinanceFeed>(instruments, books_right, config);
     left->set_sink(&sink_left);
@@ -367,13 +362,12 @@ bool is_market_data(const std::string& text) {
          text.find("\"e\":\"trade\"") != std::string::npos;
 }
 
-// 1. Every recorded frame: fast path on vs off, with the SSSE3 readers and with the scalar ones. Also:
-// the fast path did read nearly all of them.
-void test_recordings_fast_equals_general(bool simd) {
+// 1. Every recorded frame: fast path on vs off. Also: the fast path did read nearly all of them.
+void test_recordings_fast_equals_general() {
   for (const Recording& recording : recordings()) {
     std::vector<Frame> frames;
     if (!load(recording, frames) || frames.empty()) continue;
-    Twin twin(recording.instruments, recording.market, true, false, simd);
+    Twin twin(recording.instruments, recording.market);
     std::uint64_t market_data = 0;
     for (const Frame& frame : frames) {
       feed_both(twin, frame, frame.text);
@@ -387,9 +381,8 @@ void test_recordings_fast_equals_general(bool simd) {
     // Every depth, bookTicker and trade frame Binance wrote took the fast path (aggTrade and the rest
     // go to the scanner by design).
     const std::uint64_t expected = market_data;
-    std::printf("%s: %zu frames, %llu by the fast path (%llu depth/bookTicker/trade), SSSE3 readers %s\n",
-                recording.path, frames.size(), static_cast<unsigned long long>(fast.fast_path_frames),
-                static_cast<unsigned long long>(market_data), twin.left->simd_active() ? "on" : "off");
+    std::printf("%s: %zu frames, %llu by the fast path (%llu depth/bookTicker/trade)\n", recording.path, frames.size(),
+                static_cast<unsigned long long>(fast.fast_path_frames), static_cast<unsigned long long>(market_data));
     CHECK_EQ(fast.fast_path_frames, expected);
     CHECK(fast.fast_path_frames > 0);
   }
@@ -435,13 +428,13 @@ void test_reordered_keys_fall_back_to_same_result() {
 
 // 3. Mutations near Binance's spelling (where the fast path must give up, or read exactly what the
 // scanner reads): fast on vs off, frame by frame.
-void test_mutations_agree(bool simd) {
+void test_mutations_agree() {
   std::mt19937_64 rng(11);
   const char alphabet[] = "0123456789.-\"[]{},:eE \\x";
   for (const Recording& recording : recordings()) {
     std::vector<Frame> frames;
     if (!load(recording, frames) || frames.empty()) continue;
-    Twin twin(recording.instruments, recording.market, true, false, simd);
+    Twin twin(recording.instruments, recording.market);
     std::size_t n = 0;
     for (const Frame& frame : frames) {
       if (frame.snapshot) {
@@ -513,11 +506,10 @@ void test_edge_frames() {
   CHECK(twin.left->counters().fast_path_frames > 10);
 }
 
-// 5. Decimal spellings around what the fast path's readers take (lengths on both sides of the SSSE3
-// reader's 16-byte window, points, leading and trailing zeros, digits finer than the step, stray
-// bytes), in depth levels (inside a frame and at its end) and in bookTickers, for steps that are powers
-// of ten, not powers of ten, and coarser than 1: the fast path (SSSE3 or scalar readers) and the
-// scanner must give the same events, statuses and errors.
+// 5. Decimal spellings around what the fast path's quick reader takes (short and long ones, points,
+// leading and trailing zeros, digits finer than the step, stray bytes), in depth levels (inside a
+// frame and at its end) and in bookTickers, for steps that are powers of ten, not powers of ten, and
+// coarser than 1: the fast path and the scanner must give the same events, statuses and errors.
 // Mostly a decimal `step` can hold (at most its decimals, then maybe zeros); otherwise any length.
 std::string random_decimal(std::mt19937_64& rng, common::DecimalStep step) {
   std::string text;
@@ -540,11 +532,11 @@ std::string random_decimal(std::mt19937_64& rng, common::DecimalStep step) {
   return text;
 }
 
-void test_decimal_shapes(bool simd) {
+void test_decimal_shapes() {
   const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.05", "0.001"),
                                                        make("PEPEUSDT", "0.0000001", "1"), make("BNBUSDT", "0.01", "10")};
-  Twin twin(instruments, BinanceMarket::kUsdm, true, false, simd);
-  std::mt19937_64 rng(simd ? 21 : 22);
+  Twin twin(instruments, BinanceMarket::kUsdm);
+  std::mt19937_64 rng(21);
   std::uint64_t u = 1000;
   for (int n = 0; n < 30'000; ++n) {
     const auto id = static_cast<std::uint32_t>(rng() % instruments.size());
@@ -577,10 +569,10 @@ void test_decimal_shapes(bool simd) {
     }
   }
   twin.check_end_state();
-  // The readers took most frames (the rest went to the scanner, which must have agreed).
+  // The fast path took many frames (the rest went to the scanner, which must have agreed).
   const auto& counters = twin.left->counters();
-  std::printf("decimal shapes (SSSE3 readers %s): %llu frames, %llu by the fast path, %llu bad\n",
-              twin.left->simd_active() ? "on" : "off", static_cast<unsigned long long>(counters.frames),
+  std::printf("decimal shapes: %llu frames, %llu by the fast path, %llu bad\n",
+              static_cast<unsigned long long>(counters.frames),
               static_cast<unsigned long long>(counters.fast_path_frames),
               static_cast<unsigned long long>(counters.bad_frames));
   CHECK(counters.fast_path_frames > counters.frames / 10);
@@ -591,11 +583,9 @@ void test_decimal_shapes(bool simd) {
 
 int main() {
   test_edge_frames();
-  test_decimal_shapes(true);
-  test_decimal_shapes(false);
-  test_recordings_fast_equals_general(true);
-  test_recordings_fast_equals_general(false);
+  test_decimal_shapes();
+  test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();
-  test_mutations_agree(true);  // the scalar readers on mutations: the fuzzer runs them in lockstep
+  test_mutations_agree();
   return report("test_binance_fast_path");
 }

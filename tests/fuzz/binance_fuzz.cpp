@@ -79,7 +79,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   book::BookSet books(instruments().size(), 2000);
   venue::BinanceFeedConfig config;
-  config.simd = true;  // the SSSE3 readers where the CPU has them; `scalar` below: the portable ones
   config.market = mode == 1 ? venue::BinanceMarket::kSpot : venue::BinanceMarket::kUsdm;
   config.max_frame_bytes = 4096;
   config.max_buffered_diffs = mode == 3 ? 4 : 1000;
@@ -88,12 +87,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   venue::BinanceFeedConfig plain_config = config;
   plain_config.fast_path = false;
   venue::BinanceFeed plain(instruments(), plain_books, plain_config);
-  // The fast path with its portable scalar readers: all three must agree frame by frame.
-  book::BookSet scalar_books(instruments().size(), 2000);
-  venue::BinanceFeedConfig scalar_config = config;
-  scalar_config.simd = false;
-  venue::BinanceFeed scalar(instruments(), scalar_books, scalar_config);
-  FUZZ_ASSERT(!scalar.simd_active());
   std::size_t start = 0;
   while (start <= input.size()) {
     std::size_t stop = input.find('\n', start);
@@ -105,31 +98,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view frame(owned.get(), piece.size());
     venue::FrameStatus status;
     venue::FrameStatus plain_status;
-    venue::FrameStatus scalar_status;
     if (frame.size() >= 2 && frame[0] == '#') {
       const auto id = static_cast<std::uint32_t>(static_cast<unsigned char>(frame[1]) % instruments().size());
       status = feed.apply_snapshot(id, frame.substr(2), 1);
       plain_status = plain.apply_snapshot(id, frame.substr(2), 1);
-      scalar_status = scalar.apply_snapshot(id, frame.substr(2), 1);
     } else {
       status = feed.on_frame(frame, 1);
       plain_status = plain.on_frame(frame, 1);
-      scalar_status = scalar.on_frame(frame, 1);
     }
     FUZZ_ASSERT(status == plain_status);
-    FUZZ_ASSERT(scalar_status == plain_status);
-    for (const venue::BinanceFeed* other : {&feed, &scalar}) {
-      FUZZ_ASSERT(other->last_error() == plain.last_error());
-      FUZZ_ASSERT(other->last_instrument_id() == plain.last_instrument_id());
-      const auto events = other->last_events();
-      const auto plain_events = plain.last_events();
-      FUZZ_ASSERT(events.size() == plain_events.size());
-      FUZZ_ASSERT(events.empty() || std::memcmp(events.data(), plain_events.data(), events.size_bytes()) == 0);
-      venue::FeedCounters a = other->counters();
-      venue::FeedCounters b = plain.counters();
-      a.fast_path_frames = b.fast_path_frames = 0;
-      FUZZ_ASSERT(std::memcmp(&a, &b, sizeof a) == 0);
-    }
+    FUZZ_ASSERT(feed.last_error() == plain.last_error());
+    FUZZ_ASSERT(feed.last_instrument_id() == plain.last_instrument_id());
+    const auto events = feed.last_events();
+    const auto plain_events = plain.last_events();
+    FUZZ_ASSERT(events.size() == plain_events.size());
+    FUZZ_ASSERT(events.empty() || std::memcmp(events.data(), plain_events.data(), events.size_bytes()) == 0);
+    venue::FeedCounters a = feed.counters();
+    venue::FeedCounters b = plain.counters();
+    a.fast_path_frames = b.fast_path_frames = 0;
+    FUZZ_ASSERT(std::memcmp(&a, &b, sizeof a) == 0);
     FUZZ_ASSERT(static_cast<int>(status) <= static_cast<int>(venue::FrameStatus::kIgnored));
     if (status == venue::FrameStatus::kBadFrame) FUZZ_ASSERT(!feed.last_error().empty());
     for (std::uint32_t id = 0; id < feed.size(); ++id) {

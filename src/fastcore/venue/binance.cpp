@@ -7,10 +7,11 @@
 
 #include "fastcore/venue/wire_decimal.hpp"
 
-// FASTCORE_NO_SIMD builds the portable readers only, as on other architectures (to check they compile).
+// The SSE2 string scan and event store below are x86-64 baseline; other architectures get their
+// portable twins. FASTCORE_NO_SIMD builds the portable twins on x86 too (to check they compile).
 #if defined(__x86_64__) && !defined(FASTCORE_NO_SIMD)
 #define FASTCORE_BINANCE_X86 1
-#include <immintrin.h>
+#include <emmintrin.h>
 #else
 #define FASTCORE_BINANCE_X86 0
 #endif
@@ -158,98 +159,6 @@ template <std::size_t N>
 }
 
 #if FASTCORE_BINANCE_X86
-// Shuffle controls for vec_steps(), by (integer digits d, significant digits n): output lane j of 16
-// takes significant digit t = j - (16 - n), which is byte t of the string before the point and byte
-// t + 1 after it; lanes before the first digit get 0x80, which the shuffle turns into a zero (a
-// leading zero). 4 KB, of which an instrument touches a few lines.
-struct alignas(16) ShuffleControl {
-  std::uint8_t lane[16];
-};
-constexpr std::array<ShuffleControl, 256> kDigitShuffle = [] {
-  std::array<ShuffleControl, 256> table{};
-  for (int d = 0; d < 16; ++d) {
-    for (int n = 0; n < 16; ++n) {
-      for (int j = 0; j < 16; ++j) {
-        const int t = j - (16 - n);
-        table[static_cast<std::size_t>(d * 16 + n)].lane[j] =
-            static_cast<std::uint8_t>(t < 0 ? 0x80 : (t < d ? t : t + 1));
-      }
-    }
-  }
-  return table;
-}();
-
-// The quick reader's SSSE3 twin: it accepts a subset of what quick_steps() accepts (everything but
-// strings of 16 or more characters), with the same value, without a loop per digit. One 16-byte load;
-// compare masks find the integer digits, the point and the closing quote; a byte shuffle drops the
-// point and right-aligns the digits that count (the integer ones and up to `step.decimals` fraction
-// ones); three multiply-adds turn them into the value. Fraction digits past the step's decimals must
-// be zeros, as in quick_steps().
-//
-// Needs 16 readable bytes at p and 0 <= step.decimals <= 18 (callers check both). Only called after
-// __builtin_cpu_supports("ssse3"), from functions compiled for SSSE3 (see FastReader::frame_vec()).
-[[gnu::target("ssse3")]] inline bool vec_steps(const char*& p, common::DecimalStep step, std::int64_t& out) noexcept {
-  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i digits = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
-  const __m128i nine = _mm_set1_epi8(9);
-  const auto mask = [](__m128i v) { return static_cast<std::uint32_t>(_mm_movemask_epi8(v)); };
-  const std::uint32_t nondigit = mask(_mm_cmpeq_epi8(_mm_max_epu8(digits, nine), nine)) ^ 0xFFFFU;
-  const std::uint32_t dot = mask(_mm_cmpeq_epi8(raw, _mm_set1_epi8('.')));
-  const std::uint32_t quote = mask(_mm_cmpeq_epi8(raw, _mm_set1_epi8('"')));
-  const std::uint32_t zero = mask(_mm_cmpeq_epi8(raw, _mm_set1_epi8('0')));
-  // The closing quote ends the first run of digits with at most one point in it: the first non-digit
-  // other than the first point (a second point, or anything else, stops it early and fails the quote
-  // test). The 17th bit keeps ctz defined and fails the quote test when nothing stops in 16 bytes.
-  const auto q = static_cast<std::uint32_t>(__builtin_ctz((nondigit & ~(dot & (0U - dot))) | 0x10000U));
-  const auto d = static_cast<std::uint32_t>(__builtin_ctz(dot | (1U << q)));  // integer digits (q: no point)
-  const auto decimals = static_cast<std::uint32_t>(step.decimals);
-  // No closing quote, no integer digit, "1." (quick_steps() refuses it too), or too many digits.
-  if (((quote >> q) & 1U) == 0 || d == 0 || q - d == 1 || d + decimals > 18U) return false;
-  const std::uint32_t fraction = q > d ? q - d - 1U : 0U;
-  const std::uint32_t used = std::min(fraction, decimals);
-  // Digits finer than the step (bytes d + 1 + decimals up to the quote) must all be '0'.
-  if ((static_cast<std::uint64_t>(~zero & ((1U << q) - 1U)) >> (d + 1U + decimals)) != 0) return false;
-  const std::uint32_t count = d + used;
-  const __m128i control = _mm_load_si128(reinterpret_cast<const __m128i*>(kDigitShuffle[d * 16U + count].lane));
-  const __m128i aligned = _mm_shuffle_epi8(digits, control);
-  const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-  const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-  const __m128i packed = _mm_packs_epi32(quads, quads);  // each at most 9999
-  const __m128i octets = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-  const std::uint64_t both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(octets));
-  const std::uint64_t mantissa = (both & 0xFFFFFFFFU) * 100'000'000U + (both >> 32);
-  const auto scaled = static_cast<std::int64_t>(mantissa) * detail::kPow10[decimals - used];
-  if (step.units != 1) {
-    if (step.units <= 0 || scaled % step.units != 0) return false;
-    out = scaled / step.units;
-  } else {
-    out = scaled;
-  }
-  p += q + 1U;
-  return true;
-}
-
-// The SSSE3 twin of FastReader::uint()'s digit loop: 1 to 15 digits ended by a non-digit inside the 16
-// bytes at p (16 readable bytes), as their value, p moved to the non-digit. Longer runs return false
-// and the scalar loop (which takes up to 19) reads them. Same conditions as vec_steps().
-[[gnu::target("ssse3")]] inline bool vec_uint(const char*& p, std::uint64_t& out) noexcept {
-  const __m128i digits = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
-  const __m128i nine = _mm_set1_epi8(9);
-  const std::uint32_t nondigit = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(digits, nine), nine))) ^ 0xFFFFU;
-  const auto count = static_cast<std::uint32_t>(__builtin_ctz(nondigit | 0x10000U));
-  if (count == 0 || count == 16) return false;
-  const __m128i control = _mm_load_si128(reinterpret_cast<const __m128i*>(kDigitShuffle[count * 16U + count].lane));
-  const __m128i aligned = _mm_shuffle_epi8(digits, control);
-  const __m128i pairs = _mm_maddubs_epi16(aligned, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-  const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-  const __m128i packed = _mm_packs_epi32(quads, quads);
-  const __m128i octets = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-  const std::uint64_t both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(octets));
-  out = (both & 0xFFFFFFFFU) * 100'000'000U + (both >> 32);
-  p += count;
-  return true;
-}
-
 // Writes a prototype event whole with four 16-byte stores from registers. Built once per level array:
 // copying a local Event instead makes the compiler rebuild it with byte stores each time and read
 // them back as 16-byte loads (a store-forwarding stall per event).
@@ -260,7 +169,7 @@ struct EventProto {
   }
   [[gnu::always_inline]] void store(Event* to) const noexcept {
     // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
-    // 64-byte copy (the parts spill to the stack in the flattened reader) and emits `rep movs`
+    // 64-byte copy (when the parts spill to the stack in the reader) and emits `rep movs`
     // (microcoded, tens of cycles to start) for every event. Unrolled by hand for the same reason.
     __m128i v0 = part[0];
     __m128i v1 = part[1];
@@ -944,19 +853,10 @@ class BinanceFeed::Scanner {
 // scratch_, which on_frame() resets before the Scanner reads the frame: errors are always reported by
 // the Scanner, with its field names.
 //
-// kVec: decimals and integers go through the SSSE3 readers first (vec_steps(), vec_uint()), with the
-// scalar ones behind them for what those do not take. FastReader<true> is only entered through
-// frame_vec(), which is compiled for SSSE3 and flattened: the SSSE3 readers can only be inlined into
-// functions compiled for SSSE3, and on_frame() calls it only when the CPU has it.
-template <bool kVec>
 class BinanceFeed::FastReader {
  public:
   FastReader(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, std::int64_t ts_local_ns) noexcept
       : feed_(feed), f_(fields), p_(begin), end_(end), ts_local_ns_(ts_local_ns) {}
-
-#if FASTCORE_BINANCE_X86
-  [[gnu::target("ssse3"), gnu::flatten]] bool frame_vec() noexcept { return frame(); }
-#endif
 
   bool frame() noexcept {
     if (lit("{\"stream\":\"")) {
@@ -983,15 +883,6 @@ class BinanceFeed::FastReader {
     if (p >= end_) return false;
     const char* const start = p;
     std::uint64_t value = 0;
-#if FASTCORE_BINANCE_X86
-    if constexpr (kVec) {
-      if (end_ - p >= 16 && vec_uint(p, value)) {
-        out = value;
-        p_ = p;
-        return true;
-      }
-    }
-#endif
     if (end_ - p >= 8 && eight_digits(p, value)) p += 8;
     // Stops inside the frame: its last byte is no digit (on_frame checked wire_text_ends_safely).
     unsigned digit = static_cast<unsigned>(*p - '0');
@@ -1031,19 +922,10 @@ class BinanceFeed::FastReader {
     return lit("false");
   }
 
-  // After the opening quote: a decimal the quick reader converts without error (kVec: its SSSE3 twin
-  // first, when 16 bytes are left; it accepts a subset of what quick_steps() accepts, with equal values).
+  // After the opening quote: a decimal the quick reader converts without error.
   [[gnu::always_inline]] bool steps(common::DecimalStep step, bool allow_negative, std::int64_t& out) noexcept {
     const char* p = p_;
     if (allow_negative || p >= end_) return false;  // signed prices are rare: the Scanner reads them
-#if FASTCORE_BINANCE_X86
-    if constexpr (kVec) {
-      if (end_ - p >= 16 && static_cast<std::uint32_t>(step.decimals) <= 18U && vec_steps(p, step, out)) {
-        p_ = p;
-        return true;
-      }
-    }
-#endif
     if (!quick_steps(p, step, out)) return false;
     p_ = p;
     return true;
@@ -1120,9 +1002,6 @@ class BinanceFeed::FastReader {
     const common::DecimalStep tick = instrument.tick;
     const common::DecimalStep lot = instrument.lot;
     if (instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
-    // vec_steps() needs decimals in [0, 18]; other steps (none real) take the scalar reader.
-    const bool vec = kVec && static_cast<std::uint32_t>(tick.decimals) <= 18U &&
-                     static_cast<std::uint32_t>(lot.decimals) <= 18U;
     Event first{};
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
     first.ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
@@ -1149,33 +1028,12 @@ class BinanceFeed::FastReader {
       }
       Event* const event = write;
       proto.store(event);
-      bool done = false;
-#if FASTCORE_BINANCE_X86
-      // One length check per level: with 40 bytes left, `["` + a 16-byte price window + `","` + a
-      // 16-byte quantity window + `]` + the next byte are all inside the frame (a decimal that does
-      // not close inside its window is refused by vec_steps()), so nothing below checks again.
-      if (vec && end - p >= 40 && p[0] == '[' && p[1] == '"') {
-        const char* r = p + 2;
-        if (vec_steps(r, tick, event->px_ticks) && r[0] == ',' && r[1] == '"') {
-          r += 2;
-          if (vec_steps(r, lot, event->qty_lots) && r[0] == ']') {
-            p = r + 1;
-            done = true;
-          }
-        }
-      }
-#else
-      (void)vec;
-#endif
-      if (!done) {
-        // Near the frame's end, or a decimal the SSSE3 reader does not take: the checked scalar level.
-        if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
-        p += 2;
-        if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
-        p += 2;
-        if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
-        ++p;
-      }
+      if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
+      p += 2;
+      if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
+      p += 2;
+      if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
+      ++p;
       ++write;
       if (p < end && *p == ',') {
         ++p;
@@ -1279,10 +1137,6 @@ BinanceFeed::BinanceFeed(std::vector<common::Instrument> instruments, book::Book
     fast_table_[slot] = entry;
   }
   scratch_.reserve(4096);
-#if FASTCORE_BINANCE_X86
-  __builtin_cpu_init();
-  vec_decimals_ = config_.simd && config_.fast_path && __builtin_cpu_supports("ssse3");
-#endif
 }
 
 bool BinanceFeed::fast_find(const char* text, std::size_t size, std::uint32_t& instrument_id) const noexcept {
@@ -1440,17 +1294,7 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
   frame_end_ = frame.data() + frame.size();
   if (config_.fast_path) {
     Fields fast;
-    bool read = false;
-#if FASTCORE_BINANCE_X86
-    if (vec_decimals_) {
-      read = FastReader<true>(*this, fast, frame.data(), frame_end_, ts_local_ns).frame_vec();
-    } else {
-      read = FastReader<false>(*this, fast, frame.data(), frame_end_, ts_local_ns).frame();
-    }
-#else
-    read = FastReader<false>(*this, fast, frame.data(), frame_end_, ts_local_ns).frame();
-#endif
-    if (read) [[likely]] {
+    if (FastReader(*this, fast, frame.data(), frame_end_, ts_local_ns).frame()) [[likely]] {
       ++counters_.fast_path_frames;
       last_id_ = fast.id;
       return classify_and_apply(fast, ts_local_ns);

@@ -93,13 +93,6 @@ struct BinanceFeedConfig {
   /// Try the key-order fast path first (see BinanceFeed). false reads every frame with the general
   /// scanner: same results, slower; differential tests and the fuzzer compare the two.
   bool fast_path = true;
-  /// Let the fast path read decimals and integers with SSSE3 (16 bytes at a time) when the CPU has it,
-  /// checked at construction; false, or no SSSE3, or not x86: the portable scalar readers. Same results
-  /// either way (tests/cpp/test_binance_fast_path.cpp and the fuzzer run both). Off by default: on the
-  /// 2-core EPYC VM it runs ~10 % fewer instructions per depth frame but is slower in time than the
-  /// scalar readers, whose branches predict well on Binance's short decimals (bench/BENCHMARKS.md,
-  /// "Binance parser changes of 2026-11-26").
-  bool simd = false;
 };
 
 /// Feed-wide counters (monotonic).
@@ -181,8 +174,6 @@ class BinanceFeed {
   [[nodiscard]] const FeedCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] BinanceMarket market() const noexcept { return config_.market; }
   [[nodiscard]] const BinanceFeedConfig& config() const noexcept { return config_; }
-  /// True when the fast path reads decimals with SSSE3 (config().simd and the CPU has it).
-  [[nodiscard]] bool simd_active() const noexcept { return vec_decimals_; }
   /// Instrument id of the symbol the last frame was about, or UINT32_MAX when it named none.
   [[nodiscard]] std::uint32_t last_instrument_id() const noexcept { return last_id_; }
   /// Reason of the last kBadFrame.
@@ -279,9 +270,7 @@ class BinanceFeed {
   struct Fields;
   class Scanner;
   friend class Scanner;
-  template <bool kVec>
   class FastReader;
-  template <bool kVec>
   friend class FastReader;
   /// Exact (upper-case) symbol of at most 16 bytes as two zero-padded words: one probe, no per-byte loop.
   struct FastSymbol {
@@ -319,8 +308,7 @@ class BinanceFeed {
   std::vector<FastSymbol> fast_table_;
   std::size_t fast_mask_ = 0;
   EventBuffer scratch_;                  ///< Events of the frame being read.
-  std::int64_t bbo_steps_[4] = {};
-  bool vec_decimals_ = false;            ///< The fast path's decimals go through vec_steps() (SSSE3).       ///< bookTicker b, B, a, A as read by the fast path.
+  std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
   EventBuffer snapshot_;                 ///< Snapshot plus released diffs.
   std::span<const common::Event> last_events_;
