@@ -506,10 +506,84 @@ void test_edge_frames() {
   CHECK(twin.left->counters().fast_path_frames > 10);
 }
 
+// 5. Decimal spellings around what the fast path's quick reader takes (short and long ones, points,
+// leading and trailing zeros, digits finer than the step, stray bytes), in depth levels (inside a
+// frame and at its end) and in bookTickers, for steps that are powers of ten, not powers of ten, and
+// coarser than 1: the fast path and the scanner must give the same events, statuses and errors.
+// Mostly a decimal `step` can hold (at most its decimals, then maybe zeros); otherwise any length.
+std::string random_decimal(std::mt19937_64& rng, common::DecimalStep step) {
+  std::string text;
+  const auto digits = [&](std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) text += static_cast<char>('0' + rng() % 10);
+  };
+  const std::size_t shape = rng() % 16;
+  const bool fits = shape >= 4;
+  digits(shape == 0 ? 0 : 1 + rng() % (shape == 1 ? 17 : 7));
+  const auto decimals = static_cast<std::size_t>(std::max(step.decimals, 0));
+  if (fits ? decimals > 0 && rng() % 4 != 0 : rng() % 4 != 0) {
+    text += '.';
+    digits(fits ? 1 + rng() % decimals : rng() % (shape == 2 ? 16 : 6));
+  }
+  if (rng() % 3 == 0) text.append(text.find('.') == std::string::npos ? 0 : rng() % 12, '0');
+  if (rng() % 32 == 0) {
+    const char junk[] = ".-e+x \"0";
+    text.insert(rng() % (text.size() + 1), 1, junk[rng() % (sizeof junk - 1)]);
+  }
+  return text;
+}
+
+void test_decimal_shapes() {
+  const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.05", "0.001"),
+                                                       make("PEPEUSDT", "0.0000001", "1"), make("BNBUSDT", "0.01", "10")};
+  Twin twin(instruments, BinanceMarket::kUsdm);
+  std::mt19937_64 rng(21);
+  std::uint64_t u = 1000;
+  for (int n = 0; n < 30'000; ++n) {
+    const auto id = static_cast<std::uint32_t>(rng() % instruments.size());
+    const std::string& symbol = instruments[id].symbol;
+    const common::DecimalStep tick = instruments[id].tick;
+    const common::DecimalStep lot = instruments[id].lot;
+    if (n % 2 == 0) {
+      // A fresh snapshot, then a diff that straddles it: every diff is applied when it is readable.
+      u += 10;
+      twin.snapshot(id, "{\"lastUpdateId\":" + std::to_string(u) + R"(,"E":1,"T":1,"bids":[],"asks":[]})", 1);
+      std::string frame = R"({"e":"depthUpdate","E":1723161256000,"T":1723161256000,"s":")" + symbol +
+                          "\",\"U\":" + std::to_string(u) + ",\"u\":" + std::to_string(u + 1) +
+                          ",\"pu\":" + std::to_string(u - 1) + ",\"b\":[";
+      for (const char* side : {"", "],\"a\":["}) {
+        frame += side;
+        const std::size_t levels = rng() % 4;
+        for (std::size_t i = 0; i < levels; ++i) {
+          frame += (i == 0 ? "[\"" : ",[\"") + random_decimal(rng, tick) + "\",\"" + random_decimal(rng, lot) + "\"]";
+        }
+      }
+      frame += "]}";
+      if (rng() % 2 == 0) frame = R"({"stream":"x@depth","data":)" + frame + "}";
+      twin.frame(frame, frame, 2);
+    } else {
+      std::string frame = R"({"e":"bookTicker","u":)" + std::to_string(++u) + R"(,"s":")" + symbol + R"(","b":")" +
+                          random_decimal(rng, tick) + R"(","B":")" + random_decimal(rng, lot) + R"(","a":")" +
+                          random_decimal(rng, tick) + R"(","A":")" + random_decimal(rng, lot) + "\"";
+      frame += rng() % 2 == 0 ? "}" : R"(,"T":1723161256000,"E":1723161256001})";
+      twin.frame(frame, frame, 3);
+    }
+  }
+  twin.check_end_state();
+  // The fast path took many frames (the rest went to the scanner, which must have agreed).
+  const auto& counters = twin.left->counters();
+  std::printf("decimal shapes: %llu frames, %llu by the fast path, %llu bad\n",
+              static_cast<unsigned long long>(counters.frames),
+              static_cast<unsigned long long>(counters.fast_path_frames),
+              static_cast<unsigned long long>(counters.bad_frames));
+  CHECK(counters.fast_path_frames > counters.frames / 10);
+  CHECK(counters.bad_frames > 0);
+}
+
 }  // namespace
 
 int main() {
   test_edge_frames();
+  test_decimal_shapes();
   test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();
   test_mutations_agree();

@@ -35,7 +35,9 @@ common::Instrument make(const char* symbol, const char* tick, const char* lot) {
 const std::vector<common::Instrument>& instruments() {
   static const std::vector<common::Instrument> list = {
       make("BTCUSDT", "0.01", "0.00000001"), make("ETHUSDT", "0.01", "0.001"), make("SUSHIUSDT", "0.001", "1"),
-      make("AKROUSDT", "0.00001", "1"),     make("KEEPUSDT", "0.0001", "1"),  make("CTKUSDT", "0.00001", "1")};
+      make("AKROUSDT", "0.00001", "1"),     make("KEEPUSDT", "0.0001", "1"),  make("CTKUSDT", "0.00001", "1"),
+      // Steps that are not a power of ten (units 5) and coarser than 1 (negative decimals).
+      make("BNBUSDT", "0.05", "10")};
   return list;
 }
 

@@ -7,6 +7,15 @@
 
 #include "fastcore/venue/wire_decimal.hpp"
 
+// The SSE2 string scan and event store below are x86-64 baseline; other architectures get their
+// portable twins. FASTCORE_NO_SIMD builds the portable twins on x86 too (to check they compile).
+#if defined(__x86_64__) && !defined(FASTCORE_NO_SIMD)
+#define FASTCORE_BINANCE_X86 1
+#include <emmintrin.h>
+#else
+#define FASTCORE_BINANCE_X86 0
+#endif
+
 namespace fastcore::venue {
 
 using common::DecimalError;
@@ -148,6 +157,61 @@ template <std::size_t N>
   p = q + 1;
   return true;
 }
+
+#if FASTCORE_BINANCE_X86
+// Writes a prototype event whole with four 16-byte stores from registers. Built once per level array:
+// copying a local Event instead makes the compiler rebuild it with byte stores each time and read
+// them back as 16-byte loads (a store-forwarding stall per event).
+struct EventProto {
+  __m128i part[4];
+  explicit EventProto(const Event& event) noexcept {
+    for (int i = 0; i < 4; ++i) part[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(&event) + i);
+  }
+  [[gnu::always_inline]] void store(Event* to) const noexcept {
+    // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
+    // 64-byte copy (when the parts spill to the stack in the reader) and emits `rep movs`
+    // (microcoded, tens of cycles to start) for every event. Unrolled by hand for the same reason.
+    __m128i v0 = part[0];
+    __m128i v1 = part[1];
+    __m128i v2 = part[2];
+    __m128i v3 = part[3];
+    asm("" : "+x"(v0), "+x"(v1), "+x"(v2), "+x"(v3));
+    auto* out = reinterpret_cast<__m128i*>(to);
+    _mm_store_si128(out, v0);
+    _mm_store_si128(out + 1, v1);
+    _mm_store_si128(out + 2, v2);
+    _mm_store_si128(out + 3, v3);
+  }
+};
+
+// The first byte of [p, end) that stops a plain JSON string (a quote, a backslash, a control byte),
+// or end: 16 bytes a step (SSE2, x86-64's baseline).
+[[gnu::always_inline]] inline const char* find_string_stop(const char* p, const char* end) noexcept {
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);  // v <= 0x1F
+    const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                      control);
+    const auto bits = static_cast<std::uint32_t>(_mm_movemask_epi8(stop));
+    if (bits != 0) return p + __builtin_ctz(bits);
+    p += 16;
+  }
+  while (p < end && !kStringStop[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+#else
+struct EventProto {
+  Event event;
+  explicit EventProto(const Event& e) noexcept : event(e) {}
+  [[gnu::always_inline]] void store(Event* to) const noexcept { *to = event; }
+};
+
+[[gnu::always_inline]] inline const char* find_string_stop(const char* p, const char* end) noexcept {
+  while (p < end && !kStringStop[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+#endif
 
 // Eight ASCII digits at `p` (8 readable bytes) as their value; false if any byte is not a digit.
 // Binance's millisecond timestamps have 13 digits and its update ids 10 to 13: one SWAR step takes
@@ -311,6 +375,8 @@ struct BinanceFeed::Fields {
   bool ask_levels_read = false;
   // The fast path converted bookTicker's b, B, a, A into BinanceFeed::bbo_steps_ already.
   bool bbo_read = false;
+  // The fast path wrote the depth events with their timestamps and seq already (see on_depth()).
+  bool stamped = false;
   // First field whose JSON type did not fit (judged once the message type is known).
   const char* mismatch_field = nullptr;
   std::string_view mismatch_value;
@@ -323,7 +389,7 @@ struct BinanceFeed::Fields {
 // reason and the field it was reading; the frame is then refused whole.
 class BinanceFeed::Scanner {
  public:
-  Scanner(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, std::vector<Event>* out,
+  Scanner(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, EventBuffer* out,
           bool snapshot) noexcept
       : feed_(feed), f_(fields), p_(begin), end_(end), out_(out), snapshot_(snapshot) {}
 
@@ -766,7 +832,7 @@ class BinanceFeed::Scanner {
   Fields& f_;
   const char* p_;
   const char* end_;
-  std::vector<Event>* out_;
+  EventBuffer* out_;
   bool snapshot_;
 };
 
@@ -786,10 +852,11 @@ class BinanceFeed::Scanner {
 // decimal the quick reader refuses, other message types) returns false having written only Fields and
 // scratch_, which on_frame() resets before the Scanner reads the frame: errors are always reported by
 // the Scanner, with its field names.
+//
 class BinanceFeed::FastReader {
  public:
-  FastReader(BinanceFeed& feed, Fields& fields, const char* begin, const char* end) noexcept
-      : feed_(feed), f_(fields), p_(begin), end_(end) {}
+  FastReader(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, std::int64_t ts_local_ns) noexcept
+      : feed_(feed), f_(fields), p_(begin), end_(end), ts_local_ns_(ts_local_ns) {}
 
   bool frame() noexcept {
     if (lit("{\"stream\":\"")) {
@@ -838,9 +905,8 @@ class BinanceFeed::FastReader {
   // After the opening quote: a string with no escape or control character.
   template <typename Text>
   bool plain_string(Text& out) noexcept {
-    const char* p = p_;
-    const char* const start = p;
-    while (p < end_ && !kStringStop[static_cast<unsigned char>(*p)]) ++p;
+    const char* const start = p_;
+    const char* const p = find_string_stop(start, end_);
     if (p >= end_ || *p != '"') return false;
     out = std::string_view(start, static_cast<std::size_t>(p - start));
     p_ = p + 1;
@@ -882,6 +948,8 @@ class BinanceFeed::FastReader {
     return true;
   }
 
+  bool levels(Side side) noexcept { return levels_impl(side); }
+
   bool message() noexcept {
     if (!lit("\"e\":\"")) return book_ticker();  // spot bookTickers carry no "e"
     f_.present |= kHasE;
@@ -919,43 +987,60 @@ class BinanceFeed::FastReader {
     f_.present |= kHasBidLevels | kHasAskLevels;
     f_.bid_levels_read = true;
     f_.ask_levels_read = true;
+    f_.stamped = true;
     return lit("}");
   }
 
-  // The level loop, with the cursor in a register: `["` px `","` qty `"]` then `,` or `]`.
-  bool levels(Side side) noexcept {
+  // The level loop, with the cursor in a register: `["` px `","` qty `"]` then `,` or `]`. Each event
+  // is written whole into scratch_'s free capacity, stamped as on_depth() would stamp it
+  // (Fields::stamped), and the array's events are committed at its end; a refused frame's events are
+  // dropped with scratch_.
+  bool levels_impl(Side side) noexcept {
     if (!lit("[")) return false;
     if (lit("]")) return true;
     const common::Instrument& instrument = feed_.symbols_[f_.id].instrument;
     const common::DecimalStep tick = instrument.tick;
     const common::DecimalStep lot = instrument.lot;
     if (instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
-    const std::uint32_t id = f_.id;
-    const std::uint8_t venue_id = feed_.config_.venue_id;
-    std::vector<Event>& out = feed_.scratch_;
+    Event first{};
+    // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
+    first.ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
+    first.ts_local_ns = ts_local_ns_;
+    first.seq = f_.last_id;
+    first.instrument_id = f_.id;
+    first.kind = EventKind::kDelta;
+    first.side = side;
+    first.venue_id = feed_.config_.venue_id;
+    const EventProto proto(first);
+    EventBuffer& out = feed_.scratch_;
+    // Room for 64 levels, then 64 more at a time: one pointer compare per level.
+    out.reserve_more(64);
+    Event* write = out.end();
+    Event* room_end = out.capacity_end();
     const char* p = p_;
     const char* const end = end_;
     while (true) {
-      // `["` + at least `0","0"]]` follow; the decimals stop at their closing quote.
+      if (write == room_end) [[unlikely]] {
+        out.commit(write);
+        out.reserve_more(64);
+        write = out.end();
+        room_end = out.capacity_end();
+      }
+      Event* const event = write;
+      proto.store(event);
       if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
       p += 2;
-      // Fields go straight into the pushed (zeroed) record with stores only: filling a local Event
-      // and copying it stalled on store forwarding (small stores read back as 16-byte loads). A
-      // refused frame's partial events are dropped with scratch_.
-      Event& event = out.emplace_back();
-      event.instrument_id = id;
-      event.kind = EventKind::kDelta;
-      event.side = side;
-      event.venue_id = venue_id;
-      if (!quick_steps(p, tick, event.px_ticks) || !starts_with(p, end, ",\"")) return false;
+      if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
       p += 2;
-      if (p >= end || !quick_steps(p, lot, event.qty_lots) || p >= end || *p != ']') return false;
+      if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
       ++p;
+      ++write;
       if (p < end && *p == ',') {
         ++p;
         continue;
       }
       if (p >= end || *p != ']') return false;
+      out.commit(write);
       p_ = p + 1;
       return true;
     }
@@ -1004,6 +1089,7 @@ class BinanceFeed::FastReader {
   Fields& f_;
   const char* p_;
   const char* end_;
+  std::int64_t ts_local_ns_;
 };
 
 // -------------------------------------------------------------------------------------------------
@@ -1208,7 +1294,7 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
   frame_end_ = frame.data() + frame.size();
   if (config_.fast_path) {
     Fields fast;
-    if (FastReader(*this, fast, frame.data(), frame_end_).frame()) [[likely]] {
+    if (FastReader(*this, fast, frame.data(), frame_end_, ts_local_ns).frame()) [[likely]] {
       ++counters_.fast_path_frames;
       last_id_ = fast.id;
       return classify_and_apply(fast, ts_local_ns);
@@ -1309,10 +1395,12 @@ FrameStatus BinanceFeed::on_depth(Fields& f, std::int64_t ts_local_ns) noexcept 
   ++counters_.depth_updates;
   Symbol& symbol = symbols_[id];
   const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
-  for (Event& event : scratch_) {
-    event.ts_exchange_ns = ts_exchange_ns;
-    event.ts_local_ns = ts_local_ns;
-    event.seq = f.last_id;
+  if (!f.stamped) {
+    for (Event& event : scratch_) {
+      event.ts_exchange_ns = ts_exchange_ns;
+      event.ts_local_ns = ts_local_ns;
+      event.seq = f.last_id;
+    }
   }
   if (!scratch_.empty()) scratch_.back().flags = common::kFlagLastInMessage;
   const std::uint64_t prev = usdm ? f.prev_id : 0;
@@ -1374,19 +1462,19 @@ FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noe
   if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
     return bad(BadFrameReason::kBadNumber, id, what, "E", "out of range");
   }
-  const common::Instrument& instrument = symbols_[id].instrument;
-  const std::string_view texts[4] = {f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
-  const char* names[4] = {"b", "B", "a", "A"};
-  std::int64_t values[4] = {};
-  for (int i = 0; i < 4; ++i) {
-    if (f.bbo_read) {
-      values[i] = bbo_steps_[i];  // converted by the fast path with the same reader
-      continue;
+  std::int64_t values[4];
+  if (f.bbo_read) {
+    std::memcpy(values, bbo_steps_, sizeof values);  // converted by the fast path
+  } else {
+    const common::Instrument& instrument = symbols_[id].instrument;
+    const std::string_view texts[4] = {f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
+    const char* names[4] = {"b", "B", "a", "A"};
+    for (int i = 0; i < 4; ++i) {
+      const bool price = (i % 2) == 0;
+      const DecimalError error = field_to_steps(texts[i], price ? instrument.tick : instrument.lot,
+                                                price && instrument.allow_negative_price, values[i]);
+      if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
     }
-    const bool price = (i % 2) == 0;
-    const DecimalError error = field_to_steps(texts[i], price ? instrument.tick : instrument.lot,
-                                              price && instrument.allow_negative_price, values[i]);
-    if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
   }
   const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
   // Written in place: a local Event[2] costs a 128-byte memset and a copy.
@@ -1531,8 +1619,7 @@ FrameStatus BinanceFeed::apply_snapshot(std::uint32_t id, std::string_view body,
     std::uint64_t previous = first.last_id;
     const std::size_t snapshot_events = snapshot_.size();
     (void)snapshot_events;
-    snapshot_.insert(snapshot_.end(), symbol.buffer.begin() + static_cast<std::ptrdiff_t>(first.begin),
-                     symbol.buffer.begin() + static_cast<std::ptrdiff_t>(first.begin + first.count));
+    snapshot_.append(symbol.buffer.data() + first.begin, symbol.buffer.data() + first.begin + first.count);
     ready = 1;
     for (std::size_t i = symbol.head + 1; i < symbol.diffs.size(); ++i) {
       const BufferedDiff& diff = symbol.diffs[i];
@@ -1554,8 +1641,7 @@ FrameStatus BinanceFeed::apply_snapshot(std::uint32_t id, std::string_view body,
         snapshot_.clear();
         return FrameStatus::kNeedsSnapshot;
       }
-      snapshot_.insert(snapshot_.end(), symbol.buffer.begin() + static_cast<std::ptrdiff_t>(diff.begin),
-                       symbol.buffer.begin() + static_cast<std::ptrdiff_t>(diff.begin + diff.count));
+      snapshot_.append(symbol.buffer.data() + diff.begin, symbol.buffer.data() + diff.begin + diff.count);
       previous = diff.last_id;
       ++ready;
     }

@@ -26,9 +26,12 @@
 /// test_binance_fast_path.cpp and the fuzzer check this on the recordings and on reordered frames).
 ///
 /// Not thread-safe: one feed per thread (the event loop's). Frames are read only during the call.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -183,6 +186,69 @@ class BinanceFeed {
   static constexpr std::uint32_t kNoInstrument = UINT32_MAX;
 
  private:
+  /// A growable array of events like std::vector<Event>, except that growing it does not zero the new
+  /// room: the fast path writes each event whole, straight into the free capacity, and commits the new
+  /// end once per level array (std::vector would zero every event first, or check capacity through
+  /// memory per push). Grows by doubling; never shrinks.
+  class EventBuffer {
+   public:
+    void clear() noexcept { size_ = 0; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    [[nodiscard]] common::Event* begin() noexcept { return data_.get(); }
+    [[nodiscard]] common::Event* end() noexcept { return data_.get() + size_; }
+    [[nodiscard]] const common::Event* begin() const noexcept { return data_.get(); }
+    [[nodiscard]] const common::Event* end() const noexcept { return data_.get() + size_; }
+    [[nodiscard]] common::Event& front() noexcept { return data_[0]; }
+    [[nodiscard]] common::Event& back() noexcept { return data_[size_ - 1]; }
+    [[nodiscard]] common::Event* data() noexcept { return data_.get(); }
+    [[nodiscard]] const common::Event* data() const noexcept { return data_.get(); }
+    /// Room for at least `capacity` events (existing ones kept).
+    void reserve(std::size_t capacity) noexcept {
+      if (capacity <= capacity_) return;
+      std::unique_ptr<common::Event[]> grown(new common::Event[capacity]);
+      if (size_ != 0) std::memcpy(static_cast<void*>(grown.get()), data_.get(), size_ * sizeof(common::Event));
+      data_ = std::move(grown);
+      capacity_ = capacity;
+    }
+    /// Room for `extra` more events past the current end.
+    void reserve_more(std::size_t extra) noexcept {
+      if (capacity_ - size_ < extra) reserve(std::max(size_ + extra, capacity_ * 2));
+    }
+    void push_back(const common::Event& event) noexcept {
+      reserve_more(1);
+      data_[size_++] = event;
+    }
+    /// A zeroed event at the end.
+    common::Event& emplace_back() noexcept {
+      reserve_more(1);
+      common::Event& event = data_[size_++];
+      event = common::Event{};
+      return event;
+    }
+    void assign(std::size_t count, const common::Event& event) noexcept {
+      size_ = 0;
+      reserve(count);
+      for (std::size_t i = 0; i < count; ++i) data_[i] = event;
+      size_ = count;
+    }
+    void append(const common::Event* first, const common::Event* last) noexcept {
+      const auto count = static_cast<std::size_t>(last - first);
+      reserve_more(count);
+      if (count != 0) std::memcpy(static_cast<void*>(data_.get() + size_), first, count * sizeof(common::Event));
+      size_ += count;
+    }
+    /// Fast path: end of the free capacity, and committing events written in [end(), new_end).
+    [[nodiscard]] common::Event* capacity_end() noexcept { return data_.get() + capacity_; }
+    void commit(common::Event* new_end) noexcept { size_ = static_cast<std::size_t>(new_end - data_.get()); }
+
+   private:
+    std::unique_ptr<common::Event[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+  };
+
   struct BufferedDiff {
     std::uint64_t first_id;
     std::uint64_t last_id;
@@ -241,10 +307,10 @@ class BinanceFeed {
   // Fast path's table: exact upper-case bytes to the id try_find() gives for them (power of two, <= half full).
   std::vector<FastSymbol> fast_table_;
   std::size_t fast_mask_ = 0;
-  std::vector<common::Event> scratch_;   ///< Events of the frame being read.
+  EventBuffer scratch_;                  ///< Events of the frame being read.
   std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
-  std::vector<common::Event> snapshot_;  ///< Snapshot plus released diffs.
+  EventBuffer snapshot_;                 ///< Snapshot plus released diffs.
   std::span<const common::Event> last_events_;
   common::EventSink* sink_ = nullptr;
   FeedCounters counters_;
