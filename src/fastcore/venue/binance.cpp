@@ -1216,12 +1216,9 @@ void BinanceFeed::emit(std::span<const Event> events) noexcept {
 }
 
 void BinanceFeed::apply_events(std::uint32_t id, std::span<const Event> events) noexcept {
-  book::Book& book = books_[id];
-  for (const Event& event : events) {
-    // Cannot be refused: quantities were read non-negative, prices are never INT64_MIN (the decimal
-    // reader's range stops at -INT64_MAX) and kind and side are set here.
-    (void)book.try_apply(event);
-  }
+  // Cannot be refused: every event carries `id`, quantities were read non-negative, prices are never
+  // INT64_MIN (the decimal reader's range stops at -INT64_MAX) and kind and side are set here.
+  (void)books_[id].try_apply_batch(events, id);
 }
 
 void BinanceFeed::start_resync(std::uint32_t id, std::int64_t ts_local_ns, bool emit_clear) noexcept {
