@@ -318,7 +318,6 @@ async def test_prepared_stream_into_the_session(read_buffer_size: int) -> None:
     # read buffer: every frame applied, no gap, books equal the venue's.
     source = synthetic_source(3, events=30_000, seed=5, snapshot_levels=100, agg_trade=False)
     async with SimBinanceUsdm(source, start_on_subscribe=False, batch=4096) as venue:
-        venue.precompute_frames("depth@100ms")
         session = new_session(
             venue,
             source,

@@ -16,8 +16,8 @@ from rentrade.sim.binance_usdm import SimBinanceUsdm
 from rentrade.sim.faults import FaultPlan
 from rentrade.sim.market_source import MarketSource, synthetic_source
 
-# Combined with the names precompute_frames uses, combined under another depth name (encoded per
-# message), raw, and one symbol under two depth names on one connection (two frames per diff).
+# Combined under two depth names, raw, and one symbol under two depth names on one connection (two
+# frames per diff).
 PATHS = (
     "/public/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker/ethusdt@trade/ethusdt@depth@100ms",
     "/public/stream?streams=ethusdt@depth/solusdt@bookTicker",
@@ -79,12 +79,10 @@ def frames(data: bytes) -> list[bytes]:
 
 
 async def run(
-    market: MarketSource, *, prepare: bool, precompute: bool, batch: int = 1000, resubscribe: bool = False
+    market: MarketSource, *, prepare: bool, batch: int = 1000, resubscribe: bool = False
 ) -> tuple[list[bytes], dict[str, int]]:
     venue = SimBinanceUsdm(market, start_on_subscribe=False, batch=batch)
     async with venue:
-        if precompute:
-            venue.precompute_frames("depth@100ms")
         clients = [await RawClient.open(venue.ws_port, path) for path in PATHS]
         while venue.connections < len(PATHS):
             await asyncio.sleep(0.01)
@@ -113,25 +111,25 @@ def _masked_text(payload: bytes) -> bytes:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("precompute", [False, True])
-async def test_prepared_stream_is_byte_identical(market: MarketSource, precompute: bool) -> None:
-    normal, normal_stats = await run(market, prepare=False, precompute=False)
-    fast, fast_stats = await run(market, prepare=True, precompute=precompute)
+async def test_prepared_stream_is_byte_identical(market: MarketSource) -> None:
+    normal, normal_stats = await run(market, prepare=False)
+    fast, fast_stats = await run(market, prepare=True)
     for path, a, b in zip(PATHS, normal, fast, strict=True):
         assert len(frames(a)) > 1000, path  # every connection got a real stream
         assert a == b, path
-    for key in ("messages_sent", "frames_sent", "position"):
+    for key in ("messages_sent", "frames_sent", "market_bytes_sent", "position"):
         assert fast_stats[key] == normal_stats[key], key
     assert fast_stats["position"] == fast_stats["messages_sent"] == len(market.messages)
     assert fast_stats["frames_sent"] == sum(len(frames(a)) for a in normal)
+    assert fast_stats["market_bytes_sent"] == sum(len(a) for a in normal)
     assert normal_stats["prepared_batches_sent"] == 0
     assert fast_stats["prepared_batches_sent"] == -(-len(market.messages) // 1000)  # all of it prepared
 
 
 @pytest.mark.asyncio
 async def test_prepared_stream_gives_way_to_a_route_change(market: MarketSource) -> None:
-    normal, _ = await run(market, prepare=False, precompute=True, resubscribe=True)
-    fast, stats = await run(market, prepare=True, precompute=True, resubscribe=True)
+    normal, _ = await run(market, prepare=False, resubscribe=True)
+    fast, stats = await run(market, prepare=True, resubscribe=True)
     assert normal == fast
     assert stats["prepared_batches_sent"] == 0  # the prepared bytes were dropped, not sent
     trades = sum(

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "binance_support.hpp"
 #include "check.hpp"
 #include "fastcore/book/book_set.hpp"
 #include "fastcore/common/decimal.hpp"
@@ -23,25 +24,10 @@ using venue::BinanceMarket;
 using venue::FrameStatus;
 using venue::SyncState;
 
+using binance_support::make;
+using binance_support::Recorder;
+
 namespace {
-
-common::Instrument make(const char* symbol, const char* tick, const char* lot) {
-  common::Instrument instrument;
-  common::InstrumentField failed{};
-  const auto error = common::try_make_instrument(symbol, "binance_usdm", tick, lot, "0", "0", "1", false, instrument,
-                                                 failed);
-  CHECK(error == DecimalError::kOk);
-  return instrument;
-}
-
-struct Recorder final : common::EventSink {
-  void on_events(std::span<const Event> events) noexcept override {
-    ++batches;
-    all.insert(all.end(), events.begin(), events.end());
-  }
-  int batches = 0;
-  std::vector<Event> all;
-};
 
 struct Fixture {
   explicit Fixture(BinanceMarket market = BinanceMarket::kUsdm, std::size_t max_frame = 1 << 16,
@@ -178,7 +164,7 @@ void test_usdm_sync_and_events() {
   CHECK(qty_at(f.books, 0, Side::kBid, 11) == 2000 && qty_at(f.books, 0, Side::kBid, 10) == 1000);
   CHECK(qty_at(f.books, 0, Side::kAsk, 13) == 7000);
   CHECK(f.books[0].seq() == 12);
-  CHECK(f.sink.batches == 1);
+  CHECK(f.sink.batches.size() == 1);
   CHECK(f.sink.all.size() == 5);  // clear, 3 snapshot levels, 1 delta
   CHECK(f.sink.all[0].kind == EventKind::kClear && f.sink.all[0].seq == 11);
   CHECK(f.sink.all[3].kind == EventKind::kSnapshotLevel && (f.sink.all[3].flags & common::kFlagLastInMessage));

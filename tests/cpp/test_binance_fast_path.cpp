@@ -23,6 +23,7 @@
 #include <zlib.h>
 #endif
 
+#include "binance_support.hpp"
 #include "check.hpp"
 #include "fastcore/book/book_set.hpp"
 #include "fastcore/common/instrument.hpp"
@@ -35,25 +36,10 @@ using venue::BinanceFeedConfig;
 using venue::BinanceMarket;
 using venue::FrameStatus;
 
+using binance_support::make;
+using binance_support::Recorder;
+
 namespace {
-
-common::Instrument make(const char* symbol, const char* tick, const char* lot) {
-  common::Instrument instrument;
-  common::InstrumentField failed{};
-  const auto error = common::try_make_instrument(symbol, "binance_usdm", tick, lot, "0", "0", "1", false, instrument,
-                                                 failed);
-  CHECK(error == common::DecimalError::kOk);
-  return instrument;
-}
-
-struct Recorder final : common::EventSink {
-  void on_events(std::span<const Event> events) noexcept override {
-    batches.push_back(events.size());
-    all.insert(all.end(), events.begin(), events.end());
-  }
-  std::vector<std::size_t> batches;
-  std::vector<Event> all;
-};
 
 bool same_events(std::span<const Event> a, std::span<const Event> b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(Event)) == 0);

@@ -50,7 +50,7 @@ import numpy.typing as npt
 
 from rentrade import Engine, _fastcore
 from rentrade._fastcore import Instrument
-from rentrade.backtest import FlowTakerStrategy, load_market, run_backtest
+from rentrade.backtest import BacktestReport, FlowTakerStrategy, load_market, run_backtest
 from rentrade.events import (
     FLAG_LAST_IN_MESSAGE,
     KIND_BBO,
@@ -219,8 +219,20 @@ def _run_rentrade(
     events: npt.NDArray[np.void], instruments: Sequence[Instrument], rule: Rule, repeat: int, prepare_s: float
 ) -> list[BacktestRun]:
     version = _version("rentrade")
-    fees = {"maker_fee_bps": str(rule.maker_fee_bps), "taker_fee_bps": str(rule.taker_fee_bps)}
-    latency = {"order_latency": rule.latency_ns, "response_latency": rule.latency_ns}
+
+    def run(strategy: object) -> BacktestReport:
+        return run_backtest(
+            events,
+            instruments,
+            strategy=strategy,
+            chunk=len(events),
+            queue_model="trade_through",
+            maker_fee_bps=str(rule.maker_fee_bps),
+            taker_fee_bps=str(rule.taker_fee_bps),
+            order_latency=rule.latency_ns,
+            response_latency=rule.latency_ns,
+        )
+
     built_in = BacktestRun(
         "rentrade (built-in C++ strategy)",
         version,
@@ -229,15 +241,7 @@ def _run_rentrade(
         prepare_what="frames -> event records (rentrade.backtest.load_market)",
     )
     for _ in range(repeat):
-        report = run_backtest(
-            events,
-            instruments,
-            strategy=_rentrade_engine(instruments, rule),
-            chunk=len(events),
-            queue_model="trade_through",
-            **fees,  # type: ignore[arg-type]
-            **latency,  # type: ignore[arg-type]
-        )
+        report = run(_rentrade_engine(instruments, rule))
         built_in.wall_s.append(report.wall_s)
         built_in.trades = report.trades
         built_in.detail = (
@@ -252,14 +256,7 @@ def _run_rentrade(
         prepare_what="same records",
     )
     for _ in range(repeat):
-        report = run_backtest(
-            events,
-            instruments,
-            strategy=FlowTakerStrategy(qty_lots=rule.qty_lots),
-            chunk=len(events),
-            **fees,  # type: ignore[arg-type]
-            **latency,  # type: ignore[arg-type]
-        )
+        report = run(FlowTakerStrategy(qty_lots=rule.qty_lots))
         callback.wall_s.append(report.wall_s)
         callback.trades = report.trades
         callback.detail = (

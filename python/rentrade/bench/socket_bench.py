@@ -91,7 +91,6 @@ def _venue_main(pipe: Connection, symbols: int, events: int, seed: int) -> None:
     async def main() -> None:
         source = synthetic_source(symbols, events=events, seed=seed, agg_trade=False)
         venue = SimBinanceUsdm(source, start_on_subscribe=False, batch=8192)
-        wire_bytes = venue.precompute_frames("depth@100ms")
         await venue.start()
         echo = await ws_create_server(lambda _request: Echo(), "127.0.0.1", 0)
         loop = asyncio.get_running_loop()
@@ -106,9 +105,7 @@ def _venue_main(pipe: Connection, symbols: int, events: int, seed: int) -> None:
         )
         while True:
             command = await loop.run_in_executor(None, pipe.recv)
-            if command == "bytes":
-                pipe.send(wire_bytes)  # the normal path: what precompute_frames holds
-            elif command == "prepare":
+            if command == "prepare":
                 # The client has subscribed: frame its whole stream now, before the clock starts.
                 pipe.send(venue.prepare_stream())
             elif command == "start":
@@ -116,7 +113,8 @@ def _venue_main(pipe: Connection, symbols: int, events: int, seed: int) -> None:
                 venue.start_market()
                 await venue.wait_done()
                 cpu, wall = time.thread_time() - cpu0, time.perf_counter() - t0
-                pipe.send((venue.stats()["prepared_batches_sent"], cpu, wall))
+                stats = venue.stats()
+                pipe.send((stats["prepared_batches_sent"], stats["market_bytes_sent"], cpu, wall))
             elif command == "stop":
                 break
         echo.close()
@@ -189,8 +187,9 @@ async def _client(
             if loop.time() > deadline:
                 raise RuntimeError("socket ingest: the books' first snapshots did not arrive in 60 s")
             await asyncio.sleep(0.005)
-        pipe.send("prepare" if prepared else "bytes")
-        wire_bytes = await loop.run_in_executor(None, pipe.recv)
+        if prepared:
+            pipe.send("prepare")
+            await loop.run_in_executor(None, pipe.recv)
         cpu0 = time.thread_time()
         wait0 = _run_wait_s()
         t0 = time.perf_counter()
@@ -200,7 +199,7 @@ async def _client(
         wall = time.perf_counter() - t0
         cpu = time.thread_time() - cpu0
         run_wait = _run_wait_s() - wait0
-        prepared_batches, venue_cpu, venue_wall = await loop.run_in_executor(None, pipe.recv)
+        prepared_batches, wire_bytes, venue_cpu, venue_wall = await loop.run_in_executor(None, pipe.recv)
         if prepared != (prepared_batches > 0):
             raise RuntimeError(
                 f"socket ingest: prepared={prepared} but {prepared_batches} prepared batches sent"

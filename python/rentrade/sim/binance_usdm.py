@@ -268,9 +268,8 @@ class SimBinanceUsdm:
     Notes
     -----
     Use as ``async with SimBinanceUsdm(...) as venue:``, or :meth:`start` / :meth:`stop`.
-    Benchmarks that need the venue to outrun a client call :meth:`precompute_frames` and, once the
-    client has subscribed, :meth:`prepare_stream` (no faults, ``speed=None`` only) before
-    :meth:`start_market`.
+    Benchmarks that need the venue to outrun a client call :meth:`prepare_stream` once the client has
+    subscribed (no faults, ``speed=None`` only), before :meth:`start_market`.
     """
 
     def __init__(
@@ -349,8 +348,6 @@ class SimBinanceUsdm:
         self._ws_server: asyncio.Server | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
-        self._frame_names: list[str] = []
-        self._frames: list[bytes] | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._ping_task: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
@@ -361,6 +358,7 @@ class SimBinanceUsdm:
             "connections": 0,
             "messages_sent": 0,
             "frames_sent": 0,
+            "market_bytes_sent": 0,
             "prepared_batches_sent": 0,
             "snapshots_served": 0,
             "requests": 0,
@@ -476,7 +474,11 @@ class SimBinanceUsdm:
         return len(self._connections)
 
     def stats(self) -> dict[str, int]:
-        """Counters: connections, messages/frames sent, snapshots served, faults injected by kind."""
+        """Counters: connections, messages/frames sent, snapshots served, faults injected by kind.
+
+        ``market_bytes_sent`` counts the market frames' bytes written in batches: all of them without
+        fault injection (frames a fault replaces, delays or flushes are not included).
+        """
         return {**self.stats_counter, "open_connections": len(self._connections), "position": self._position}
 
     def disconnect_all(self) -> None:
@@ -718,29 +720,12 @@ class SimBinanceUsdm:
             for conn, (data, offsets) in prepared.streams.items():
                 if offsets[k + 1] > offsets[k]:
                     conn.send_raw(data[offsets[k] : offsets[k + 1]])
+                    self.stats_counter["market_bytes_sent"] += offsets[k + 1] - offsets[k]
             self.stats_counter["messages_sent"] += end - self._position
             self.stats_counter["frames_sent"] += prepared.frames[k]
             self.stats_counter["prepared_batches_sent"] += 1
             self._position = end
             await self._wait_writable()
-
-    def precompute_frames(self, depth_channel: str = "depth@100ms") -> int:
-        """Encode every message once, ahead of time, as a combined-stream WebSocket frame.
-
-        For benchmarks: the send loop then only joins ready frames, so the venue is not what limits a
-        client's measured ingest rate. A frame is used for a connection that is combined and subscribed
-        under the same name (``<symbol>@<depth_channel>`` for depth, ``<symbol>@<channel>`` otherwise);
-        anything else is encoded as usual. Returns the bytes held.
-        """
-        names: list[str] = []
-        frames: list[bytes] = []
-        for message in self.source.messages:
-            channel = depth_channel if message.channel == CHANNEL_DEPTH else message.channel
-            name = f"{message.symbol.lower()}@{channel}"
-            names.append(name)
-            frames.append(_ws_text_frame(b'{"stream":"%s","data":%s}' % (name.encode(), message.data)))
-        self._frame_names, self._frames = names, frames
-        return sum(len(f) for f in frames)
 
     def prepare_stream(self) -> int:
         """Frame the whole market for the connections as subscribed now, before it starts.
@@ -794,7 +779,6 @@ class SimBinanceUsdm:
         """The frames of messages ``[start, end)`` for each connection, in order, with no faults."""
         messages = self.source.messages
         routes = self._routes
-        cached_names, cached = self._frame_names, self._frames
         out: dict[_Connection, list[bytes]] = {}
         frames = 0
         for index in range(start, end):
@@ -804,11 +788,7 @@ class SimBinanceUsdm:
                 continue
             for conn, names in route.targets.items():
                 for name in names:
-                    if cached is not None and conn.combined and cached_names[index] == name:
-                        frame = cached[index]
-                    else:
-                        frame = _ws_text_frame(self._payload(conn, name, message))
-                    out.setdefault(conn, []).append(frame)
+                    out.setdefault(conn, []).append(_ws_text_frame(self._payload(conn, name, message)))
                     frames += 1
         return out, frames
 
@@ -824,7 +804,9 @@ class SimBinanceUsdm:
         else:
             out, frames = self._collect_faulty(start, end)
         for conn, chunks in out.items():
-            conn.send_raw(b"".join(chunks))
+            data = b"".join(chunks)
+            conn.send_raw(data)
+            self.stats_counter["market_bytes_sent"] += len(data)
         self.stats_counter["messages_sent"] += end - start
         self.stats_counter["frames_sent"] += frames
 
