@@ -446,6 +446,93 @@ void set_level_reports_the_change() {
   CHECK(side.size() == 1 && side.best().px_ticks == 90 && side.qty_at(std::numeric_limits<std::int64_t>::min()) == 0);
 }
 
+
+// assign_bit() (bts/btr on x86-64) against its portable form, every bit number mod 64 and both values.
+void assign_bit_matches_portable() {
+  sim::Rng rng(11);
+  for (int i = 0; i < 20'000; ++i) {
+    const std::uint64_t word = rng.next() & rng.next();  // sparse and dense words alike
+    const std::uint64_t n = rng.below(256);              // the bit number is taken mod 64
+    const std::uint64_t value = rng.below(2) == 0 ? 0 : ~std::uint64_t{0};
+    std::uint64_t was = 12345;
+    std::uint64_t was_portable = 54321;
+    const std::uint64_t got = book::assign_bit(word, n, value, was);
+    const std::uint64_t want = book::assign_bit_portable(word, n, value, was_portable);
+    CHECK(got == want && was == was_portable);
+    CHECK(was == (((word >> (n & 63)) & 1U) != 0 ? ~std::uint64_t{0} : 0));
+    CHECK(((got >> (n & 63)) & 1U) == (value & 1U) && (got | (std::uint64_t{1} << (n & 63))) == (word | (std::uint64_t{1} << (n & 63))));
+  }
+}
+
+common::Event level_event(Side side, std::int64_t px, std::int64_t qty, std::uint64_t seq) {
+  common::Event event{};
+  event.kind = common::EventKind::kDelta;
+  event.side = side;
+  event.px_ticks = px;
+  event.qty_lots = qty;
+  event.seq = seq;
+  event.ts_exchange_ns = static_cast<std::int64_t>(seq) * 1000 + 1;
+  event.ts_local_ns = static_cast<std::int64_t>(seq) * 1000 + 2;
+  return event;
+}
+
+// The update writes the quantity slot before its cap test; a new level the cap then drops must leave
+// no quantity behind (qty_at reads the slot), in every way the cap can refuse or evict through events.
+void cap_leaves_no_stale_quantity() {
+  {
+    Book book(2);
+    CHECK(book.try_apply(level_event(Side::kBid, 100, 5, 1)) == book::ApplyError::kOk);
+    CHECK(book.try_apply(level_event(Side::kBid, 90, 6, 2)) == book::ApplyError::kOk);
+    CHECK(book.try_apply(level_event(Side::kBid, 80, 7, 3)) == book::ApplyError::kOk);  // worse than both: dropped
+    CHECK(book.bids().qty_at(80) == 0 && book.bids().size() == 2 && book.dropped_levels() == 1);
+    CHECK(book.seq() == 3 && book.ts_exchange_ns() == 3001 && book.ts_local_ns() == 3002 && book.updates() == 3);
+    CHECK(book.try_apply(level_event(Side::kBid, 95, 8, 4)) == book::ApplyError::kOk);  // evicts 90
+    CHECK(book.bids().qty_at(90) == 0 && book.bids().qty_at(95) == 8 && book.bids().size() == 2);
+    CHECK(book.try_apply(level_event(Side::kBid, 90, 0, 5)) == book::ApplyError::kOk);  // absent: nothing
+    CHECK(book.bids().qty_at(90) == 0 && book.bids().size() == 2);
+    // At the cap, an existing level changes and a removal frees room on the fast path.
+    CHECK(book.try_apply(level_event(Side::kBid, 95, 9, 6)) == book::ApplyError::kOk && book.bids().qty_at(95) == 9);
+    CHECK(book.try_apply(level_event(Side::kBid, 95, 0, 7)) == book::ApplyError::kOk);
+    CHECK(book.try_apply(level_event(Side::kBid, 80, 3, 8)) == book::ApplyError::kOk && book.bids().qty_at(80) == 3);
+    CHECK(book.bids().size() == 2 && book.dropped_levels() == 2);
+  }
+  {
+    // Cap 1: a better level evicts the only one, and the window starts over around the new level.
+    Book book(1);
+    CHECK(book.try_apply(level_event(Side::kAsk, 100, 5, 1)) == book::ApplyError::kOk);
+    CHECK(book.try_apply(level_event(Side::kAsk, 99, 6, 2)) == book::ApplyError::kOk);
+    // 98 is where 99's slot under the old window lands under the new one.
+    CHECK(book.asks().qty_at(100) == 0 && book.asks().qty_at(98) == 0 && book.asks().qty_at(99) == 6);
+    CHECK(book.asks().size() == 1);
+    CHECK(book.try_apply(level_event(Side::kAsk, 101, 7, 3)) == book::ApplyError::kOk);  // worse: dropped
+    CHECK(book.asks().qty_at(101) == 0 && book.asks().qty_at(100) == 0 && book.best(Side::kAsk)->px_ticks == 99);
+  }
+  {
+    // Cap 0 keeps nothing, even for a price that falls inside an empty side's parked window.
+    Book book(0);
+    const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+    CHECK(book.try_apply(level_event(Side::kBid, max, 5, 1)) == book::ApplyError::kOk);
+    CHECK(book.try_apply(level_event(Side::kBid, 100, 5, 2)) == book::ApplyError::kOk);
+    CHECK(book.bids().empty() && book.bids().qty_at(max) == 0 && book.bids().qty_at(100) == 0);
+    CHECK(book.dropped_levels() == 2 && book.updates() == 2);
+  }
+}
+
+// Through events, the one price with no key is refused (the fast path tests it as "px - 1 overflows")
+// and the next one up is an ordinary price on both sides.
+void event_prices_at_the_bottom_of_the_range() {
+  const std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  Book book;
+  CHECK(book.try_apply(level_event(Side::kBid, min, 1, 1)) == book::ApplyError::kBadPrice);
+  CHECK(book.try_apply(level_event(Side::kAsk, min, 1, 2)) == book::ApplyError::kBadPrice);
+  CHECK(book.updates() == 0 && book.seq() == 0);
+  CHECK(book.try_apply(level_event(Side::kBid, min + 1, 1, 3)) == book::ApplyError::kOk);
+  CHECK(book.try_apply(level_event(Side::kAsk, min + 1, 2, 4)) == book::ApplyError::kOk);
+  CHECK(book.best(Side::kBid)->px_ticks == min + 1 && book.best(Side::kAsk)->px_ticks == min + 1);
+  const common::Event batch[] = {level_event(Side::kBid, min + 2, 3, 5), level_event(Side::kAsk, min, 1, 6)};
+  const book::BatchResult result = book.try_apply_batch(batch, 0);
+  CHECK(result.applied == 1 && result.error == book::ApplyError::kBadPrice && book.seq() == 5);
+}
 }  // namespace
 
 int main() {
@@ -467,5 +554,8 @@ int main() {
   batch_equals_one_by_one();
   sides_that_empty_against_reference();
   set_level_reports_the_change();
+  assign_bit_matches_portable();
+  cap_leaves_no_stale_quantity();
+  event_prices_at_the_bottom_of_the_range();
   return report("test_book");
 }

@@ -69,9 +69,11 @@ class alignas(64) Book {
     // A valid level update (nearly every event) passes three never-taken tests; everything else
     // (trades, clears, refusals) goes to apply_other(), out of line, which re-checks in full.
     if (is_valid_level(event)) [[likely]] {
-      set_valid(event);
+      // The bookkeeping first: the book's address then dies before the side's update, which needs
+      // every register it can get (after it, GCC kept the address alive and spilled update values).
       record(event);
       ++updates_;
+      set_valid(event);
       return ApplyError::kOk;
     }
     if (is_passive(event.kind)) return ApplyError::kOk;  // trades, BBO, empty slots: not book state
@@ -159,8 +161,7 @@ class alignas(64) Book {
 
   void set_sequence(std::uint64_t seq) noexcept { seq_ = seq; }
   void set_timestamps(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns) noexcept {
-    ts_exchange_ns_ = ts_exchange_ns;
-    ts_local_ns_ = ts_local_ns;
+    stamps_ = Stamps{ts_exchange_ns, ts_local_ns};
   }
 
   [[nodiscard]] const BookSide& side(Side s) const noexcept { return s == Side::kBid ? sides_[0] : sides_[1]; }
@@ -197,8 +198,8 @@ class alignas(64) Book {
                                               std::int64_t& out_lots) const noexcept;
 
   [[nodiscard]] std::uint64_t seq() const noexcept { return seq_; }
-  [[nodiscard]] std::int64_t ts_exchange_ns() const noexcept { return ts_exchange_ns_; }
-  [[nodiscard]] std::int64_t ts_local_ns() const noexcept { return ts_local_ns_; }
+  [[nodiscard]] std::int64_t ts_exchange_ns() const noexcept { return stamps_.exchange_ns; }
+  [[nodiscard]] std::int64_t ts_local_ns() const noexcept { return stamps_.local_ns; }
   /// Level-changing events applied since construction (clears included).
   [[nodiscard]] std::uint64_t updates() const noexcept { return updates_; }
   /// Levels dropped because a side was at its cap: the book below the kept depth is incomplete.
@@ -212,7 +213,14 @@ class alignas(64) Book {
   // one price with no key. Each test is a compare and a never-taken branch.
   [[gnu::always_inline]] static bool is_valid_level(const Event& event) noexcept {
     const unsigned kind_side = static_cast<unsigned>(event.kind) | static_cast<unsigned>(event.side) << 8;
-    return (kind_side & 0xFEFEU) == 2U && event.qty_lots >= 0 && event.px_ticks != kNoKey;
+    return (kind_side & 0xFEFEU) == 2U && event.qty_lots >= 0 && has_key(event.px_ticks);
+  }
+
+  // px != kNoKey, tested as "px - 1 does not overflow": a compare with 1 and a jo, where comparing
+  // with INT64_MIN needed the 64-bit constant in a register of its own in every update loop.
+  [[gnu::always_inline]] static bool has_key(std::int64_t px_ticks) noexcept {
+    std::int64_t below = 0;
+    return !__builtin_sub_overflow(px_ticks, 1, &below);
   }
 
   // is_valid_level() and instrument_id == id, the id, kind and side tested as one 8-byte word
@@ -223,7 +231,7 @@ class alignas(64) Book {
       std::memcpy(&word, reinterpret_cast<const unsigned char*>(&event) + offsetof(Event, instrument_id), sizeof word);
       constexpr std::uint64_t kMask = 0x0000'FEFE'FFFF'FFFFULL;
       return (word & kMask) == (std::uint64_t{id} | std::uint64_t{2} << 32) && event.qty_lots >= 0 &&
-             event.px_ticks != kNoKey;
+             has_key(event.px_ticks);
     } else {
       return event.instrument_id == id && is_valid_level(event);
     }
@@ -248,15 +256,17 @@ class alignas(64) Book {
   // The rest of a set_valid() that set_key_fast() left undone. Out of line and given only the event:
   // keeping the key, quantity and side alive for a call in the update loop cost registers (spilled
   // to the stack on every update); re-reading them from the event here costs nothing on the fast path.
+  // (Passing the side instead of the book made GCC keep both and spill one more value.)
   [[gnu::noinline]] void finish_level(const Event& event, BookSide::Left left) noexcept {
     const auto index = static_cast<std::size_t>(event.side);
     sides_[index].finish(left, BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(index)), event.qty_lots);
   }
 
   void record(const Event& event) noexcept {
+    // Both timestamps in one 16-byte copy (an SSE load and store, no general register).
+    static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_ns) == 8);
+    std::memcpy(&stamps_, &event, sizeof stamps_);
     seq_ = event.seq;
-    ts_exchange_ns_ = event.ts_exchange_ns;
-    ts_local_ns_ = event.ts_local_ns;
   }
 
   // Every event try_apply() does not finish inline: clears, unknown kinds and refused level updates.
@@ -273,10 +283,16 @@ class alignas(64) Book {
 
   // Sequence fields first, then the 32-byte sides: an update touches the first line (and the second
   // for asks). 128 bytes per book, so a BookSet indexes by shift and 1,000 headers are 128 KiB.
-  std::uint64_t seq_ = 0;
-  std::int64_t ts_exchange_ns_ = 0;
-  std::int64_t ts_local_ns_ = 0;
+  // The timestamps in Event's order (its first two fields), so record() copies them as one block.
+  // updates_ not next to seq_: with the two adjacent, GCC paired their stores into one vector store
+  // (six instructions where three do).
+  struct Stamps {  // trivial, so record() may memcpy into it
+    std::int64_t exchange_ns;
+    std::int64_t local_ns;
+  };
   std::uint64_t updates_ = 0;
+  Stamps stamps_{};
+  std::uint64_t seq_ = 0;
   BookSide sides_[2];  // [kBid, kAsk]
 };
 

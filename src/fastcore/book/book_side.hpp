@@ -46,6 +46,36 @@ enum class LevelChange : std::uint8_t {
   kRefused,  ///< set_level() only: qty < 0 or px == INT64_MIN (no key); nothing changed.
 };
 
+/// `word` with bit `n % 64` set where `value_mask` is all ones and cleared where it is 0; `was_mask`
+/// receives all ones if that bit was set before, else 0. Portable form, and the reference assign_bit()
+/// is tested against.
+[[gnu::always_inline]] inline std::uint64_t assign_bit_portable(std::uint64_t word, std::uint64_t n,
+                                                                std::uint64_t value_mask,
+                                                                std::uint64_t& was_mask) noexcept {
+  const std::uint64_t bit = std::uint64_t{1} << (n & 63);
+  was_mask = 0 - static_cast<std::uint64_t>((word & bit) != 0);
+  return (word & ~bit) | (bit & value_mask);
+}
+
+/// assign_bit_portable() without a shift on x86-64: bts and btr take the bit number in any register
+/// (and bts leaves the old bit in the carry flag, which sbb turns into the mask), where a variable
+/// shift needs its count in cl. The wheel targets baseline x86-64 (no BMI2 shlx), and pinning cl for
+/// the shift made GCC spill 3-5 values of the book update to the stack on every event.
+[[gnu::always_inline]] inline std::uint64_t assign_bit(std::uint64_t word, std::uint64_t n, std::uint64_t value_mask,
+                                                       std::uint64_t& was_mask) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  std::uint64_t set = word;
+  std::uint64_t cleared = word;
+  // Register operands: the bit number is taken mod 64, as in the portable form.
+  asm("btsq %[n], %[set]\n\tsbbq %[was], %[was]" : [set] "+r"(set), [was] "=r"(was_mask) : [n] "r"(n) : "cc");
+  asm("btrq %[n], %[cleared]" : [cleared] "+r"(cleared) : [n] "r"(n) : "cc");
+  // A select by mask, not a `?:`: GCC turned that into a branch on the value (random in a feed).
+  return cleared | (set & value_mask);
+#else
+  return assign_bit_portable(word, n, value_mask, was_mask);
+#endif
+}
+
 class BookSide {
  public:
   /// Ticks covered by the dense window: 8,192 slots (64 KiB a side, about 130 MiB for 1,000 books).
@@ -95,7 +125,8 @@ class BookSide {
   /// What set_key_fast() left undone.
   enum class Left : std::uint8_t {
     kNothing,      ///< The update is complete.
-    kSlow,         ///< Nothing was changed: the key is outside the window, or a new level at the cap.
+    kSlow,         ///< The key is outside the window (nothing changed), or a new level at the cap (only
+                   ///< its quantity slot was written; finish() settles it).
     kBestRemoved,  ///< The best level was removed; the next best is still to be found.
   };
 
@@ -120,6 +151,9 @@ class BookSide {
     // window is simply stored as the new best below, which is correct wherever the window is.
     if (slot >= kWindow) [[unlikely]] return Left::kSlow;
     Storage& s = *store_;
+    // The quantity first: the block's address then dies early (GCC spilled it to the stack when it
+    // was kept for a store at the end). If the cap test below fails, finish() clears the slot again.
+    s.qty[slot] = qty_lots;
     // Branch-free bookkeeping (masks and shifts instead of ifs): whether a level appears, changes or
     // goes is data-dependent (cancels are a third of a feed), and a mispredicted branch costs more
     // than these few instructions. Whether the level was there comes from the bitmap word, which is
@@ -129,28 +163,30 @@ class BookSide {
     // before register allocation on x86, and with everything alive at once it spilled six values to
     // the stack on every update.
     std::uint64_t* const word = s.bits + (slot >> 6);
-    const std::uint64_t bit = std::uint64_t{1} << (slot & 63);  // the one variable shift (its count must sit in cl)
+    // All ones if the update leaves a level, else 0. Opaque to GCC (the empty asm), so that it cannot
+    // trace the masks below back to `qty_lots != 0`: when it could, it branched on the quantity (random
+    // in a feed: a third of updates cancel) and duplicated the rest of the update on both sides.
+    std::uint64_t has = 0 - static_cast<std::uint64_t>(qty_lots != 0);
+    asm("" : "+r"(has));
+    std::uint64_t had = 0;  // all ones if a level was there
     const std::uint64_t old_word = *word;
-    const std::uint64_t had = (old_word & bit) != 0;
-    const std::uint64_t has = qty_lots != 0;
-    // A new level at the cap (room_ 0, had 0, has 1) in one unsigned compare: written as two tests,
-    // GCC tested `has > had` first, which is random in a feed.
-    const std::uint32_t room = room_;
-    if (room < (has & ~had)) [[unlikely]] return Left::kSlow;
-    room_ = room - static_cast<std::uint32_t>(has - had);  // +1, 0 or -1 mod 2^32
-    *word = old_word ^ ((old_word ^ (0 - has)) & bit);    // the bit becomes `has`
-    s.qty[slot] = qty_lots;
+    const std::uint64_t new_word = assign_bit(old_word, slot, has, had);  // the bit becomes `has`
+    // The masks are -1 or 0, so this is room_ - 1 for a new level, + 1 for a removed one: negative
+    // only for a new level at the cap (room_ 0), one sign test.
+    const std::int64_t room = room_ + static_cast<std::int64_t>(has) - static_cast<std::int64_t>(had);
+    if (room < 0) [[unlikely]] return Left::kSlow;
+    room_ = room;
+    *word = new_word;
     // Removing the best (key == best and qty == 0) is one test of one word. Written as `!has && key ==
     // best` GCC branched on `has` first, and `has` is random in a feed (a third of updates cancel):
     // that branch was most of the mispredictions of the whole update.
     const std::int64_t best = best_key_;
     const bool removes_best =
         ((static_cast<std::uint64_t>(key) ^ static_cast<std::uint64_t>(best)) | static_cast<std::uint64_t>(qty_lots)) == 0;
-    // A new best only if a level is there: the candidate is selected by mask (no branch on `has`),
-    // then max() is a cmov.
-    const std::uint64_t keep = -has;
-    const std::int64_t candidate =
-        static_cast<std::int64_t>((static_cast<std::uint64_t>(key) & keep) | (static_cast<std::uint64_t>(kEmptyKey) & ~keep));
+    // A new best only if a level is there: the candidate is the key or the old best, selected by mask
+    // (no 64-bit kEmptyKey constant in a register), then max() is a cmov.
+    const auto candidate = static_cast<std::int64_t>(
+        static_cast<std::uint64_t>(best) ^ ((static_cast<std::uint64_t>(key) ^ static_cast<std::uint64_t>(best)) & has));
     best_key_ = std::max(best, candidate);
     // Removing the best is a branch: rarer (about one update in ten) and its scan is not branch-free.
     if (removes_best) [[unlikely]] return Left::kBestRemoved;
@@ -159,11 +195,15 @@ class BookSide {
 
   /// Completes the set_key_fast(key, qty_lots) call that returned `left` (not kNothing).
   void finish(Left left, std::int64_t key, std::int64_t qty_lots) {
+    const std::uint64_t slot = offset(key);
     if (left == Left::kBestRemoved) {
-      on_best_removed(offset(key));
-    } else {
-      (void)set_key_slow(key, qty_lots);
+      on_best_removed(slot);
+      return;
     }
+    // A new level at the cap: set_key_fast() wrote its quantity slot before the cap test. The slot
+    // had no level, so it held 0; restoring that first leaves set_key_slow() the state it expects.
+    if (slot < kWindow) store_->qty[slot] = 0;
+    (void)set_key_slow(key, qty_lots);
   }
 
   /// Hints the cache lines an update of `key` will touch (the quantity slot and its bitmap word).
@@ -189,7 +229,7 @@ class BookSide {
     room_ = s.max_levels;
   }
 
-  [[nodiscard]] std::size_t size() const noexcept { return store_->max_levels - room_; }
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(store_->max_levels - room_); }
   [[nodiscard]] bool empty() const noexcept { return best_key_ == kEmptyKey; }
   [[nodiscard]] std::uint32_t max_levels() const noexcept { return store_->max_levels; }
   [[nodiscard]] bool is_bid() const noexcept { return store_->is_bid; }
@@ -507,7 +547,9 @@ class BookSide {
   // emptiness is best_key_ == kEmptyKey, and the window empties only when its best goes.)
   std::int64_t base_ = kTopBase;  // parked: see park()
   std::int64_t best_key_ = kEmptyKey;
-  std::uint32_t room_;  // max_levels - size(): 0 means at the cap
+  // max_levels - size(): 0 means at the cap. 64 bits (the header had 4 bytes of padding) so an
+  // update computes the new room and tests its sign in one width.
+  std::int64_t room_;
   std::unique_ptr<Storage, StorageDeleter> store_;
 };
 
