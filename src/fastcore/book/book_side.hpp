@@ -154,14 +154,14 @@ class BookSide {
     // The quantity first: the block's address then dies early (GCC spilled it to the stack when it
     // was kept for a store at the end). If the cap test below fails, finish() clears the slot again.
     s.qty[slot] = qty_lots;
-    // Branch-free bookkeeping (masks and shifts instead of ifs): whether a level appears, changes or
+    // Branch-free bookkeeping (masks and bit instructions instead of ifs): whether a level appears, changes or
     // goes is data-dependent (cancels are a third of a feed), and a mispredicted branch costs more
     // than these few instructions. Whether the level was there comes from the bitmap word, which is
     // read anyway and stays in L1 (1 KiB a side), not from the quantity slot (64 KiB a side): the slot
     // is only written, and a store that misses the cache does not hold up the updates after it.
     // The statements are ordered so that each value dies as early as it can: GCC does not schedule
     // before register allocation on x86, and with everything alive at once it spilled six values to
-    // the stack on every update.
+    // the stack on every update (now none or one in a bare loop; see assign_bit for the other half).
     std::uint64_t* const word = s.bits + (slot >> 6);
     // All ones if the update leaves a level, else 0. Opaque to GCC (the empty asm), so that it cannot
     // trace the masks below back to `qty_lots != 0`: when it could, it branched on the quantity (random
