@@ -215,6 +215,55 @@ void top_n_cache_follows_size_changes() {
   CHECK(near(s.get(Feature::kImbalance), (38.0 - 65.0) / 103.0));
 }
 
+// The incremental top-N sums (level_before + note_level) against a full recompute (on_book) after
+// every message of random order flow: levels entering and leaving the top N (dense and sparse prices,
+// so the probes both find the next level and give up), sides emptied, crossed and locked books, clears,
+// snapshots, cancels where no level rests, refused events, a capped book, and notes without the
+// previous size mixed in. Every value and valid bit must be bit-identical.
+void incremental_top_n_matches_full_recompute() {
+  sim::Rng rng(11);
+  std::size_t compared = 0;
+  for (int round = 0; round < 60; ++round) {
+    const std::uint32_t depth = std::vector<std::uint32_t>{1, 2, 3, 5, 8}[rng.below(5)];
+    const std::uint32_t cap = rng.below(4) == 0 ? 3 + static_cast<std::uint32_t>(rng.below(8)) : 5000;
+    const std::int64_t spread_px = 1 + static_cast<std::int64_t>(rng.below(3)) * static_cast<std::int64_t>(rng.below(12));
+    Book book(cap);
+    FeatureState tracked(config(depth));
+    FeatureState full(config(depth));
+    std::int64_t ts = 1;
+    for (int message = 0; message < 400; ++message) {
+      const std::uint64_t length = 1 + rng.below(rng.below(4) == 0 ? 12 : 3);
+      for (std::uint64_t i = 0; i < length; ++i) {
+        common::Event e{};
+        const std::uint64_t what = rng.below(100);
+        e.kind = what < 2 ? common::EventKind::kClear : what < 8 ? common::EventKind::kSnapshotLevel : common::EventKind::kDelta;
+        e.side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+        // Bids around 1,000 and asks just above (sometimes through them: crossed books); a gap of
+        // `spread_px` ticks between price slots makes some rounds sparse.
+        const std::int64_t offset = static_cast<std::int64_t>(rng.below(rng.below(3) == 0 ? 40 : 10)) * spread_px;
+        e.px_ticks = e.side == Side::kBid ? 1000 - offset : 1002 + offset - static_cast<std::int64_t>(rng.below(4));
+        e.qty_lots = rng.below(3) == 0 ? 0 : 1 + static_cast<std::int64_t>(rng.below(50));
+        if (rng.below(200) == 0) e.qty_lots = -1;  // refused by the book: not noted (as the engine does)
+        e.ts_exchange_ns = ts;
+        if (i + 1 == length) e.flags = common::kFlagLastInMessage;
+        const std::int64_t old_qty = tracked.level_before(e, book);
+        if (book.try_apply(e) != book::ApplyError::kOk) break;
+        if (rng.below(50) == 0) tracked.note_level(e);  // previous size unknown
+        else tracked.note_level(e, old_qty, book);
+      }
+      // A refused event changed neither the book nor the state (not noted): the message ends there.
+      tracked.on_book_tracked(book, ts);
+      full.on_book(book, ts);
+      ts += static_cast<std::int64_t>(rng.below(3)) * kHalf / 4;  // some messages share a timestamp
+      CHECK_EQ(tracked.valid_mask(), full.valid_mask());
+      CHECK(std::memcmp(tracked.values().data(), full.values().data(), sizeof(double) * signal::kFeatureCount) == 0);
+      CHECK_EQ(tracked.book_updates(), full.book_updates());
+      ++compared;
+    }
+  }
+  CHECK(compared == 60U * 400U);
+}
+
 void volatility_on_known_path() {
   FeatureState s(config());
   Book book;
@@ -404,6 +453,7 @@ int main() {
   scaled_decay_matches_division();
   deferred_decay_matches_step_by_step();
   top_n_cache_follows_size_changes();
+  incremental_top_n_matches_full_recompute();
   top_of_book_and_mid_ema();
   top_n_imbalance();
   volatility_on_known_path();
