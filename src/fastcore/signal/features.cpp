@@ -75,17 +75,7 @@ SignalError validate(const FeatureConfig& config) noexcept {
   return SignalError::kOk;
 }
 
-std::int64_t FeatureState::level_before(const common::Event& event, const book::Book& book) const noexcept {
-  if (event.kind != common::EventKind::kDelta && event.kind != common::EventKind::kSnapshotLevel) return -1;
-  const auto side = static_cast<unsigned>(event.side);
-  if (side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min()) return -1;  // refused by the book
-  if ((static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return -1;  // walked anyway
-  const std::int64_t key = book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side));
-  if (key < depth_edge_key_[side]) return -1;  // below the N-th level: note_level() ignores it
-  return book.side(event.side).qty_at(event.px_ticks);
-}
-
-void FeatureState::note_unknown(const common::Event& event) noexcept {
+void FeatureState::note_level(const common::Event& event) noexcept {
   const auto side = static_cast<unsigned>(event.side);
   if (event.kind == common::EventKind::kClear || side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min()) {
     depth_dirty_ = kAllDirty;
@@ -94,32 +84,18 @@ void FeatureState::note_unknown(const common::Event& event) noexcept {
   if (book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side)) >= depth_edge_key_[side]) mark_walk(side);
 }
 
-void FeatureState::note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept {
-  const auto side = static_cast<unsigned>(event.side);
-  const std::int64_t qty = event.qty_lots;
-  // Clears, fields the book refuses, and an unknown previous size: walk (correct whatever happened).
-  if (event.kind == common::EventKind::kClear || side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min() ||
-      old_qty < 0 || qty < 0) [[unlikely]] {
-    note_unknown(event);
-    return;
-  }
-  const std::int64_t mask = -static_cast<std::int64_t>(side);
-  const std::int64_t key = book::BookSide::to_key(event.px_ticks, mask);
-  const std::int64_t edge = depth_edge_key_[side];
-  // Below the N-th level nothing in the top N changes; a side to be walked is recomputed anyway (and
-  // kTopChanged was set with its walk bit); a cancel where no level rests changes nothing.
-  if (key < edge || (static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0 || (old_qty | qty) == 0) return;
-  depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | kTopChanged);
-  if (old_qty != 0 && qty != 0) {  // a new size at a level of the top N: the same levels, a new sum
-    depth_qty_[side] += static_cast<double>(qty) - static_cast<double>(old_qty);
-    return;
-  }
-  const book::BookSide& levels = book.side(event.side);
-  // At the cap the book may have refused the level or evicted its worst one: walk.
-  if (levels.size() >= levels.max_levels()) {
+void FeatureState::note_levels_changed(unsigned side, std::int64_t key, std::int64_t old_qty, std::int64_t qty,
+                                       const book::Book& book) noexcept {
+  const book::BookSide& levels = side == 0 ? book.bids() : book.asks();
+  // Unknown previous size, a size the book refuses, or a side at its cap (the book may have refused the
+  // level or evicted its worst one): walk.
+  if (old_qty < 0 || qty < 0 || levels.size() >= levels.max_levels()) {
     mark_walk(side);
     return;
   }
+  depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | kTopChanged);
+  const std::int64_t mask = -static_cast<std::int64_t>(side);
+  const std::int64_t edge = depth_edge_key_[side];
   const std::uint32_t n = config_.depth_levels;
   std::uint8_t& count = depth_count_[side];
   if (qty != 0) {  // a new level inside the top N
@@ -214,22 +190,7 @@ bool FeatureState::update_book_features(const book::Book& book) noexcept {
   return true;
 }
 
-void FeatureState::on_book_tracked(const book::Book& book, std::int64_t ts_ns) noexcept {
-  // Nothing inside the top N changed since the last sane update: the book features (and the book's
-  // sanity, which only the best levels decide) are as they were; only the clock moves.
-  if (depth_dirty_ != 0 && !update_book_features(book)) return;
-  const double mid = values_[static_cast<std::size_t>(Feature::kMid)];
-
-  const std::int64_t dt = ts_ns - mid_ts_ns_;
-  // The mid did not move since the last sample with time behind it, and that sample left both averages
-  // tracking it: this update is a pure decay of both, deferred (see the header). 77 % of the synthetic
-  // market's book messages leave the mid alone.
-  if (dt > 0 && has_mid_ema_ && has_vol_ && has_ref_mid_ && mid == ema_mid_ && mid == ref_mid_) {
-    mid_ts_ns_ = ts_ns;
-    views_stale_ = true;
-    ++book_updates_;
-    return;
-  }
+void FeatureState::update_averages(double mid, std::int64_t dt, std::int64_t ts_ns) noexcept {
   if (dt > 0) settle();
   if (!has_mid_ema_) {
     ema_ = mid;

@@ -124,17 +124,60 @@ class alignas(64) FeatureState {
   /// top-N sums are kept incrementally from the notes (a side is walked again only when a note could not
   /// tell what changed), and when no note touched the top N since the last update the book features are
   /// not recomputed (their inputs did not change). Same results as on_book() under that contract.
-  void on_book_tracked(const book::Book& book, std::int64_t ts_ns) noexcept;
+  void on_book_tracked(const book::Book& book, std::int64_t ts_ns) noexcept {
+    // Nothing inside the top N changed since the last sane update: the book features (and the book's
+    // sanity, which only the best levels decide) are as they were; only the clock moves.
+    if (depth_dirty_ != 0 && !update_book_features(book)) return;
+    const double mid = values_[static_cast<std::size_t>(Feature::kMid)];
+    const std::int64_t dt = ts_ns - mid_ts_ns_;
+    // The mid did not move since the last sample with time behind it, and that sample left both
+    // averages tracking it: this update is a pure decay of both, deferred (see the header). 77 % of the
+    // synthetic market's book messages leave the mid alone.
+    if (dt > 0 && has_mid_ema_ && has_vol_ && has_ref_mid_ && mid == ema_mid_ && mid == ref_mid_) [[likely]] {
+      mid_ts_ns_ = ts_ns;
+      views_stale_ = true;
+      ++book_updates_;
+      return;
+    }
+    update_averages(mid, dt, ts_ns);
+  }
   /// What note_level() needs from the book before `event` is applied to it: the quantity resting at the
   /// event's price when the event is a level update inside this side's top N, else -1 (not needed).
   /// Read-only; call it just before the book applies `event`.
-  [[nodiscard]] std::int64_t level_before(const common::Event& event, const book::Book& book) const noexcept;
+  [[nodiscard]] std::int64_t level_before(const common::Event& event, const book::Book& book) const noexcept {
+    if (event.kind != common::EventKind::kDelta && event.kind != common::EventKind::kSnapshotLevel) return -1;
+    const auto side = static_cast<unsigned>(event.side);
+    if (side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min()) return -1;  // refused by the book
+    if ((static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return -1;  // walked anyway
+    const std::int64_t key = book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side));
+    if (key < depth_edge_key_[side]) return -1;  // below the N-th level: note_level() ignores it
+    return book.side(event.side).qty_at(event.px_ticks);
+  }
   /// Records that a level event (kDelta, kSnapshotLevel, kClear) was applied to `book`, this instrument's
   /// book. `old_qty`: level_before() of the same event, read before the book applied it; -1 when unknown
   /// (a change inside the top N then walks that side again at the next update).
-  void note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept;
+  void note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept {
+    const auto side = static_cast<unsigned>(event.side);
+    if (event.kind == common::EventKind::kClear || side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min())
+        [[unlikely]] {
+      depth_dirty_ = kAllDirty;  // a clear, or fields the book refuses: walk both sides (correct whatever happened)
+      return;
+    }
+    const std::int64_t key = book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side));
+    // Below the N-th level nothing in the top N changes; a side to be walked is recomputed anyway (and
+    // kTopChanged was set with its walk bit).
+    if (key < depth_edge_key_[side] || (static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return;
+    const std::int64_t qty = event.qty_lots;
+    if (old_qty > 0 && qty > 0) [[likely]] {  // a new size at a level of the top N: same levels, new sum (exact)
+      depth_qty_[side] += static_cast<double>(qty) - static_cast<double>(old_qty);
+      depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | kTopChanged);
+      return;
+    }
+    if ((old_qty | qty) == 0) return;  // a cancel where no level rests: nothing changed
+    note_levels_changed(side, key, old_qty, qty, book);
+  }
   /// note_level() without the level's previous quantity: any change inside the top N walks the side again.
-  void note_level(const common::Event& event) noexcept { note_unknown(event); }
+  void note_level(const common::Event& event) noexcept;
   /// Adds a kTrade event to the trade flow (aggressor kBid = buy); other kinds are ignored.
   void on_trade(const common::Event& trade) noexcept;
   /// Forgets every value (e.g. after a reconnect); the configuration stays.
@@ -186,8 +229,13 @@ class alignas(64) FeatureState {
   void settle() noexcept;
   /// Recomputes the instantaneous book features (walking the dirty sides); false when the book is not sane.
   bool update_book_features(const book::Book& book) noexcept;
-  /// note_level() when the previous quantity is unknown.
-  void note_unknown(const common::Event& event) noexcept;
+  /// The rest of note_level(): a level inside the top N appeared or went, or its previous size is unknown
+  /// (old_qty < 0), at `key` on `side` (0 bids, 1 asks), new size `qty`. Out of line: rarer, and its
+  /// probes need registers.
+  void note_levels_changed(unsigned side, std::int64_t key, std::int64_t old_qty, std::int64_t qty,
+                           const book::Book& book) noexcept;
+  /// The mid EMA and volatility after a sane update that is not a pure deferred decay.
+  void update_averages(double mid, std::int64_t dt, std::int64_t ts_ns) noexcept;
   /// A side whose sum must be walked again.
   void mark_walk(unsigned side) noexcept { depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | (1U << side) | kTopChanged); }
 
