@@ -181,38 +181,52 @@ void deferred_decay_matches_step_by_step() {
   CHECK(std::memcmp(read_often.values().data(), never_read.values().data(), sizeof(double) * signal::kFeatureCount) == 0);
 }
 
-void top_n_cache_follows_size_changes() {
-  // A size change at the cached best level adjusts the sum; other changes inside the top N (a deeper
-  // size, an insert, a removal) walk again. Either way the sum is the book's.
-  FeatureState s(config(3));
-  Book book;
-  set(book, Side::kBid, 100, 10);
-  set(book, Side::kBid, 99, 20);
-  set(book, Side::kBid, 98, 30);
-  set(book, Side::kBid, 97, 40);
-  set(book, Side::kAsk, 101, 60);
-  s.on_book(book, 1);
-  CHECK(near(s.get(Feature::kImbalance), (60.0 - 60.0) / 120.0));
-  const auto level = [&](Side side, std::int64_t px, std::int64_t qty, std::int64_t ts) {
-    common::Event e{};
-    e.kind = common::EventKind::kDelta;
-    e.side = side;
-    e.px_ticks = px;
-    e.qty_lots = qty;
-    set(book, side, px, qty);
-    s.note_level(e);
-    s.on_book_tracked(book, ts);
-  };
-  level(Side::kBid, 99, 5, 2);   // size change below the best: walked, 10 + 5 + 30 = 45
-  CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
-  level(Side::kBid, 97, 1, 3);   // below the top 3: no change
-  CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
-  level(Side::kBid, 99, 0, 4);   // removal: 97 enters, 10 + 30 + 1 = 41
-  CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
-  level(Side::kBid, 100, 7, 5);  // size change at the cached best: 7 + 30 + 1 = 38
-  CHECK(near(s.get(Feature::kImbalance), (38.0 - 60.0) / 98.0));
-  level(Side::kAsk, 102, 5, 6);  // new ask level inside (fewer than 3 asks): 65
-  CHECK(near(s.get(Feature::kImbalance), (38.0 - 65.0) / 103.0));
+void top_n_sums_follow_level_changes() {
+  // The same changes noted with the level's previous size (sums adjusted, levels probed in and out) and
+  // without it (the side walked again): either way the sum is the book's.
+  for (const bool known : {true, false}) {
+    FeatureState s(config(3));
+    Book book;
+    set(book, Side::kBid, 100, 10);
+    set(book, Side::kBid, 99, 20);
+    set(book, Side::kBid, 98, 30);
+    set(book, Side::kBid, 97, 40);
+    set(book, Side::kAsk, 101, 60);
+    s.on_book(book, 1);
+    CHECK(near(s.get(Feature::kImbalance), (60.0 - 60.0) / 120.0));
+    const auto level = [&](Side side, std::int64_t px, std::int64_t qty, std::int64_t ts) {
+      common::Event e{};
+      e.kind = common::EventKind::kDelta;
+      e.side = side;
+      e.px_ticks = px;
+      e.qty_lots = qty;
+      const std::int64_t old_qty = s.level_before(e, book);
+      set(book, side, px, qty);
+      if (known) s.note_level(e, old_qty, book);
+      else s.note_level(e);
+      s.on_book_tracked(book, ts);
+    };
+    level(Side::kBid, 99, 5, 2);   // size change below the best: 10 + 5 + 30 = 45
+    CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
+    level(Side::kBid, 97, 1, 3);   // below the top 3: no change
+    CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
+    level(Side::kBid, 99, 0, 4);   // removal: 97 enters, 10 + 30 + 1 = 41
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+    level(Side::kBid, 100, 7, 5);  // size change at the best: 7 + 30 + 1 = 38
+    CHECK(near(s.get(Feature::kImbalance), (38.0 - 60.0) / 98.0));
+    level(Side::kBid, 99, 4, 6);   // new level inside: 97 leaves, 7 + 4 + 30 = 41
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+    level(Side::kBid, 96, 0, 7);   // a cancel where no level rests: no change
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+    level(Side::kAsk, 102, 5, 8);  // new ask level inside (fewer than 3 asks): 65
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 65.0) / 106.0));
+    level(Side::kAsk, 101, 0, 9);  // the best ask goes: 5 left
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 5.0) / 46.0));
+    level(Side::kAsk, 102, 0, 10);  // the ask side emptied: no book features
+    CHECK(!s.get(Feature::kImbalance));
+    level(Side::kAsk, 120, 9, 11);  // back, far away
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 9.0) / 50.0));
+  }
 }
 
 // The incremental top-N sums (level_before + note_level) against a full recompute (on_book) after
@@ -452,7 +466,7 @@ int main() {
   decay_formula();
   scaled_decay_matches_division();
   deferred_decay_matches_step_by_step();
-  top_n_cache_follows_size_changes();
+  top_n_sums_follow_level_changes();
   incremental_top_n_matches_full_recompute();
   top_of_book_and_mid_ema();
   top_n_imbalance();
