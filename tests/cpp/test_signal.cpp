@@ -404,8 +404,10 @@ std::vector<std::uint64_t> run_synthetic(std::uint32_t instruments, std::uint32_
   std::vector<FeatureState> plain(instruments, FeatureState(config(depth)));
   std::vector<std::uint64_t> trace;
   for (const common::Event& event : events) {
+    // The engine's order: the level's previous size, the book update, then the signal.
+    const std::int64_t old_qty = signals.level_before(event, books[event.instrument_id]);
     CHECK(books[event.instrument_id].try_apply(event) == book::ApplyError::kOk);
-    const bool book_updated = signals.on_event(event, books[event.instrument_id]);
+    const bool book_updated = signals.on_event(event, books[event.instrument_id], old_qty);
     if (book_updated) plain[event.instrument_id].on_book(books[event.instrument_id], signal::event_time_ns(event));
     if (event.kind == common::EventKind::kTrade) plain[event.instrument_id].on_trade(event);
     if (book_updated || event.kind == common::EventKind::kTrade) {
