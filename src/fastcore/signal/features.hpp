@@ -154,12 +154,13 @@ class alignas(64) FeatureState {
   /// event's price when the event is a level update inside this side's top N, else -1 (not needed).
   /// Read-only; call it just before the book applies `event`.
   [[nodiscard]] std::int64_t level_before(const common::Event& event, const book::Book& book) const noexcept {
+    // Most events of a depth feed land below the N-th level: that test first, on a key that is defined
+    // for any field values (unsigned negation); -1 is a safe answer for anything else.
+    if (edge_key(event) < depth_edge_key_[static_cast<unsigned>(event.side) & 1U]) [[likely]] return -1;
     if (event.kind != common::EventKind::kDelta && event.kind != common::EventKind::kSnapshotLevel) return -1;
     const auto side = static_cast<unsigned>(event.side);
     if (side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min()) return -1;  // refused by the book
     if ((static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return -1;  // walked anyway
-    const std::int64_t key = book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side));
-    if (key < depth_edge_key_[side]) return -1;  // below the N-th level: note_level() ignores it
     return book.side(event.side).qty_at(event.px_ticks);
   }
   /// Records that a level event (kDelta, kSnapshotLevel, kClear) was applied to `book`, this instrument's
@@ -167,15 +168,16 @@ class alignas(64) FeatureState {
   /// (a change inside the top N then walks that side again at the next update).
   void note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept {
     const auto side = static_cast<unsigned>(event.side);
+    const std::int64_t key = edge_key(event);
+    // Below the N-th level nothing in the top N changes (most events of a depth feed).
+    if (key < depth_edge_key_[side & 1U] && event.kind != common::EventKind::kClear && side <= 1U) [[likely]] return;
     if (event.kind == common::EventKind::kClear || side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min())
         [[unlikely]] {
       depth_dirty_ = kAllDirty;  // a clear, or fields the book refuses: walk both sides (correct whatever happened)
       return;
     }
-    const std::int64_t key = book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side));
-    // Below the N-th level nothing in the top N changes; a side to be walked is recomputed anyway (and
-    // kTopChanged was set with its walk bit).
-    if (key < depth_edge_key_[side] || (static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return;
+    // A side to be walked is recomputed anyway (and kTopChanged was set with its walk bit).
+    if ((static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return;
     const std::int64_t qty = event.qty_lots;
     if (old_qty > 0 && qty > 0) [[likely]] {  // a new size at a level of the top N: same levels, new sum (exact)
       depth_qty_[side] += static_cast<double>(qty) - static_cast<double>(old_qty);
@@ -245,6 +247,13 @@ class alignas(64) FeatureState {
                            const book::Book& book) noexcept;
   /// The mid EMA and volatility after a sane update that is not a pure deferred decay.
   void update_averages(double mid, std::int64_t dt, std::int64_t ts_ns) noexcept;
+  /// The event's price as a key of its side (price for bids, -price for asks, "better" is "greater"), for
+  /// any field values: the side is taken modulo 2 and the negation is unsigned (INT64_MIN stays itself).
+  /// Equal to BookSide::to_key for every event the book accepts.
+  static std::int64_t edge_key(const common::Event& event) noexcept {
+    const std::uint64_t mask = 0ULL - (static_cast<std::uint64_t>(event.side) & 1U);
+    return static_cast<std::int64_t>((static_cast<std::uint64_t>(event.px_ticks) ^ mask) - mask);
+  }
   /// A side whose sum must be walked again.
   void mark_walk(unsigned side) noexcept { depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | (1U << side) | kTopChanged); }
 
