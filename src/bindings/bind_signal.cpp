@@ -180,14 +180,19 @@ void bind_signal(py::module_& m) {
               for (const Event& event : chunk) {
                 const std::uint32_t id = event.instrument_id;
                 ApplyError error = ApplyError::kOk;
-                if (id >= books.books.size() || id >= s.signals.size()) error = ApplyError::kUnknownBook;
-                else error = books.books[id].try_apply(event);
+                std::int64_t old_qty = -1;  // the level's size before the event (the signal's top-N sums)
+                if (id >= books.books.size() || id >= s.signals.size()) {
+                  error = ApplyError::kUnknownBook;
+                } else {
+                  old_qty = s.signals.level_before(event, books.books[id]);
+                  error = books.books[id].try_apply(event);
+                }
                 if (error != ApplyError::kOk) {
                   throw BookErrorException("event " + std::to_string(first + applied) + " refused (instrument_id " +
                                            std::to_string(id) + "): " + fastcore::book::describe(error) +
                                            "; events before it were applied");
                 }
-                (void)s.signals.on_event(event, books.books[id]);
+                (void)s.signals.on_event(event, books.books[id], old_qty);
                 ++applied;
               }
               return true;

@@ -181,38 +181,101 @@ void deferred_decay_matches_step_by_step() {
   CHECK(std::memcmp(read_often.values().data(), never_read.values().data(), sizeof(double) * signal::kFeatureCount) == 0);
 }
 
-void top_n_cache_follows_size_changes() {
-  // A size change at the cached best level adjusts the sum; other changes inside the top N (a deeper
-  // size, an insert, a removal) walk again. Either way the sum is the book's.
-  FeatureState s(config(3));
-  Book book;
-  set(book, Side::kBid, 100, 10);
-  set(book, Side::kBid, 99, 20);
-  set(book, Side::kBid, 98, 30);
-  set(book, Side::kBid, 97, 40);
-  set(book, Side::kAsk, 101, 60);
-  s.on_book(book, 1);
-  CHECK(near(s.get(Feature::kImbalance), (60.0 - 60.0) / 120.0));
-  const auto level = [&](Side side, std::int64_t px, std::int64_t qty, std::int64_t ts) {
-    common::Event e{};
-    e.kind = common::EventKind::kDelta;
-    e.side = side;
-    e.px_ticks = px;
-    e.qty_lots = qty;
-    set(book, side, px, qty);
-    s.note_level(e);
-    s.on_book_tracked(book, ts);
-  };
-  level(Side::kBid, 99, 5, 2);   // size change below the best: walked, 10 + 5 + 30 = 45
-  CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
-  level(Side::kBid, 97, 1, 3);   // below the top 3: no change
-  CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
-  level(Side::kBid, 99, 0, 4);   // removal: 97 enters, 10 + 30 + 1 = 41
-  CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
-  level(Side::kBid, 100, 7, 5);  // size change at the cached best: 7 + 30 + 1 = 38
-  CHECK(near(s.get(Feature::kImbalance), (38.0 - 60.0) / 98.0));
-  level(Side::kAsk, 102, 5, 6);  // new ask level inside (fewer than 3 asks): 65
-  CHECK(near(s.get(Feature::kImbalance), (38.0 - 65.0) / 103.0));
+void top_n_sums_follow_level_changes() {
+  // The same changes noted with the level's previous size (sums adjusted, levels probed in and out) and
+  // without it (the side walked again): either way the sum is the book's.
+  for (const bool known : {true, false}) {
+    FeatureState s(config(3));
+    Book book;
+    set(book, Side::kBid, 100, 10);
+    set(book, Side::kBid, 99, 20);
+    set(book, Side::kBid, 98, 30);
+    set(book, Side::kBid, 97, 40);
+    set(book, Side::kAsk, 101, 60);
+    s.on_book(book, 1);
+    CHECK(near(s.get(Feature::kImbalance), (60.0 - 60.0) / 120.0));
+    const auto level = [&](Side side, std::int64_t px, std::int64_t qty, std::int64_t ts) {
+      common::Event e{};
+      e.kind = common::EventKind::kDelta;
+      e.side = side;
+      e.px_ticks = px;
+      e.qty_lots = qty;
+      const std::int64_t old_qty = s.level_before(e, book);
+      set(book, side, px, qty);
+      if (known) s.note_level(e, old_qty, book);
+      else s.note_level(e);
+      s.on_book_tracked(book, ts);
+    };
+    level(Side::kBid, 99, 5, 2);   // size change below the best: 10 + 5 + 30 = 45
+    CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
+    level(Side::kBid, 97, 1, 3);   // below the top 3: no change
+    CHECK(near(s.get(Feature::kImbalance), (45.0 - 60.0) / 105.0));
+    level(Side::kBid, 99, 0, 4);   // removal: 97 enters, 10 + 30 + 1 = 41
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+    level(Side::kBid, 100, 7, 5);  // size change at the best: 7 + 30 + 1 = 38
+    CHECK(near(s.get(Feature::kImbalance), (38.0 - 60.0) / 98.0));
+    level(Side::kBid, 99, 4, 6);   // new level inside: 97 leaves, 7 + 4 + 30 = 41
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+    level(Side::kBid, 96, 0, 7);   // a cancel where no level rests: no change
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 60.0) / 101.0));
+    level(Side::kAsk, 102, 5, 8);  // new ask level inside (fewer than 3 asks): 65
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 65.0) / 106.0));
+    level(Side::kAsk, 101, 0, 9);  // the best ask goes: 5 left
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 5.0) / 46.0));
+    level(Side::kAsk, 102, 0, 10);  // the ask side emptied: no book features
+    CHECK(!s.get(Feature::kImbalance));
+    level(Side::kAsk, 120, 9, 11);  // back, far away
+    CHECK(near(s.get(Feature::kImbalance), (41.0 - 9.0) / 50.0));
+  }
+}
+
+// The incremental top-N sums (level_before + note_level) against a full recompute (on_book) after
+// every message of random order flow: levels entering and leaving the top N (dense and sparse prices,
+// so the probes both find the next level and give up), sides emptied, crossed and locked books, clears,
+// snapshots, cancels where no level rests, refused events, a capped book, and notes without the
+// previous size mixed in. Every value and valid bit must be bit-identical.
+void incremental_top_n_matches_full_recompute() {
+  sim::Rng rng(11);
+  std::size_t compared = 0;
+  for (int round = 0; round < 60; ++round) {
+    const std::uint32_t depth = std::vector<std::uint32_t>{1, 2, 3, 5, 8}[rng.below(5)];
+    const std::uint32_t cap = rng.below(4) == 0 ? 3 + static_cast<std::uint32_t>(rng.below(8)) : 5000;
+    const std::int64_t spread_px = 1 + static_cast<std::int64_t>(rng.below(3)) * static_cast<std::int64_t>(rng.below(12));
+    Book book(cap);
+    FeatureState tracked(config(depth));
+    FeatureState full(config(depth));
+    std::int64_t ts = 1;
+    for (int message = 0; message < 400; ++message) {
+      const std::uint64_t length = 1 + rng.below(rng.below(4) == 0 ? 12 : 3);
+      for (std::uint64_t i = 0; i < length; ++i) {
+        common::Event e{};
+        const std::uint64_t what = rng.below(100);
+        e.kind = what < 2 ? common::EventKind::kClear : what < 8 ? common::EventKind::kSnapshotLevel : common::EventKind::kDelta;
+        e.side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+        // Bids around 1,000 and asks just above (sometimes through them: crossed books); a gap of
+        // `spread_px` ticks between price slots makes some rounds sparse.
+        const std::int64_t offset = static_cast<std::int64_t>(rng.below(rng.below(3) == 0 ? 40 : 10)) * spread_px;
+        e.px_ticks = e.side == Side::kBid ? 1000 - offset : 1002 + offset - static_cast<std::int64_t>(rng.below(4));
+        e.qty_lots = rng.below(3) == 0 ? 0 : 1 + static_cast<std::int64_t>(rng.below(50));
+        if (rng.below(200) == 0) e.qty_lots = -1;  // refused by the book: not noted (as the engine does)
+        e.ts_exchange_ns = ts;
+        if (i + 1 == length) e.flags = common::kFlagLastInMessage;
+        const std::int64_t old_qty = tracked.level_before(e, book);
+        if (book.try_apply(e) != book::ApplyError::kOk) break;
+        if (rng.below(50) == 0) tracked.note_level(e);  // previous size unknown
+        else tracked.note_level(e, old_qty, book);
+      }
+      // A refused event changed neither the book nor the state (not noted): the message ends there.
+      tracked.on_book_tracked(book, ts);
+      full.on_book(book, ts);
+      ts += static_cast<std::int64_t>(rng.below(3)) * kHalf / 4;  // some messages share a timestamp
+      CHECK_EQ(tracked.valid_mask(), full.valid_mask());
+      CHECK(std::memcmp(tracked.values().data(), full.values().data(), sizeof(double) * signal::kFeatureCount) == 0);
+      CHECK_EQ(tracked.book_updates(), full.book_updates());
+      ++compared;
+    }
+  }
+  CHECK(compared == 60U * 400U);
 }
 
 void volatility_on_known_path() {
@@ -341,8 +404,10 @@ std::vector<std::uint64_t> run_synthetic(std::uint32_t instruments, std::uint32_
   std::vector<FeatureState> plain(instruments, FeatureState(config(depth)));
   std::vector<std::uint64_t> trace;
   for (const common::Event& event : events) {
+    // The engine's order: the level's previous size, the book update, then the signal.
+    const std::int64_t old_qty = signals.level_before(event, books[event.instrument_id]);
     CHECK(books[event.instrument_id].try_apply(event) == book::ApplyError::kOk);
-    const bool book_updated = signals.on_event(event, books[event.instrument_id]);
+    const bool book_updated = signals.on_event(event, books[event.instrument_id], old_qty);
     if (book_updated) plain[event.instrument_id].on_book(books[event.instrument_id], signal::event_time_ns(event));
     if (event.kind == common::EventKind::kTrade) plain[event.instrument_id].on_trade(event);
     if (book_updated || event.kind == common::EventKind::kTrade) {
@@ -403,7 +468,8 @@ int main() {
   decay_formula();
   scaled_decay_matches_division();
   deferred_decay_matches_step_by_step();
-  top_n_cache_follows_size_changes();
+  top_n_sums_follow_level_changes();
+  incremental_top_n_matches_full_recompute();
   top_of_book_and_mid_ema();
   top_n_imbalance();
   volatility_on_known_path();

@@ -182,6 +182,9 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       }
     }
     book::Book& book = (*books_)[id];
+    signal::FeatureState& features = signals_[id];
+    // The level's size before the event, for the signal's incremental top-N sums (-1: not needed).
+    const std::int64_t old_qty = features.level_before(event, book);
     const book::ApplyError error = book.try_apply(event);
     if (error != book::ApplyError::kOk) [[unlikely]] {
       result.book_error = error;
@@ -190,7 +193,6 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       return result;
     }
     ++counters_.events;
-    signal::FeatureState& features = signals_[id];
     const bool last = (event.flags & common::kFlagLastInMessage) != 0;
     if (event.kind == common::EventKind::kTrade) {
       InstrumentHot& hot = hot_[id];
@@ -201,7 +203,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       if (event.kind == common::EventKind::kTrade) {
         features.on_trade(event);
       } else if (static_cast<unsigned>(event.kind) - 1U < 3U) {
-        features.note_level(event);
+        features.note_level(event, old_qty, book);
       }
       ++result.applied;
       continue;
@@ -213,7 +215,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     if (event.kind == common::EventKind::kTrade) {
       features.on_trade(event);
     } else if (static_cast<unsigned>(event.kind) - 1U < 3U) {
-      features.note_level(event);
+      features.note_level(event, old_qty, book);
       features.on_book_tracked(book, signal::event_time_ns(event));
     }
     const signal::CompositeValue composite = composite_.evaluate(features);

@@ -10,7 +10,8 @@
 
 namespace fastcore::perf {
 
-/// Applies `events` to `books` (untimed) and times each signal update alone: a trade's flow update, or,
+/// Applies `events` to `books` (untimed) and times each signal update alone (every level event is noted,
+/// the ones inside a message untimed): a trade's flow update, or,
 /// after an event flagged kFlagLastInMessage, the book features plus one composite evaluation. Then
 /// `passes` more times untimed for throughput (book updates included there: the signal reads the book
 /// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away.
@@ -21,22 +22,30 @@ inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet&
   decisions = 0;
   run.timer_overhead_ns = static_cast<double>(clock.overhead_ticks()) * clock.ns_per_tick();
   const std::uint64_t overhead = clock.overhead_ticks();
-  const auto apply = [&](const common::Event& event) -> bool {
+  const auto known = [&](const common::Event& event) -> bool {
     if (event.instrument_id >= books.size() || event.instrument_id >= signals.size()) {
       run.error = book::ApplyError::kUnknownBook;
       return false;
     }
-    run.error = books[event.instrument_id].try_apply(event);
-    return run.error == book::ApplyError::kOk;
+    return true;
   };
   for (const common::Event& event : events) {
-    if (!apply(event)) return run;
-    const book::Book& book = books[event.instrument_id];
+    if (!known(event)) return run;
+    book::Book& book = books[event.instrument_id];
+    // The level's previous size is read before the book applies the event, untimed like the apply
+    // itself (the engine counts it in its book stage): one qty_at for an event inside the top N.
+    const std::int64_t old_qty = signals.level_before(event, book);
+    run.error = book.try_apply(event);
+    if (run.error != book::ApplyError::kOk) return run;
     const bool is_trade = event.kind == common::EventKind::kTrade;
     const bool is_book_end = static_cast<unsigned>(event.kind) - 1U < 3U && (event.flags & common::kFlagLastInMessage) != 0;
-    if (!is_trade && !is_book_end) continue;
+    if (!is_trade && !is_book_end) {
+      // Inside a message: the level is noted (untimed: the engine does this between book updates too).
+      (void)signals.on_event(event, book, old_qty);
+      continue;
+    }
     const std::uint64_t t0 = common::CycleClock::start();
-    const bool book_updated = signals.on_event(event, book);
+    const bool book_updated = signals.on_event(event, book, old_qty);
     if (book_updated) decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
     const std::uint64_t t1 = common::CycleClock::stop();
     const std::uint64_t ticks = t1 - t0;
@@ -46,8 +55,12 @@ inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet&
   const std::int64_t start_ns = common::monotonic_ns();
   for (int pass = 0; pass < passes; ++pass) {
     for (const common::Event& event : events) {
-      if (!apply(event)) return run;
-      if (signals.on_event(event, books[event.instrument_id])) {
+      if (!known(event)) return run;
+      book::Book& book = books[event.instrument_id];
+      const std::int64_t old_qty = signals.level_before(event, book);
+      run.error = book.try_apply(event);
+      if (run.error != book::ApplyError::kOk) return run;
+      if (signals.on_event(event, book, old_qty)) {
         decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
         ++run.throughput_ops;
       } else if (event.kind == common::EventKind::kTrade) {

@@ -17,29 +17,25 @@ constexpr std::uint32_t kBookMask = (1U << static_cast<unsigned>(Feature::kMicro
                                     (1U << static_cast<unsigned>(Feature::kMidEmaDev));
 
 // Sum of the quantities of the best `levels` levels of a side, in a double: exact to 2^53 lots, and
-// no int64 overflow to check. `edge_px` gets the price of the last level counted when the side has
-// `levels` levels, else the worst price of the side's kind (so any change counts as inside). The first
-// `cache` levels (price, lots) go to px/lots; `cached` gets how many were stored.
-double top_qty(const book::BookSide& side, std::uint32_t levels, bool is_bid, std::int64_t& edge_px,
-               std::uint32_t cache, std::int64_t* px, std::int64_t* lots, std::uint8_t& cached) noexcept {
+// no int64 overflow to check. `count` gets how many levels were summed and `edge_key` the key (`mask`:
+// 0 bids, -1 asks) of the last one when that is `levels`, else `no_edge` (every price is inside).
+double top_qty(const book::BookSide& side, std::uint32_t levels, std::int64_t mask, std::int64_t no_edge,
+               std::int64_t& edge_key, std::uint8_t& count) noexcept {
   double total = 0.0;
   std::uint32_t left = levels;
-  std::uint32_t n = 0;
   std::int64_t last_px = 0;
   side.for_each_level([&](book::Level level) {
     total += static_cast<double>(level.qty_lots);
     last_px = level.px_ticks;
-    if (n < cache) {
-      px[n] = level.px_ticks;
-      lots[n] = level.qty_lots;
-      ++n;
-    }
     return --left != 0;
   });
-  cached = static_cast<std::uint8_t>(n);
-  edge_px = left == 0 ? last_px : is_bid ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+  count = static_cast<std::uint8_t>(levels - left);
+  edge_key = left == 0 ? book::BookSide::to_key(last_px, mask) : no_edge;
   return total;
 }
+
+// Price of `key` on the side with negate mask `mask`; key != INT64_MIN (its negation overflows).
+std::int64_t px_of(std::int64_t key, std::int64_t mask) noexcept { return book::BookSide::to_key(key, mask); }
 
 }  // namespace
 
@@ -80,56 +76,98 @@ SignalError validate(const FeatureConfig& config) noexcept {
 }
 
 void FeatureState::note_level(const common::Event& event) noexcept {
-  if (event.kind == common::EventKind::kClear) {
-    depth_dirty_ = 3;
+  const auto side = static_cast<unsigned>(event.side);
+  if (event.kind == common::EventKind::kClear || side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min()) {
+    depth_dirty_ = kAllDirty;
     return;
   }
-  // At or better than the side's N-th level: the top-N sum may have changed. Worse: it cannot have.
-  const unsigned side = event.side == common::Side::kBid ? 0U : 1U;
-  const bool inside = side == 0 ? event.px_ticks >= depth_edge_px_[0] : event.px_ticks <= depth_edge_px_[1];
-  if (!inside || (static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return;
-  // A new size at a level of the last walk: the same levels stay the top N, only the sum moves
-  // (exact: integers below 2^53). A new level or a removal changes the levels: walk again.
-  if (event.qty_lots > 0) {
-    const std::uint32_t cached = depth_cached_[side];
-    for (std::uint32_t i = 0; i < cached; ++i) {
-      if (depth_px_[side][i] == event.px_ticks) {
-        depth_qty_[side] += static_cast<double>(event.qty_lots) - static_cast<double>(depth_lots_[side][i]);
-        depth_lots_[side][i] = event.qty_lots;
+  if (book::BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(side)) >= depth_edge_key_[side]) mark_walk(side);
+}
+
+void FeatureState::note_levels_changed(unsigned side, std::int64_t key, std::int64_t old_qty, std::int64_t qty,
+                                       const book::Book& book) noexcept {
+  const book::BookSide& levels = side == 0 ? book.bids() : book.asks();
+  // Unknown previous size, a size the book refuses, or a side at its cap (the book may have refused the
+  // level or evicted its worst one): walk.
+  if (old_qty < 0 || qty < 0 || levels.size() >= levels.max_levels()) {
+    mark_walk(side);
+    return;
+  }
+  depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | kTopChanged);
+  const std::int64_t mask = -static_cast<std::int64_t>(side);
+  const std::int64_t edge = depth_edge_key_[side];
+  const std::uint32_t n = config_.depth_levels;
+  std::uint8_t& count = depth_count_[side];
+  if (qty != 0) {  // a new level inside the top N
+    if (count < n) {  // the side had fewer than N levels: all of them are summed
+      depth_qty_[side] += static_cast<double>(qty);
+      if (++count == n) mark_walk(side);  // the edge is now a level: found by the walk
+      return;
+    }
+    // The N-th level leaves; the new N-th is the worst level better than it: the first level above
+    // the old edge, at most `key` (the new level, which is better than the edge: it was not a level).
+    const std::int64_t edge_qty = levels.qty_at(px_of(edge, mask));
+    std::int64_t next = edge + 1;
+    for (int probes = 0; next < key && levels.qty_at(px_of(next, mask)) == 0; ++next) {
+      if (++probes == kMaxProbes) {
+        mark_walk(side);
         return;
       }
     }
+    depth_qty_[side] += static_cast<double>(qty) - static_cast<double>(edge_qty);
+    depth_edge_key_[side] = next;
+    return;
   }
-  depth_dirty_ = static_cast<std::uint8_t>(depth_dirty_ | (1U << side));
+  // A level of the top N removed.
+  depth_qty_[side] -= static_cast<double>(old_qty);
+  if (count < n) {  // every level was summed, and still is
+    --count;
+    return;
+  }
+  // The best level worse than the edge (if any) enters the top N.
+  std::int64_t next = edge;
+  for (int probes = 0; probes < kMaxProbes && next - 1 != std::numeric_limits<std::int64_t>::min(); ++probes) {
+    --next;
+    const std::int64_t entering = levels.qty_at(px_of(next, mask));
+    if (entering != 0) {
+      depth_qty_[side] += static_cast<double>(entering);
+      depth_edge_key_[side] = next;
+      return;
+    }
+  }
+  if (levels.size() < n) {  // no level below: the side has fewer than N levels now, all summed
+    count = static_cast<std::uint8_t>(levels.size());
+    depth_edge_key_[side] = kNoEdge;
+    return;
+  }
+  mark_walk(side);
 }
 
 void FeatureState::on_book(const book::Book& book, std::int64_t ts_ns) noexcept {
-  depth_dirty_ = 3;
+  depth_dirty_ = kAllDirty;
   on_book_tracked(book, ts_ns);
 }
 
-void FeatureState::on_book_tracked(const book::Book& book, std::int64_t ts_ns) noexcept {
+bool FeatureState::update_book_features(const book::Book& book) noexcept {
   const book::BookSide& bids = book.bids();
   const book::BookSide& asks = book.asks();
+  // Not sane: the book features have no value. depth_dirty_ stays as it is, so the next update looks
+  // at the book again.
   if (bids.empty() || asks.empty()) {
     valid_ &= ~kBookMask;
-    return;
+    return false;
   }
   const book::Level bid = bids.best();
   const book::Level ask = asks.best();
   if (bid.px_ticks >= ask.px_ticks) {  // crossed or locked: Book::is_crossed() without reading best() again
     valid_ &= ~kBookMask;
-    return;
+    return false;
   }
-  // The walk records its first kCachedLevels levels (fewer when the side is shorter or N is smaller).
-  const std::uint32_t cache = config_.depth_levels < kCachedLevels ? config_.depth_levels : kCachedLevels;
   if ((depth_dirty_ & 1U) != 0) {
-    depth_qty_[0] = top_qty(bids, config_.depth_levels, true, depth_edge_px_[0], cache, depth_px_[0], depth_lots_[0],
-                            depth_cached_[0]);
+    depth_qty_[0] = top_qty(bids, config_.depth_levels, 0, kNoEdge, depth_edge_key_[0], depth_count_[0]);
   }
   if ((depth_dirty_ & 2U) != 0) {
-    depth_qty_[1] = top_qty(asks, config_.depth_levels, false, depth_edge_px_[1], cache, depth_px_[1], depth_lots_[1],
-                            depth_cached_[1]);
+    depth_qty_[1] = top_qty(asks, config_.depth_levels, -1, kNoEdge, depth_edge_key_[1], depth_count_[1]);
   }
   depth_dirty_ = 0;
   // Half-sum in doubles: exact for prices below 2^52 ticks, and no int64 overflow on the sum.
@@ -148,18 +186,11 @@ void FeatureState::on_book_tracked(const book::Book& book, std::int64_t ts_ns) n
   values_[static_cast<std::size_t>(Feature::kImbalance)] = (depth_qty_[0] - depth_qty_[1]) * top * inverse;
   values_[static_cast<std::size_t>(Feature::kSpread)] = spread;
   values_[static_cast<std::size_t>(Feature::kMid)] = mid;
-  valid_ |= kBookMask;  // kMidEmaDev is written below
+  valid_ |= kBookMask;  // kMidEmaDev is written when read (fill_views)
+  return true;
+}
 
-  const std::int64_t dt = ts_ns - mid_ts_ns_;
-  // The mid did not move since the last sample with time behind it, and that sample left both averages
-  // tracking it: this update is a pure decay of both, deferred (see the header). 77 % of the synthetic
-  // market's book messages leave the mid alone.
-  if (dt > 0 && has_mid_ema_ && has_vol_ && has_ref_mid_ && mid == ema_mid_ && mid == ref_mid_) {
-    mid_ts_ns_ = ts_ns;
-    views_stale_ = true;
-    ++book_updates_;
-    return;
-  }
+void FeatureState::update_averages(double mid, std::int64_t dt, std::int64_t ts_ns) noexcept {
   if (dt > 0) settle();
   if (!has_mid_ema_) {
     ema_ = mid;
