@@ -1096,9 +1096,10 @@ class BinanceFeed::FastReader {
   }
 
   // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
-  // bytes elsewhere): its price and quantity, p moved past its ']'. Three 8-byte words covering the
-  // level are compared, and every load stays inside the level, so only the level's bytes must be in
-  // the frame. False otherwise, with p unchanged and the event's price and quantity to be rewritten.
+  // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
+  // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
+  // every load stays inside the level, so only its bytes must be in the frame. False otherwise, with
+  // p unchanged and the event's price and quantity to be rewritten.
   //
   // Same result as the byte reader: the digits and bytes checked are the ones the shape was learned
   // from, where quick_steps() accepted the decimals, so it accepts these with the same integer
@@ -1111,13 +1112,29 @@ class BinanceFeed::FastReader {
     } else {
       // size is 0 (nothing learned) or 16..24.
       if (shape.size == 0 || end - p < static_cast<std::ptrdiff_t>(shape.size)) return false;
+#if FASTCORE_BINANCE_X86
+      // Two 16-byte blocks (at 0 and size - 16): a byte fails where a digit is wanted and it is none,
+      // or a literal byte is wanted and it differs.
+      const auto block_bad = [&](const char* at, int i) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
+        const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_pattern[i])));
+        return _mm_or_si128(
+            _mm_andnot_si128(digit, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_digit[i]))),
+            _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_literal[i]))));
+      };
+      const bool bad = _mm_movemask_epi8(_mm_or_si128(block_bad(p, 0), block_bad(p + shape.size - 16, 1))) != 0;
+#else
       const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
-      std::uint64_t bad = 0;
+      std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < LevelShape::kWords; ++i) {
-        bad |= (non_digit_bytes(words[i] ^ kAsciiZeros) & shape.digit_high[i]) |
-               ((words[i] ^ shape.pattern[i]) & shape.literal[i]);
+        bad_bytes |= (non_digit_bytes(words[i] ^ kAsciiZeros) & shape.digit_high[i]) |
+                     ((words[i] ^ shape.pattern[i]) & shape.literal[i]);
       }
-      if (bad != 0 || !shaped_field(p, shape.px, tick, event->px_ticks) ||
+      const bool bad = bad_bytes != 0;
+#endif
+      if (bad || !shaped_field(p, shape.px, tick, event->px_ticks) ||
           !shaped_field(p, shape.qty, lot, event->qty_lots)) {
         return false;
       }
@@ -1180,6 +1197,15 @@ class BinanceFeed::FastReader {
     const std::size_t qty_end = field(px_end + 3, lot, learned.qty);  // past `","`
     if (qty_end == 0 || qty_end + 2 != size) return;                    // then `"]`
     learned.last_word = static_cast<std::uint32_t>(size - 8);
+    const std::size_t block_at[2] = {0, size - 16};
+    for (std::size_t b = 0; b < 2; ++b) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const std::size_t at = block_at[b] + j;
+        learned.block_literal[b][j] = literal[at];
+        learned.block_pattern[b][j] = literal[at] != 0 ? pattern[at] : 0;
+        learned.block_digit[b][j] = digit[at] != 0 ? 0xFF : 0;
+      }
+    }
     const std::size_t word_at[LevelShape::kWords] = {0, 8, size - 8};
     for (std::size_t w = 0; w < LevelShape::kWords; ++w) {
       std::uint64_t p = 0, l = 0, d = 0;

@@ -259,7 +259,7 @@ class BinanceFeed {
   };
   /// The byte layout of the last depth level the fast path read for a symbol (digit counts, point,
   /// separators), learned from a level it read byte by byte: a level of the same layout is then
-  /// checked with three word compares and its two decimals converted without a loop over the digits
+  /// checked with two 16-byte compares and its two decimals converted without a loop over the digits
   /// (FastReader::shaped_level()). Only a cache: a level of another layout is read byte by byte.
   struct LevelShape {
     /// One decimal of the level: the 8 bytes read for it (from `at`), which of them are integer
@@ -278,6 +278,10 @@ class BinanceFeed {
     std::uint64_t literal[kWords] = {};       ///< 0xFF over bytes that must equal `pattern`
     std::uint64_t digit_high[kWords] = {};    ///< 0x80 over bytes that must be digits
     std::uint32_t last_word = 0;              ///< Offset of the third word: size - 8 (the others: 0, 8)
+    /// The same three masks for two 16-byte blocks at 0 and size - 16 (the x86 check, SSE2).
+    alignas(16) std::uint8_t block_pattern[2][16] = {};
+    alignas(16) std::uint8_t block_literal[2][16] = {};
+    alignas(16) std::uint8_t block_digit[2][16] = {};
     Field px;
     Field qty;
     std::uint32_t size = 0;  ///< Bytes from '[' to ']'; 0: nothing learned
