@@ -28,6 +28,7 @@
 #include "fastcore/book/book_set.hpp"
 #include "fastcore/common/instrument.hpp"
 #include "fastcore/venue/binance.hpp"
+#include "fastcore/venue/wire_decimal.hpp"
 
 using namespace fastcore;
 using common::Event;
@@ -565,7 +566,37 @@ void test_decimal_shapes() {
   CHECK(counters.bad_frames > 0);
 }
 
-// 6. Depth levels laid out alike, as Binance writes them (fixed decimals), which the fast path reads
+// 6. The fast paths' prepared steps (make_wire_step: trailing zeros of the units moved into the
+// decimals, exact division as a multiply and a rotate) against plain division, for units of every
+// kind (1, odd, even, powers of two and ten, large) and values around multiples.
+void test_wire_steps() {
+  std::mt19937_64 rng(5);
+  std::vector<std::int64_t> all_units = {1, 2, 3, 5, 7, 8, 10, 16, 25, 50, 64, 100, 125, 1000, 1024, 999'999'937,
+                                         (std::int64_t{1} << 40), 3'000'000'000'000LL};
+  for (int i = 0; i < 40; ++i) all_units.push_back(1 + static_cast<std::int64_t>(rng() % 100'000));
+  for (const std::int64_t units : all_units) {
+    for (std::int32_t decimals = 0; decimals <= 4; ++decimals) {
+      const common::DecimalStep step{units, decimals};
+      const venue::WireStep wire = venue::make_wire_step(step);
+      CHECK(wire.decimals >= 0 && wire.decimals <= decimals);
+      // The same step: units x 10^-decimals == wire units x 10^-wire.decimals.
+      const std::int64_t scale = venue::detail::kPow10[decimals - wire.decimals];
+      for (int k = 0; k < 200; ++k) {
+        // A value in units of 10^-decimals near a multiple of the step, or anywhere below 10^18.
+        std::uint64_t value = k % 2 == 0 ? (rng() % 1'000'000) * static_cast<std::uint64_t>(units) + rng() % 3
+                                         : rng() % 1'000'000'000'000'000'000ULL;
+        if (value % static_cast<std::uint64_t>(scale) != 0) value -= value % static_cast<std::uint64_t>(scale);
+        std::int64_t out = -1;
+        const bool whole = venue::wire_exact_steps(value / static_cast<std::uint64_t>(scale), wire, out);
+        const bool expected = value % static_cast<std::uint64_t>(units) == 0;
+        CHECK(whole == expected);
+        if (whole && expected) CHECK(out == static_cast<std::int64_t>(value / static_cast<std::uint64_t>(units)));
+      }
+    }
+  }
+}
+
+// 7. Depth levels laid out alike, as Binance writes them (fixed decimals), which the fast path reads
 // through the symbol's learned level layout: random digits in one layout per run of frames (integer
 // parts of 1 to 8 digits, with and without a point, fraction digits up to and past the step, levels
 // of 16 to 24 bytes and longer), with now and then one level changed (a digit turned into another
@@ -652,6 +683,7 @@ void test_shaped_levels() {
 int main() {
   test_edge_frames();
   test_decimal_shapes();
+  test_wire_steps();
   test_shaped_levels();
   test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();

@@ -55,6 +55,7 @@ struct WireStep {
   std::uint32_t shift = 0;
   std::uint64_t odd_inverse = 1;
   std::uint64_t max_steps = ~std::uint64_t{0};
+  bool unit = true;  ///< units == 1 (the common case): every value is a whole number of steps
 };
 
 /// Prepares `step` for the fast paths; decimals stays -1 for a step they do not take (none today:
@@ -69,6 +70,7 @@ struct WireStep {
     --decimals;
   }
   out.decimals = decimals;
+  out.unit = units == 1;
   out.max_steps = ~std::uint64_t{0} / units;
   out.shift = static_cast<std::uint32_t>(__builtin_ctzll(units));
   const std::uint64_t odd = units >> out.shift;
@@ -83,6 +85,10 @@ struct WireStep {
 /// one multiply by a premultiplied constant.
 [[gnu::always_inline]] inline bool wire_exact_steps_of_product(std::uint64_t product, const WireStep& step,
                                                                std::int64_t& out) noexcept {
+  if (step.unit) {  // odd_inverse is 1: product is the value
+    out = static_cast<std::int64_t>(product);
+    return true;
+  }
   // Rotate right by shift (0..63); the mask keeps the left shift defined (and a no-op) when shift is 0.
   const std::uint64_t steps = (product >> step.shift) | (product << ((64U - step.shift) & 63U));
   if (steps > step.max_steps) return false;
