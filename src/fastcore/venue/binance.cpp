@@ -166,8 +166,8 @@ constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
   return word;
 }
 
-// 0x80 in the first byte that is not a digit (bytes after it may be marked too: a carry out of a
-// byte >= 0x8A runs into the next one, which is why only the lowest mark is used).
+// 0x80 in every byte that is not a digit. A carry out of a byte >= 0x8A (never a digit) may also mark
+// the byte after it: a mark there can only refuse text that was refused anyway.
 [[gnu::always_inline]] inline std::uint64_t non_digit_bytes(std::uint64_t x) noexcept {
   return ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
 }
@@ -246,11 +246,7 @@ struct EventProto {
        0x3333333333333333ULL)) {
     return false;
   }
-  v -= 0x3030303030303030ULL;
-  v = v * 10U + (v >> 8);  // pairs of digits
-  v = (((v & 0x000000FF000000FFULL) * (100U + (1000000ULL << 32))) +
-       (((v >> 16) & 0x000000FF000000FFULL) * (1U + (10000ULL << 32)))) >> 32;
-  out = v;
+  out = eight_digits_value(v ^ kAsciiZeros);
   return true;
 }
 
