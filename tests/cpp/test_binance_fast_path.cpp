@@ -28,6 +28,7 @@
 #include "fastcore/book/book_set.hpp"
 #include "fastcore/common/instrument.hpp"
 #include "fastcore/venue/binance.hpp"
+#include "fastcore/venue/wire_decimal.hpp"
 
 using namespace fastcore;
 using common::Event;
@@ -565,11 +566,125 @@ void test_decimal_shapes() {
   CHECK(counters.bad_frames > 0);
 }
 
+// 6. The fast paths' prepared steps (make_wire_step: trailing zeros of the units moved into the
+// decimals, exact division as a multiply and a rotate) against plain division, for units of every
+// kind (1, odd, even, powers of two and ten, large) and values around multiples.
+void test_wire_steps() {
+  std::mt19937_64 rng(5);
+  std::vector<std::int64_t> all_units = {1, 2, 3, 5, 7, 8, 10, 16, 25, 50, 64, 100, 125, 1000, 1024, 999'999'937,
+                                         (std::int64_t{1} << 40), 3'000'000'000'000LL};
+  for (int i = 0; i < 40; ++i) all_units.push_back(1 + static_cast<std::int64_t>(rng() % 100'000));
+  for (const std::int64_t units : all_units) {
+    for (std::int32_t decimals = 0; decimals <= 4; ++decimals) {
+      const common::DecimalStep step{units, decimals};
+      const venue::WireStep wire = venue::make_wire_step(step);
+      CHECK(wire.decimals >= 0 && wire.decimals <= decimals);
+      // The same step: units x 10^-decimals == wire units x 10^-wire.decimals.
+      const std::int64_t scale = venue::detail::kPow10[decimals - wire.decimals];
+      for (int k = 0; k < 200; ++k) {
+        // A value in units of 10^-decimals near a multiple of the step, or anywhere below 10^18.
+        std::uint64_t value = k % 2 == 0 ? (rng() % 1'000'000) * static_cast<std::uint64_t>(units) + rng() % 3
+                                         : rng() % 1'000'000'000'000'000'000ULL;
+        if (value % static_cast<std::uint64_t>(scale) != 0) value -= value % static_cast<std::uint64_t>(scale);
+        std::int64_t out = -1;
+        const bool whole = venue::wire_exact_steps(value / static_cast<std::uint64_t>(scale), wire, out);
+        const bool expected = value % static_cast<std::uint64_t>(units) == 0;
+        CHECK(whole == expected);
+        if (whole && expected) CHECK(out == static_cast<std::int64_t>(value / static_cast<std::uint64_t>(units)));
+      }
+    }
+  }
+}
+
+// 7. Depth levels laid out alike, as Binance writes them (fixed decimals), which the fast path reads
+// through the symbol's learned level layout: random digits in one layout per run of frames (integer
+// parts of 1 to 8 digits, with and without a point, fraction digits up to and past the step, levels
+// of 16 to 24 bytes and longer), with now and then one level changed (a digit turned into another
+// byte, a finer digit that is not a zero, a digit more or fewer, a point moved), and levels up to
+// the frame's last byte. Both readers must give the same events, statuses and errors.
+void test_shaped_levels() {
+  const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.05", "0.001"),
+                                                       make("PEPEUSDT", "0.0000001", "1"), make("BNBUSDT", "0.01", "10"),
+                                                       make("XAUUSDT", "10", "0.5")};
+  Twin twin(instruments, BinanceMarket::kUsdm);
+  std::mt19937_64 rng(33);
+  std::uint64_t u = 5000;
+  struct Layout {
+    std::size_t int_digits[2];
+    std::size_t fraction_digits[2];  // 0: no point
+  };
+  Layout layout{};
+  const char stray[] = "0123456789.-\"e, x";
+  for (int n = 0; n < 20'000; ++n) {
+    if (n % 50 == 0) {
+      for (int f = 0; f < 2; ++f) {
+        layout.int_digits[f] = 1 + rng() % 8;
+        layout.fraction_digits[f] = rng() % 4 == 0 ? 0 : 1 + rng() % 8;
+      }
+    }
+    const auto id = static_cast<std::uint32_t>(rng() % instruments.size());
+    u += 10;
+    twin.snapshot(id, "{\"lastUpdateId\":" + std::to_string(u) + R"(,"E":1,"T":1,"bids":[],"asks":[]})", 1);
+    std::string frame = R"({"e":"depthUpdate","E":1723161256000,"T":1723161256000,"s":")" + instruments[id].symbol +
+                        "\",\"U\":" + std::to_string(u) + ",\"u\":" + std::to_string(u + 1) +
+                        ",\"pu\":" + std::to_string(u - 1) + ",\"b\":[";
+    for (const char* side : {"", "],\"a\":["}) {
+      frame += side;
+      const std::size_t levels = 1 + rng() % 12;
+      for (std::size_t i = 0; i < levels; ++i) {
+        std::string level = "[\"";
+        const bool any_value = rng() % 32 == 0;  // else one the step holds
+        for (int f = 0; f < 2; ++f) {
+          const common::DecimalStep step = f == 0 ? instruments[id].tick : instruments[id].lot;
+          std::string digits;
+          for (std::size_t d = 0; d < layout.int_digits[f] + layout.fraction_digits[f]; ++d) {
+            digits += static_cast<char>('0' + rng() % 10);
+          }
+          if (!any_value) {
+            // Digits finer than the step are zeros; the step's last digit is a multiple of its units
+            // (steps here: units 1, 5 or 10).
+            const std::size_t last = layout.int_digits[f] + static_cast<std::size_t>(step.decimals);  // one past it
+            for (std::size_t d = last; d < digits.size(); ++d) digits[d] = '0';
+            if (last >= 1 && last <= digits.size() && step.units != 1) {
+              digits[last - 1] = step.units == 5 && rng() % 2 == 0 ? '5' : '0';
+            }
+          }
+          level += digits.substr(0, layout.int_digits[f]);
+          if (layout.fraction_digits[f] > 0) level += '.' + digits.substr(layout.int_digits[f]);
+          level += f == 0 ? "\",\"" : "\"]";
+        }
+        if (rng() % 64 == 0) {
+          const std::size_t at = rng() % level.size();
+          switch (rng() % 3) {
+            case 0: level[at] = stray[rng() % (sizeof stray - 1)]; break;
+            case 1: level.insert(at, 1, static_cast<char>('0' + rng() % 10)); break;
+            default: level.erase(at, 1); break;
+          }
+        }
+        frame += (i == 0 ? "" : ",") + level;
+      }
+    }
+    frame += "]}";
+    if (rng() % 2 == 0) frame = R"({"stream":"x@depth","data":)" + frame + "}";
+    twin.frame(frame, frame, 2);
+  }
+  twin.check_end_state();
+  const auto& counters = twin.left->counters();
+  std::printf("shaped levels: %llu frames, %llu by the fast path, %llu bad\n",
+              static_cast<unsigned long long>(counters.frames),
+              static_cast<unsigned long long>(counters.fast_path_frames),
+              static_cast<unsigned long long>(counters.bad_frames));
+  CHECK(counters.fast_path_frames > counters.frames / 4);
+  CHECK(counters.bad_frames > 0);
+}
+
 }  // namespace
 
 int main() {
   test_edge_frames();
   test_decimal_shapes();
+  test_wire_steps();
+  test_shaped_levels();
   test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();
   test_mutations_agree();

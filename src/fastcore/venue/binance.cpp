@@ -1,6 +1,7 @@
 #include "fastcore/venue/binance.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -117,12 +118,13 @@ template <std::size_t N>
 // closing quote) as a whole number of `step`s, p moved past the quote. Anything else, or anything the
 // step cannot represent exactly, returns false with no error kind: the fast path then leaves the frame
 // to the Scanner, whose read_quoted_steps()/try_to_steps() names the error. For what it accepts it
-// computes what read_quoted_steps() computes (its fast branch, minus the slow one); the fuzzer and
+// computes what read_quoted_steps() computes (its fast branch, minus the slow one; the step prepared
+// by make_wire_step() is the same step, so the same count); the fuzzer and
 // tests/cpp/test_binance_fast_path.cpp compare the two paths.
 //
 // Safe without bounds checks: every loop stops at a non-digit, and the frame's last byte is none
 // (wire_text_ends_safely()); a '.' is followed by at least one more byte for the same reason.
-[[gnu::always_inline]] inline bool quick_steps(const char*& p, common::DecimalStep step, std::int64_t& out) noexcept {
+[[gnu::always_inline]] inline bool quick_steps(const char*& p, const WireStep& step, std::int64_t& out) noexcept {
   const char* q = p;
   std::uint64_t mantissa = 0;
   unsigned digit = static_cast<unsigned>(*q - '0');
@@ -147,15 +149,36 @@ template <std::size_t N>
     if (q == fraction_start) return false;  // "1." (a finer digit stops before the quote check)
   }
   if (*q != '"') return false;
-  const auto scaled = static_cast<std::int64_t>(mantissa) * detail::kPow10[decimals - fraction];
-  if (step.units != 1) {
-    if (step.units <= 0 || scaled % step.units != 0) return false;
-    out = scaled / step.units;
-  } else {
-    out = scaled;
+  if (!wire_exact_steps(mantissa * static_cast<std::uint64_t>(detail::kPow10[decimals - fraction]), step, out)) {
+    return false;
   }
   p = q + 1;
   return true;
+}
+
+// SWAR helpers for 8 text bytes loaded little-endian (first byte lowest) and xor-ed with '0's, so
+// that a digit byte holds its value 0..9.
+constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
+
+[[gnu::always_inline]] inline std::uint64_t load_word(const char* p) noexcept {
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, 8);
+  return word;
+}
+
+// 0x80 in every byte that is not a digit. A carry out of a byte >= 0x8A (never a digit) may also mark
+// the byte after it: a mark there can only refuse text that was refused anyway.
+[[gnu::always_inline]] inline std::uint64_t non_digit_bytes(std::uint64_t x) noexcept {
+  return ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+}
+
+// The number the eight digit values of x write, first digit in the lowest byte: pairs, quads and the
+// eight combined with three multiplies.
+[[gnu::always_inline]] inline std::uint64_t eight_digits_value(std::uint64_t x) noexcept {
+  x = x * 10U + (x >> 8);
+  return (((x & 0x000000FF000000FFULL) * (100U + (1000000ULL << 32))) +
+          (((x >> 16) & 0x000000FF000000FFULL) * (1U + (10000ULL << 32)))) >>
+         32;
 }
 
 #if FASTCORE_BINANCE_X86
@@ -223,11 +246,7 @@ struct EventProto {
        0x3333333333333333ULL)) {
     return false;
   }
-  v -= 0x3030303030303030ULL;
-  v = v * 10U + (v >> 8);  // pairs of digits
-  v = (((v & 0x000000FF000000FFULL) * (100U + (1000000ULL << 32))) +
-       (((v >> 16) & 0x000000FF000000FFULL) * (1U + (10000ULL << 32)))) >> 32;
-  out = v;
+  out = eight_digits_value(v ^ kAsciiZeros);
   return true;
 }
 
@@ -923,7 +942,7 @@ class BinanceFeed::FastReader {
   }
 
   // After the opening quote: a decimal the quick reader converts without error.
-  [[gnu::always_inline]] bool steps(common::DecimalStep step, bool allow_negative, std::int64_t& out) noexcept {
+  [[gnu::always_inline]] bool steps(const WireStep& step, bool allow_negative, std::int64_t& out) noexcept {
     const char* p = p_;
     if (allow_negative || p >= end_) return false;  // signed prices are rare: the Scanner reads them
     if (!quick_steps(p, step, out)) return false;
@@ -931,7 +950,7 @@ class BinanceFeed::FastReader {
     return true;
   }
 
-  bool decimal_field(FrameText& text, common::DecimalStep step, bool allow_negative, std::int64_t& out) noexcept {
+  bool decimal_field(FrameText& text, const WireStep& step, bool allow_negative, std::int64_t& out) noexcept {
     const char* const start = p_;
     if (!steps(step, allow_negative, out)) return false;
     text = std::string_view(start, static_cast<std::size_t>(p_ - 1 - start));  // p_ is past the closing quote
@@ -995,13 +1014,18 @@ class BinanceFeed::FastReader {
   // is written whole into scratch_'s free capacity, stamped as on_depth() would stamp it
   // (Fields::stamped), and the array's events are committed at its end; a refused frame's events are
   // dropped with scratch_.
+  //
+  // A level laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
+  // pads prices and quantities to fixed decimals) is checked and read by shaped_level(); any other is
+  // read byte by byte, and then becomes the shape when the previous level missed it too.
   bool levels_impl(Side side) noexcept {
     if (!lit("[")) return false;
     if (lit("]")) return true;
-    const common::Instrument& instrument = feed_.symbols_[f_.id].instrument;
-    const common::DecimalStep tick = instrument.tick;
-    const common::DecimalStep lot = instrument.lot;
-    if (instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
+    Symbol& symbol = feed_.symbols_[f_.id];
+    const WireStep tick = symbol.wire_tick;
+    const WireStep lot = symbol.wire_lot;
+    if (symbol.instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
+    LevelShape& shape = symbol.level_shape;
     Event first{};
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
     first.ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
@@ -1019,6 +1043,7 @@ class BinanceFeed::FastReader {
     Event* room_end = out.capacity_end();
     const char* p = p_;
     const char* const end = end_;
+    std::uint32_t misses = 0;
     while (true) {
       if (write == room_end) [[unlikely]] {
         out.commit(write);
@@ -1028,12 +1053,22 @@ class BinanceFeed::FastReader {
       }
       Event* const event = write;
       proto.store(event);
-      if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
-      p += 2;
-      if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
-      p += 2;
-      if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
-      ++p;
+      if (shaped_level(p, end, shape, tick, lot, event)) {
+        misses = 0;
+      } else {
+        const char* const level = p;
+        if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
+        p += 2;
+        if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
+        p += 2;
+        if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
+        ++p;
+        // A new layout once two levels in a row missed the shape (one odd level keeps it).
+        if (shape.size == 0 || ++misses >= 2) {
+          learn_shape(level, static_cast<std::size_t>(p - level), tick, lot, shape);
+          misses = 0;
+        }
+      }
       ++write;
       if (p < end && *p == ',') {
         ++p;
@@ -1046,16 +1081,151 @@ class BinanceFeed::FastReader {
     }
   }
 
+  // One decimal of a level that matched its shape: the digits moved together at the top of a word
+  // (the point squeezed out, zeros below as leading zeros), converted, scaled to the step's decimals
+  // and divided by its units (false when not a whole number of steps).
+  [[gnu::always_inline]] static bool shaped_field(const char* p, const LevelShape::Field& field, const WireStep& step,
+                                                  std::int64_t& out) noexcept {
+    const std::uint64_t x = load_word(p + field.at) ^ kAsciiZeros;
+    const std::uint64_t digits = ((x & field.int_bytes) | ((x >> 8) & field.fraction_bytes)) << field.shift;
+    return wire_exact_steps_of_product(eight_digits_value(digits) * field.multiplier, step, out);
+  }
+
+  // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
+  // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
+  // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
+  // every load stays inside the level, so only its bytes must be in the frame. False otherwise, with
+  // p unchanged and the event's price and quantity to be rewritten.
+  //
+  // Same result as the byte reader: the digits and bytes checked are the ones the shape was learned
+  // from, where quick_steps() accepted the decimals, so it accepts these with the same integer
+  // digits, kept fraction digits and zeros past them (and the same overflow bound), and the count
+  // computed here is the value of those digits.
+  [[gnu::always_inline]] static bool shaped_level(const char*& p, const char* end, const LevelShape& shape,
+                                                  const WireStep& tick, const WireStep& lot, Event* event) noexcept {
+    if constexpr (std::endian::native != std::endian::little) {
+      return false;  // the words are read as little-endian
+    } else {
+      // size is 0 (nothing learned) or 16..24.
+      if (shape.size == 0 || end - p < static_cast<std::ptrdiff_t>(shape.size)) return false;
+#if FASTCORE_BINANCE_X86
+      // Two 16-byte blocks (at 0 and size - 16): a byte fails where a digit is wanted and it is none,
+      // or a literal byte is wanted and it differs.
+      const auto block_bad = [&](const char* at, int i) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
+        const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_pattern[i])));
+        return _mm_or_si128(
+            _mm_andnot_si128(digit, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_digit[i]))),
+            _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_literal[i]))));
+      };
+      const bool bad = _mm_movemask_epi8(_mm_or_si128(block_bad(p, 0), block_bad(p + shape.size - 16, 1))) != 0;
+#else
+      const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
+      std::uint64_t bad_bytes = 0;
+      for (std::size_t i = 0; i < LevelShape::kWords; ++i) {
+        bad_bytes |= (non_digit_bytes(words[i] ^ kAsciiZeros) & shape.digit_high[i]) |
+                     ((words[i] ^ shape.pattern[i]) & shape.literal[i]);
+      }
+      const bool bad = bad_bytes != 0;
+#endif
+      if (bad || !shaped_field(p, shape.px, tick, event->px_ticks) ||
+          !shaped_field(p, shape.qty, lot, event->qty_lots)) {
+        return false;
+      }
+      p += shape.size;
+      return true;
+    }
+  }
+
+  // Learns the layout of the level [level, level + size), which the byte reader just accepted, when
+  // it fits LevelShape (16 to 24 bytes, each decimal's integer digits, point and kept fraction digits
+  // within 8 bytes); otherwise forgets the shape, so that such levels go on being read byte by byte.
+  static void learn_shape(const char* level, std::size_t size, const WireStep& tick, const WireStep& lot,
+                          LevelShape& shape) noexcept {
+    constexpr std::size_t kMax = 8 * LevelShape::kWords;
+    shape.size = 0;
+    if (size < 16 || size > kMax || tick.decimals < 0 || lot.decimals < 0) return;
+    std::uint8_t literal[kMax] = {};
+    std::uint8_t digit[kMax] = {};
+    std::uint8_t pattern[kMax] = {};
+    std::memcpy(pattern, level, size);
+    for (std::size_t i = 0; i < size; ++i) literal[i] = 0xFF;
+    // One decimal from `at` (its first byte) to its closing quote, as quick_steps() read it.
+    const auto field = [&](std::size_t at, const WireStep& step, LevelShape::Field& out) -> std::size_t {
+      std::size_t i = at;
+      while (i < size && is_digit(level[i])) digit[i++] = 0x80;
+      const std::size_t int_digits = i - at;
+      std::size_t kept = 0;
+      if (i < size && level[i] == '.') {
+        ++i;
+        // The step's decimals are digits; finer ones (zeros, or quick_steps() would have refused
+        // the level) stay literal bytes.
+        while (i < size && is_digit(level[i]) && kept < static_cast<std::size_t>(step.decimals)) {
+          digit[i++] = 0x80;
+          ++kept;
+        }
+        while (i < size && is_digit(level[i])) ++i;
+      }
+      // Integer digits, point and kept digits (the bytes read) within 8 bytes.
+      const std::size_t read_end = at + int_digits + (kept > 0 ? 1 + kept : 0);
+      if (int_digits == 0 || read_end - at > 8) return 0;
+      for (std::size_t j = at; j < i; ++j) {
+        if (digit[j] != 0) literal[j] = 0;
+      }
+      // The 8 bytes read end with the last byte used, or start at the level's start: never past it.
+      const std::size_t from = read_end >= 8 ? read_end - 8 : 0;
+      const std::size_t lead = at - from;  // bytes before the first digit in the word (0..7)
+      out.at = static_cast<std::uint32_t>(from);
+      // The bytes of the word below byte n (0..8).
+      const auto below = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
+      out.int_bytes = below(lead + int_digits) & ~below(lead);
+      out.fraction_bytes = below(lead + int_digits + kept) & ~below(lead + int_digits);
+      out.shift = static_cast<std::uint32_t>(8 * (8 - lead - int_digits - kept));
+      out.multiplier = static_cast<std::uint64_t>(detail::kPow10[step.decimals - static_cast<std::int32_t>(kept)]) *
+                       step.odd_inverse;
+      return i;
+    };
+    LevelShape learned;
+    const std::size_t px_end = field(2, tick, learned.px);
+    if (px_end == 0) return;
+    const std::size_t qty_end = field(px_end + 3, lot, learned.qty);  // past `","`
+    if (qty_end == 0 || qty_end + 2 != size) return;                    // then `"]`
+    learned.last_word = static_cast<std::uint32_t>(size - 8);
+    const std::size_t block_at[2] = {0, size - 16};
+    for (std::size_t b = 0; b < 2; ++b) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const std::size_t at = block_at[b] + j;
+        learned.block_literal[b][j] = literal[at];
+        learned.block_pattern[b][j] = literal[at] != 0 ? pattern[at] : 0;
+        learned.block_digit[b][j] = digit[at] != 0 ? 0xFF : 0;
+      }
+    }
+    const std::size_t word_at[LevelShape::kWords] = {0, 8, size - 8};
+    for (std::size_t w = 0; w < LevelShape::kWords; ++w) {
+      std::uint64_t p = 0, l = 0, d = 0;
+      std::memcpy(&p, pattern + word_at[w], 8);
+      std::memcpy(&l, literal + word_at[w], 8);
+      std::memcpy(&d, digit + word_at[w], 8);
+      learned.pattern[w] = p & l;
+      learned.literal[w] = l;
+      learned.digit_high[w] = d;
+    }
+    learned.size = static_cast<std::uint32_t>(size);
+    shape = learned;
+  }
+
   bool book_ticker() noexcept {
     if (!lit("\"u\":") || !uint(f_.last_id)) return false;
     f_.present |= kHasLastId;
     if (!lit(",\"s\":\"") || !symbol()) return false;
-    const common::Instrument& instrument = feed_.symbols_[f_.id].instrument;
-    const bool negative = instrument.allow_negative_price;
-    if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, instrument.tick, negative, feed_.bbo_steps_[0]) ||
-        !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, instrument.lot, false, feed_.bbo_steps_[1]) ||
-        !lit(",\"a\":\"") || !decimal_field(f_.ask_px, instrument.tick, negative, feed_.bbo_steps_[2]) ||
-        !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, instrument.lot, false, feed_.bbo_steps_[3])) {
+    const Symbol& symbol = feed_.symbols_[f_.id];
+    const bool negative = symbol.instrument.allow_negative_price;
+    if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
+        !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
+        !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
+        !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
       return false;
     }
     f_.present |= kHasBidPx | kHasBidQty | kHasAskPx | kHasAskQty;
@@ -1102,6 +1272,8 @@ BinanceFeed::BinanceFeed(std::vector<common::Instrument> instruments, book::Book
     Symbol symbol;
     for (char& c : instrument.symbol) c = upper(c);
     symbol.instrument = std::move(instrument);
+    symbol.wire_tick = make_wire_step(symbol.instrument.tick);
+    symbol.wire_lot = make_wire_step(symbol.instrument.lot);
     symbols_.push_back(std::move(symbol));
   }
   std::size_t table_size = 16;

@@ -41,6 +41,7 @@
 #include "fastcore/common/event.hpp"
 #include "fastcore/common/event_sink.hpp"
 #include "fastcore/common/instrument.hpp"
+#include "fastcore/venue/wire_decimal.hpp"
 
 namespace fastcore::venue {
 
@@ -256,8 +257,40 @@ class BinanceFeed {
     std::size_t begin;  ///< Index of its first event in Symbol::buffer.
     std::uint32_t count;
   };
+  /// The byte layout of the last depth level the fast path read for a symbol (digit counts, point,
+  /// separators), learned from a level it read byte by byte: a level of the same layout is then
+  /// checked with two 16-byte compares and its two decimals converted without a loop over the digits
+  /// (FastReader::shaped_level()). Only a cache: a level of another layout is read byte by byte.
+  struct LevelShape {
+    /// One decimal of the level: the 8 bytes read for it (from `at`), which of them are integer
+    /// digits and (once shifted down over the point) kept fraction digits, the shift that moves those
+    /// to the top of the word, and the power of ten up to the step's decimals times the step's
+    /// odd_inverse (wire_exact_steps() multiplies by both).
+    struct Field {
+      std::uint64_t int_bytes = 0;
+      std::uint64_t fraction_bytes = 0;
+      std::uint64_t multiplier = 1;
+      std::uint32_t at = 0;
+      std::uint32_t shift = 0;
+    };
+    static constexpr std::size_t kWords = 3;  ///< Levels of 16 to 24 bytes (USD-M: `["61800.20","0.014"]` is 20)
+    std::uint64_t pattern[kWords] = {};       ///< The level's bytes where `literal` is set
+    std::uint64_t literal[kWords] = {};       ///< 0xFF over bytes that must equal `pattern`
+    std::uint64_t digit_high[kWords] = {};    ///< 0x80 over bytes that must be digits
+    std::uint32_t last_word = 0;              ///< Offset of the third word: size - 8 (the others: 0, 8)
+    /// The same three masks for two 16-byte blocks at 0 and size - 16 (the x86 check, SSE2).
+    alignas(16) std::uint8_t block_pattern[2][16] = {};
+    alignas(16) std::uint8_t block_literal[2][16] = {};
+    alignas(16) std::uint8_t block_digit[2][16] = {};
+    Field px;
+    Field qty;
+    std::uint32_t size = 0;  ///< Bytes from '[' to ']'; 0: nothing learned
+  };
   struct Symbol {
     common::Instrument instrument;
+    LevelShape level_shape;          ///< Fast path only: see LevelShape
+    WireStep wire_tick;              ///< instrument.tick prepared for the fast path
+    WireStep wire_lot;               ///< instrument.lot prepared for the fast path
     SyncState state = SyncState::kSyncing;
     bool awaiting_first = false;     ///< Live, snapshot applied, no diff applied since.
     bool snapshot_requested = false; ///< kNeedsSnapshot already reported for this resync.

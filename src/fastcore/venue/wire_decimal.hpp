@@ -43,6 +43,66 @@ inline constexpr std::int64_t kPow10[19] = {1LL,
 
 }  // namespace detail
 
+/// A step prepared for the wire fast paths: trailing zeros of its units moved into its decimals
+/// (tick "0.10" = 10 x 10^-2 becomes 1 x 10^-1: the same step, so the same whole number of steps
+/// for every value) and the remaining units' exact-division test as a multiply, not a divide.
+///
+/// A value n (in units of 10^-decimals) is a whole number of steps iff
+/// rotr(n * odd_inverse, shift) <= max_steps, and then that is the number of steps (Granlund and
+/// Montgomery: units = 2^shift * odd, odd_inverse = odd^-1 mod 2^64). For units == 1 it is n.
+struct WireStep {
+  std::int32_t decimals = -1;  ///< -1: not usable by the fast paths (they leave such values to the Scanner)
+  std::uint32_t shift = 0;
+  std::uint64_t odd_inverse = 1;
+  std::uint64_t max_steps = ~std::uint64_t{0};
+  bool unit = true;  ///< units == 1 (the common case): every value is a whole number of steps
+};
+
+/// Prepares `step` for the fast paths; decimals stays -1 for a step they do not take (none today:
+/// units > 0 and decimals 0..18 always convert).
+[[nodiscard]] inline WireStep make_wire_step(common::DecimalStep step) noexcept {
+  WireStep out;
+  if (step.units <= 0 || step.decimals < 0 || step.decimals > 18) return out;
+  auto units = static_cast<std::uint64_t>(step.units);
+  std::int32_t decimals = step.decimals;
+  while (decimals > 0 && units % 10U == 0) {
+    units /= 10U;
+    --decimals;
+  }
+  out.decimals = decimals;
+  out.unit = units == 1;
+  out.max_steps = ~std::uint64_t{0} / units;
+  out.shift = static_cast<std::uint32_t>(__builtin_ctzll(units));
+  const std::uint64_t odd = units >> out.shift;
+  std::uint64_t inverse = odd;  // Newton's iteration: each step doubles the correct low bits (3 to 96)
+  for (int i = 0; i < 5; ++i) inverse *= 2U - odd * inverse;
+  out.odd_inverse = inverse;
+  return out;
+}
+
+/// `scaled` (a value in units of 10^-step.decimals, below 2^63) as a whole number of steps, or false
+/// when it is not one. `product` is scaled * step.odd_inverse (mod 2^64), which a caller may get from
+/// one multiply by a premultiplied constant.
+[[gnu::always_inline]] inline bool wire_exact_steps_of_product(std::uint64_t product, const WireStep& step,
+                                                               std::int64_t& out) noexcept {
+  if (step.unit) {  // odd_inverse is 1: product is the value
+    out = static_cast<std::int64_t>(product);
+    return true;
+  }
+  // Rotate right by shift (0..63); the mask keeps the left shift defined (and a no-op) when shift is 0.
+  const std::uint64_t steps = (product >> step.shift) | (product << ((64U - step.shift) & 63U));
+  if (steps > step.max_steps) return false;
+  out = static_cast<std::int64_t>(steps);
+  return true;
+}
+
+/// `scaled` (a value in units of 10^-step.decimals, below 2^63) as a whole number of steps, or false
+/// when it is not one.
+[[gnu::always_inline]] inline bool wire_exact_steps(std::uint64_t scaled, const WireStep& step,
+                                                    std::int64_t& out) noexcept {
+  return wire_exact_steps_of_product(scaled * step.odd_inverse, step, out);
+}
+
 /// Reads the string whose opening quote is just before `p` as a whole number of `step`s. On return
 /// `p` is past the closing quote (when json_ok). Never reads at or beyond `end`. Cost: ~1 ns a digit.
 ///
