@@ -334,6 +334,7 @@ void test_arrival_at_an_event_time() {
     OrderIntent ioc{};
     ioc.ts_ns = 1'000;  // arrives at 2,000
     ioc.order_id = 1;
+    ioc.kind = IntentKind::kNew;
     ioc.px_ticks = 101;
     ioc.qty_lots = 3;
     ioc.side = Side::kBid;
@@ -342,8 +343,8 @@ void test_arrival_at_an_event_time() {
     delta(Side::kBid, 98, 1, 1'500);
     delta(Side::kAsk, 101, 0, 2'000);  // at the arrival: applied first, the IOC finds nothing at 101
     delta(Side::kAsk, 101, 9, 2'000);  // the same message puts it back: still before the arrival
-    delta(Side::kAsk, 102, 4, 2'001);  // after the arrival: the IOC is matched before this one
-    delta(Side::kAsk, 101, 0, 2'002);
+    delta(Side::kAsk, 101, 0, 2'001);  // after the arrival: the IOC is matched before this one
+    delta(Side::kAsk, 102, 4, 2'002);
     CHECK_EQ(venue.on_events(events, error), 5U);
     std::vector<ExecutionReport> out(8);
     const std::size_t n = venue.drain_reports(out, kEnd);
