@@ -180,24 +180,81 @@ inline ExchangeError SimulatedExchange::apply_one(const Event& event) noexcept {
   return ExchangeError::kOk;
 }
 
-// What apply_one() does to a run of events of one instrument with no resting order, none of them later
-// than the next intent's arrival: no arrival is processed, no old level is read, on_market() is not
-// called (no order), so only the book, the clock, the feed latency and the event count change. The
-// book gets the run in one try_apply_batch() call (same book, sequence and timestamps as per event),
-// then the clock and feed latency are brought up to date over the events it applied, in order.
+// The prices of an instrument's resting orders that events are checked against: an event that
+// passes passes_orders() changes nothing on_market() looks at (see apply_run()).
+struct SimulatedExchange::OrderBounds {
+  std::int64_t bid_lo = kMaxTime;  // lowest and highest price of our resting bids
+  std::int64_t bid_hi = std::numeric_limits<std::int64_t>::min();
+  std::int64_t ask_lo = kMaxTime;  // of our resting asks
+  std::int64_t ask_hi = std::numeric_limits<std::int64_t>::min();
+};
+
+SimulatedExchange::OrderBounds SimulatedExchange::order_bounds(std::uint32_t instrument_id) const noexcept {
+  OrderBounds bounds;
+  for (std::uint32_t slot = head_[instrument_id]; slot != kNone; slot = orders_[slot].next) {
+    const Resting& order = orders_[slot];
+    if (order.side == Side::kBid) {
+      bounds.bid_lo = std::min(bounds.bid_lo, order.px_ticks);
+      bounds.bid_hi = std::max(bounds.bid_hi, order.px_ticks);
+    } else {
+      bounds.ask_lo = std::min(bounds.ask_lo, order.px_ticks);
+      bounds.ask_hi = std::max(bounds.ask_hi, order.px_ticks);
+    }
+  }
+  return bounds;
+}
+
+// Whether on_market() would leave every resting order as it is for this event, case by case:
+//   - a level at one of our prices on our side moves our queue (on_level_change), so the price must lie
+//     outside [lo, hi] of that side's orders;
+//   - a non-empty level on the other side at or through one of our prices fills it, so a bid level
+//     must be below all our asks and an ask level above all our bids (removals, qty 0, fill nothing);
+//   - a trade fills our orders on its passive side at or through its price: a sell (aggressor ask)
+//     must print above all our bids, a buy below all our asks;
+//   - anything else (clears, BBO quotes, trades with no valid side) is ignored by on_market().
+// Invalid level events (bad side) fail the test and go one at a time; the book refuses them there.
+[[gnu::always_inline]] inline bool passes_orders(const Event& event, std::int64_t bid_lo, std::int64_t bid_hi,
+                                                 std::int64_t ask_lo, std::int64_t ask_hi) noexcept {
+  const auto kind = static_cast<unsigned>(event.kind);
+  const std::int64_t px = event.px_ticks;
+  if (kind - 2U < 2U) {  // kSnapshotLevel or kDelta
+    if (event.side == Side::kBid) return (px < bid_lo || px > bid_hi) && (event.qty_lots == 0 || px < ask_lo);
+    if (event.side == Side::kAsk) return (px < ask_lo || px > ask_hi) && (event.qty_lots == 0 || px > bid_hi);
+    return false;
+  }
+  if (event.kind == EventKind::kTrade) {
+    if (event.side == Side::kAsk) return px > bid_hi;  // passive bids
+    if (event.side == Side::kBid) return px < ask_lo;  // passive asks
+  }
+  return true;
+}
+
+// What apply_one() does to a run of events of one instrument, none of them later than the next
+// intent's arrival and none touching a resting order (passes_orders(); every event does when nothing
+// rests): no arrival is processed, on_market() changes nothing (the old level it would read is not
+// needed), so only the book, the clock, the feed latency and the event count change. The book gets
+// the run in one try_apply_batch() call (same book, sequence and timestamps as per event), then the
+// clock and feed latency are brought up to date over the events it applied, in order. Orders cannot
+// change inside a run (no arrival, no fill), so their bounds hold for all of it.
 std::size_t SimulatedExchange::apply_run(std::span<const Event> events, ExchangeError& error) noexcept {
-  // 4 K of 64-byte events: the scan, the batch and the clock pass reread them from L1.
+  // 16 K of 64-byte events: the scan, the batch and the clock pass reread them from L1.
   constexpr std::size_t kRunEvents = 256;
   const Event* const first = events.data();
   const std::uint32_t id = first->instrument_id;
-  if (id >= books_.size() || head_[id] != kNone) return 0;
+  if (id >= books_.size()) return 0;
   std::size_t count = std::min(events.size(), kRunEvents);
-  if (inbound_head_ < inbound_.size()) {
-    // An intent is on its way: the run ends before the first event after its arrival (apply_one()
-    // would match the intent before that event). Arrivals are non-decreasing, so the first bounds all.
-    const std::int64_t due = inbound_[inbound_head_].arrival_ns;
+  const bool has_orders = head_[id] != kNone;
+  const bool has_inbound = inbound_head_ < inbound_.size();
+  if (has_orders || has_inbound) {
+    // An intent on its way ends the run before the first event after its arrival (apply_one() would
+    // match the intent before that event); arrivals are non-decreasing, so the first bounds all.
+    const std::int64_t due = has_inbound ? inbound_[inbound_head_].arrival_ns : kMaxTime;
+    const OrderBounds b = has_orders ? order_bounds(id) : OrderBounds{};
     std::size_t k = 0;
-    while (k < count && first[k].instrument_id == id && event_time(first[k]) <= due) ++k;
+    while (k < count && first[k].instrument_id == id && event_time(first[k]) <= due &&
+           passes_orders(first[k], b.bid_lo, b.bid_hi, b.ask_lo, b.ask_hi)) {
+      ++k;
+    }
     count = k;
     if (count == 0) return 0;
   }

@@ -77,8 +77,8 @@ struct ExchangeConfig {
   std::int64_t clock_offset_ns = 0;
   std::uint32_t max_open_orders = 65'536;  ///< Resting orders across instruments; more are rejected.
   std::uint32_t max_levels_per_side = book::Book::kDefaultMaxLevels;
-  /// on_events() applies runs of events that cannot meet one of our orders (one instrument with no
-  /// resting order, before the next intent's arrival) with one Book::try_apply_batch call each. Same
+  /// on_events() applies runs of events that cannot meet one of our orders (one instrument, before the
+  /// next intent's arrival, away from its resting orders' prices) with one Book::try_apply_batch call each. Same
   /// books, reports, clock, histograms and stats as one event at a time (false: the reference path,
   /// kept for the tests that compare the two).
   bool batch_runs = true;
@@ -209,6 +209,9 @@ class SimulatedExchange {
   /// would apply without touching an order: returns how many it applied (0: `first` needs apply_one()),
   /// and on a book refusal sets `error` (the refused event is events[returned]).
   std::size_t apply_run(std::span<const common::Event> events, ExchangeError& error) noexcept;
+  struct OrderBounds;
+  /// Lowest and highest price of the instrument's resting orders per side.
+  [[nodiscard]] OrderBounds order_bounds(std::uint32_t instrument_id) const noexcept;
   std::int64_t draw(const LatencyModel& model, Rng& rng) noexcept;
   void process_arrival(const Inbound& inbound) noexcept;
   void on_new(const OrderIntent& intent, std::int64_t now) noexcept;
