@@ -180,9 +180,7 @@ def test_mixed_orders_on_synthetic_data() -> None:
 
 
 @pytest.mark.parametrize("source", ["recording", "synthetic"])
-def test_engine_backtest_same_on_both_paths(
-    source: str, request: pytest.FixtureRequest
-) -> None:
+def test_engine_backtest_same_on_both_paths(source: str, request: pytest.FixtureRequest) -> None:
     if source == "recording":
         events, instruments = request.getfixturevalue("recording")
     else:
