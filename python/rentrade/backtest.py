@@ -406,6 +406,7 @@ def run_backtest(
     max_span_ns: int = -1,
     chunk: int = CHUNK_EVENTS,
     progress: ProgressFn | None = None,
+    batch_runs: bool = True,
 ) -> BacktestReport:
     """Run ``strategy`` over ``events`` against a :class:`rentrade.SimulatedExchange`.
 
@@ -438,6 +439,10 @@ def run_backtest(
         Events per core call; ``progress(done, total)`` is called after each.
     progress
         Progress callback, or None.
+    batch_runs
+        Let the venue apply runs of events that cannot meet an order (no resting order on the
+        instrument, before the next intent's arrival) in one batch per run. The results are identical
+        either way (the tests compare them); False applies every event one at a time, the reference.
 
     Returns
     -------
@@ -456,6 +461,7 @@ def run_backtest(
         response_latency=response_latency,
         seed=seed,
         clock_offset_ns=offset,
+        batch_runs=batch_runs,
     )
     loop = _fastcore.Backtest(
         exchange,

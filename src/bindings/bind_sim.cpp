@@ -282,7 +282,7 @@ void bind_sim(py::module_& m) {
                        const py::dict& venue_fees, const std::string& queue_model, std::uint32_t queue_power,
                        py::handle order_latency, py::handle response_latency, py::handle round_trips,
                        std::uint64_t seed, std::int64_t clock_offset_ns, std::uint32_t max_open_orders,
-                       std::uint32_t max_levels) {
+                       std::uint32_t max_levels, bool batch_runs) {
              ExchangeConfig config;
              const std::int64_t default_maker = bps_e4(maker_fee_bps, "maker_fee_bps");
              const std::int64_t default_taker = bps_e4(taker_fee_bps, "taker_fee_bps");
@@ -335,6 +335,7 @@ void bind_sim(py::module_& m) {
              config.clock_offset_ns = clock_offset_ns;
              config.max_open_orders = max_open_orders;
              config.max_levels_per_side = max_levels;
+             config.batch_runs = batch_runs;
              const ExchangeError error = fastcore::sim::validate(config);
              if (error != ExchangeError::kOk) throw py::value_error(fastcore::sim::describe(error));
              auto store = std::make_shared<ExchangeStore>();
@@ -346,7 +347,8 @@ void bind_sim(py::module_& m) {
            py::arg("instruments"), py::kw_only(), py::arg("maker_fee_bps") = "0", py::arg("taker_fee_bps") = "0",
            py::arg("venue_fees") = py::dict(), py::arg("queue_model") = "trade_through", py::arg("queue_power") = 2,
            py::arg("order_latency") = 0, py::arg("response_latency") = 0, py::arg("round_trips") = py::none(),
-           py::arg("seed") = 1, py::arg("clock_offset_ns") = 0, py::arg("max_open_orders") = 65'536, py::arg("max_levels") = 5000)
+           py::arg("seed") = 1, py::arg("clock_offset_ns") = 0, py::arg("max_open_orders") = 65'536, py::arg("max_levels") = 5000,
+           py::arg("batch_runs") = true)
       .def(
           "on_events",
           [](ExchangeStore& s, const py::array& events) {
@@ -439,6 +441,7 @@ void bind_sim(py::module_& m) {
             out["taker_fills"] = st.taker_fills;
             out["late_orders"] = st.late_orders;
             out["fee_overflows"] = st.fee_overflows;
+            out["batched_events"] = st.batched_events;
             return out;
           },
           "Counters since construction (late_orders: intents matched after their nominal arrival).")

@@ -49,7 +49,8 @@ def measure(
             )
             detail = (
                 f"{report.loop['spans']:,} strategy calls, {report.venue['intents']:,} intents, "
-                f"{report.venue['fills']:,} fills, late orders {report.venue['late_orders']}"
+                f"{report.venue['fills']:,} fills, late orders {report.venue['late_orders']}, "
+                f"{report.venue['batched_events'] / max(report.events, 1):.1%} of events in venue runs"
             )
             return report.events_per_s, detail
 

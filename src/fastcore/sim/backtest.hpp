@@ -91,7 +91,7 @@ struct BacktestStats {
   std::uint64_t reports = 0;
   std::uint64_t intents = 0;
   std::int64_t strategy_ns = 0;  ///< Wall time inside the strategy.
-  std::int64_t venue_ns = 0;     ///< Wall time inside the venue (apply + match).
+  std::int64_t venue_ns = 0;     ///< Wall time from each strategy call's return to the next (venue apply + match, the loop).
 };
 
 class Backtest {
@@ -122,6 +122,8 @@ class Backtest {
  private:
   void deliver_reports(std::int64_t until_local_ns);
   void submit_all(std::int64_t lo_ns, std::int64_t hi_ns, std::int64_t fallback_ns);
+  /// Adds the venue's open interval (since venue_since_ns_) up to now_ns to stats_.venue_ns.
+  void close_venue_interval(std::int64_t now_ns) noexcept;
 
   SimulatedExchange& exchange_;
   Strategy& strategy_;
@@ -131,6 +133,7 @@ class Backtest {
   std::vector<OrderIntent> intents_;
   std::vector<ExecutionReport> reports_;
   std::int64_t last_seen_local_ns_ = std::numeric_limits<std::int64_t>::min();
+  std::int64_t venue_since_ns_ = std::numeric_limits<std::int64_t>::min();  // min: no interval open
   BacktestStats stats_;
   common::Histogram strategy_call_ns_;
   common::Histogram decision_ns_;
