@@ -1,6 +1,7 @@
 #pragma once
 /// Latency and throughput of signal updates (features + composite), measured inside the core so no
 /// binding overhead is counted. Reuses the book's LatencyRun record: `error` reports a refused event.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -10,9 +11,11 @@
 
 namespace fastcore::perf {
 
-/// Applies `events` to `books` (untimed) and times each signal update alone (every level event is noted,
-/// the ones inside a message untimed): a trade's flow update, or,
-/// after an event flagged kFlagLastInMessage, the book features plus one composite evaluation. Then
+/// Applies `events` to `books` (untimed) and times all the signal's work for one message as one sample:
+/// for each level event, reading the level's previous size (before the book applies it) and noting it;
+/// after the event flagged kFlagLastInMessage, the book features plus one composite evaluation. A trade is
+/// its own sample (the flow update). Each piece is timed alone, so the book updates between them are not
+/// counted, and the timer overhead is subtracted per piece. Then
 /// `passes` more times untimed for throughput (book updates included there: the signal reads the book
 /// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away.
 inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet& signals,
@@ -29,27 +32,26 @@ inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet&
     }
     return true;
   };
+  std::int64_t message_ticks = 0;  // the signal's work so far in the current message, overhead removed
   for (const common::Event& event : events) {
     if (!known(event)) return run;
     book::Book& book = books[event.instrument_id];
-    // The level's previous size is read before the book applies the event, untimed like the apply
-    // itself (the engine counts it in its book stage): one qty_at for an event inside the top N.
+    std::uint64_t t0 = common::CycleClock::start();
     const std::int64_t old_qty = signals.level_before(event, book);
+    std::uint64_t t1 = common::CycleClock::stop();
+    message_ticks += static_cast<std::int64_t>(t1 - t0) - static_cast<std::int64_t>(overhead);
     run.error = book.try_apply(event);
     if (run.error != book::ApplyError::kOk) return run;
     const bool is_trade = event.kind == common::EventKind::kTrade;
     const bool is_book_end = static_cast<unsigned>(event.kind) - 1U < 3U && (event.flags & common::kFlagLastInMessage) != 0;
-    if (!is_trade && !is_book_end) {
-      // Inside a message: the level is noted (untimed: the engine does this between book updates too).
-      (void)signals.on_event(event, book, old_qty);
-      continue;
-    }
-    const std::uint64_t t0 = common::CycleClock::start();
+    t0 = common::CycleClock::start();
     const bool book_updated = signals.on_event(event, book, old_qty);
-    if (book_updated) decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
-    const std::uint64_t t1 = common::CycleClock::stop();
-    const std::uint64_t ticks = t1 - t0;
-    run.histogram.record(clock.to_ns(ticks > overhead ? ticks - overhead : 0));
+    if (is_book_end && book_updated) decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
+    t1 = common::CycleClock::stop();
+    message_ticks += static_cast<std::int64_t>(t1 - t0) - static_cast<std::int64_t>(overhead);
+    if (!is_trade && !is_book_end) continue;  // inside a message: its pieces add up until the message ends
+    run.histogram.record(clock.to_ns(static_cast<std::uint64_t>(std::max<std::int64_t>(message_ticks, 0))));
+    message_ticks = 0;
     ++run.timed_ops;
   }
   const std::int64_t start_ns = common::monotonic_ns();
