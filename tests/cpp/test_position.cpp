@@ -379,7 +379,10 @@ void book_dedup_many_instruments_against_reference() {
   }
   CHECK(duplicates > 1'000);  // the mix must exercise the lookup path (2,396 with this seed)
   CHECK_EQ(book.duplicates(), duplicates);
-  for (std::uint32_t id = 0; id < kInstruments; ++id) same_position(book[id], reference[id]);
+  for (std::uint32_t id = 0; id < kInstruments; ++id) {
+    same_position(book[id], reference[id]);
+    CHECK_EQ(book.net_lots(id), reference[id].net_lots());
+  }
 }
 
 // Sums beyond 64 bits move an instrument to 128 bits, exactly and for good; one beyond 128 bits is
@@ -410,6 +413,8 @@ void book_widens_exactly() {
   }
   CHECK(book.wide(0));
   CHECK(!book.wide(1));
+  CHECK_EQ(book.net_lots(0), big.net_lots());
+  CHECK_EQ(book.net_lots(1), small.net_lots());
   CHECK(big.traded_tl() > std::numeric_limits<std::int64_t>::max());
   same_position(book[0], big);
   same_position(book[1], small);

@@ -122,6 +122,11 @@ class PositionBook {
     const Entry& entry = entries_[instrument_id];
     return entry.wide ? wide_[instrument_id] : Position(entry.position);
   }
+  /// Net lots of `instrument_id` (< size()): operator[]'s net_lots() without copying the position.
+  [[nodiscard]] std::int64_t net_lots(std::uint32_t instrument_id) const noexcept {
+    const Entry& entry = entries_[instrument_id];
+    return entry.wide ? wide_[instrument_id].net_lots() : entry.position.net_lots();
+  }
   /// True once a fill took a money sum of `instrument_id` (< size()) beyond 64 bits: its position is
   /// kept in 128 bits from then on (the same values; fills cost a little more).
   [[nodiscard]] bool wide(std::uint32_t instrument_id) const noexcept { return entries_[instrument_id].wide; }
