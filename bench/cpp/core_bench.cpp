@@ -1,7 +1,7 @@
 // The decision pipeline's in-core measurements (the same fastcore::perf functions `rentrade bench` calls)
 // plus the engine-driven backtest loop, without Python, so a change to the core can be measured without
-// rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position risk backtest engine
-// engine-cold.
+// rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position position-shuffled risk
+// backtest engine engine-cold.
 // Each run prints p50/p99/p99.9 (ns, timer overhead removed) or events/s; the medians come last.
 #include <algorithm>
 #include <array>
@@ -98,7 +98,10 @@ Figures signal_run(const std::vector<Event>& events, const fastcore::common::Cyc
   return figures(run);
 }
 
-Figures position_run(std::uint32_t instruments, std::uint64_t seed, const fastcore::common::CycleClock& clock) {
+// `shuffled`: trade ids in random order instead of increasing (as venues number them), so nearly every
+// fill is at or below its instrument's largest id and takes PositionBook's lookup path.
+Figures position_run(std::uint32_t instruments, std::uint64_t seed, const fastcore::common::CycleClock& clock,
+                     bool shuffled = false) {
   std::vector<Instrument> listed;
   for (std::uint32_t i = 0; i < instruments; ++i) listed.push_back(make_instrument(symbol_of(i), i % 2 ? "binance" : "okx"));
   fastcore::position::PositionBook book;
@@ -118,6 +121,9 @@ Figures position_run(std::uint32_t instruments, std::uint64_t seed, const fastco
     f.qty_lots = 1 + static_cast<std::int64_t>(rng.below(99));
     f.fee_units = static_cast<std::int64_t>(rng.below(600)) - 100;
     f.trade_id = i + 1;
+  }
+  if (shuffled) {
+    for (std::size_t i = fills.size() - 1; i > 0; --i) std::swap(fills[i].trade_id, fills[rng.below(i + 1)].trade_id);
   }
   fastcore::position::PositionError error{};
   const auto run = fastcore::perf::measure_position_update(book, fills, 3, clock, error);
@@ -369,6 +375,9 @@ int main(int argc, char** argv) {
         fs.push_back(position_run(1, 1 + static_cast<std::uint64_t>(r), clock));
         fs.push_back(position_run(1000, 1 + static_cast<std::uint64_t>(r), clock));
         names = {"position/1", "position/1000"};
+      } else if (stage == "position-shuffled") {
+        fs.push_back(position_run(1000, 1 + static_cast<std::uint64_t>(r), clock, true));
+        names.emplace_back("position/1000 shuffled ids");
       } else if (stage == "risk") {
         fs.push_back(risk_run(1000, 1 + static_cast<std::uint64_t>(r), clock));
         names.emplace_back("risk/1000");

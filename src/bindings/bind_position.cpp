@@ -42,7 +42,7 @@ struct PositionView {
   std::shared_ptr<PositionStore> store;
   std::uint32_t id;
 
-  [[nodiscard]] const Position& position() const noexcept { return store->book[id]; }
+  [[nodiscard]] Position position() const noexcept { return store->book[id]; }
   [[nodiscard]] const Instrument& instrument() const noexcept { return store->instruments[id]; }
 };
 

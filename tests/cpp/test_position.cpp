@@ -257,6 +257,219 @@ void random_fills_match_the_cash_ledger() {
   CHECK(p.realized_tl() + unrealized(p, 1000) == cash + static_cast<__int128>(net) * 1000);
 }
 
+// Checks every observable of `got` against `want`.
+void same_position(const Position& got, const Position& want) {
+  CHECK_EQ(got.net_lots(), want.net_lots());
+  CHECK(got.open_cost_tl() == want.open_cost_tl());
+  CHECK(got.realized_tl() == want.realized_tl());
+  CHECK(got.traded_tl() == want.traded_tl());
+  CHECK(got.maker_fee_units() == want.maker_fee_units());
+  CHECK(got.taker_fee_units() == want.taker_fee_units());
+  CHECK_EQ(got.fills(), want.fills());
+}
+
+// Runs of pushes without lookups (short ones: the incremental catch-up; ones of capacity or more: the
+// rebuild), lookups in between, and keys that share a home slot, against a plain FIFO window.
+void recent_ids_lazy_table_against_reference() {
+  for (const std::uint32_t capacity : {1U, 2U, 7U, 64U}) {
+    position::RecentIds ids(capacity);
+    std::deque<position::FillKey> order;
+    std::set<std::pair<std::uint64_t, std::uint32_t>> reference;
+    sim::Rng rng(capacity);
+    std::uint64_t next_id = 1;
+    for (int round = 0; round < 3'000; ++round) {
+      // Pushes of ids never seen (what PositionBook pushes without a lookup).
+      const std::uint64_t run = rng.below(rng.below(4) == 0 ? 3 * capacity + 2 : 3);
+      for (std::uint64_t k = 0; k < run; ++k) {
+        const position::FillKey key = ids.key(next_id++, static_cast<std::uint32_t>(rng.below(3)));
+        ids.push(key);
+        order.push_back(key);
+        reference.insert({key.trade_id, key.instrument_id});
+        if (order.size() > capacity) {
+          reference.erase({order.front().trade_id, order.front().instrument_id});
+          order.pop_front();
+        }
+      }
+      CHECK_EQ(ids.size(), order.size());
+      // Lookups of recent, old and never-seen ids.
+      for (int k = 0; k < 4; ++k) {
+        const std::uint64_t back = 1 + rng.below(2 * capacity + 2);
+        const std::uint64_t id = back < next_id ? next_id - back : next_id + back;
+        const position::FillKey key = ids.key(id, static_cast<std::uint32_t>(rng.below(3)));
+        CHECK_EQ(ids.contains(key), reference.count({key.trade_id, key.instrument_id}) != 0);
+      }
+    }
+  }
+  // Ids whose keys all share one home slot: one long probe chain, erased from the middle.
+  position::RecentIds ids(16);
+  const std::uint32_t home = ids.key(1, 0).home;
+  std::vector<position::FillKey> same_home;
+  for (std::uint64_t id = 1; same_home.size() < 60; ++id) {
+    const position::FillKey key = ids.key(id, static_cast<std::uint32_t>(id % 5));
+    if (key.home == home) same_home.push_back(key);
+  }
+  std::deque<position::FillKey> order;
+  sim::Rng rng(5);
+  for (std::size_t i = 0; i < same_home.size(); ++i) {
+    ids.push(same_home[i]);
+    order.push_back(same_home[i]);
+    if (order.size() > 16) order.pop_front();
+    if (rng.below(3) != 0) continue;
+    for (std::size_t j = 0; j <= i; ++j) {
+      const bool expected = j + order.size() > i;  // the last 16 pushed
+      CHECK_EQ(ids.contains(same_home[j]), expected);
+    }
+  }
+}
+
+// Many instruments on two venues: ids mostly increasing per instrument (no lookup), with replays of
+// recent and old fills and new ids out of order, against a reference window per venue. A new id is
+// never refused; a replay inside the window always is.
+void book_dedup_many_instruments_against_reference() {
+  constexpr std::uint32_t kInstruments = 1'000;
+  constexpr std::uint32_t kCapacity = 512;
+  std::vector<common::Instrument> instruments;
+  for (std::uint32_t i = 0; i < kInstruments; ++i) {
+    std::string symbol(1, 'S');  // appended, not "S" + ...: GCC 12 warns falsely (-Wrestrict) on that form
+    symbol += std::to_string(i);
+    instruments.push_back(make(symbol.c_str(), i % 2 ? "binance" : "okx", "0.1", "0.001"));
+  }
+  PositionBook book;
+  CHECK(book.try_init(instruments, {}, kCapacity) == PositionError::kOk);
+  std::vector<Position> reference(kInstruments);
+  std::vector<std::deque<std::pair<std::uint32_t, std::uint64_t>>> window(2);
+  std::set<std::pair<std::uint32_t, std::uint64_t>> in_window;
+  std::vector<std::vector<std::uint64_t>> applied(kInstruments);
+  std::vector<std::uint64_t> next_id(kInstruments, 1'000);
+  sim::Rng rng(17);
+  std::uint64_t duplicates = 0;
+  for (int step = 0; step < 300'000; ++step) {
+    const auto id = static_cast<std::uint32_t>(rng.below(kInstruments));
+    const std::uint64_t kind = rng.below(20);
+    std::uint64_t trade_id = 0;
+    if (kind == 0 && !applied[id].empty()) {
+      trade_id = applied[id][applied[id].size() - 1 - rng.below(std::min<std::uint64_t>(applied[id].size(), 8))];
+    } else if (kind == 1 && !applied[id].empty()) {
+      trade_id = applied[id][rng.below(applied[id].size())];  // often beyond the window
+    } else if (kind == 2) {
+      trade_id = 1 + rng.below(next_id[id]);  // out of order: new or a replay
+    } else {
+      next_id[id] += 1 + rng.below(3);
+      trade_id = next_id[id];
+    }
+    const std::uint8_t venue = book.venue_of(id);
+    Fill f = fill(id, rng.below(2) == 0 ? Side::kBid : Side::kAsk, 600'000 + static_cast<std::int64_t>(rng.below(1'000)),
+                  1 + static_cast<std::int64_t>(rng.below(50)), trade_id, static_cast<std::int64_t>(rng.below(100)) - 20,
+                  rng.below(2) == 0 ? Liquidity::kMaker : Liquidity::kTaker, venue);
+    const bool duplicate = in_window.count({id, trade_id}) != 0;
+    const PositionError error = book.try_apply_fill(f);
+    CHECK(error == (duplicate ? PositionError::kDuplicate : PositionError::kOk));
+    if (duplicate) {
+      ++duplicates;
+      continue;
+    }
+    CHECK(reference[id].try_apply(f.side, f.px_ticks, f.qty_lots, f.fee_units, f.liquidity) == PositionError::kOk);
+    applied[id].push_back(trade_id);
+    window[venue].emplace_back(id, trade_id);
+    in_window.insert({id, trade_id});
+    if (window[venue].size() > kCapacity) {
+      in_window.erase(window[venue].front());
+      window[venue].pop_front();
+    }
+  }
+  CHECK(duplicates > 1'000);  // the mix must exercise the lookup path (2,396 with this seed)
+  CHECK_EQ(book.duplicates(), duplicates);
+  for (std::uint32_t id = 0; id < kInstruments; ++id) {
+    same_position(book[id], reference[id]);
+    CHECK_EQ(book.net_lots(id), reference[id].net_lots());
+  }
+}
+
+// Sums beyond 64 bits move an instrument to 128 bits, exactly and for good; one beyond 128 bits is
+// refused without a trace (its id is not remembered either).
+void book_widens_exactly() {
+  const std::vector<common::Instrument> instruments{make("BIG", "v", "1", "1"), make("SMALL", "v", "1", "1")};
+  PositionBook book;
+  CHECK(book.try_init(instruments, {}) == PositionError::kOk);
+  Position big;
+  Position small;
+  sim::Rng rng(23);
+  std::uint64_t trade_id = 0;
+  for (int step = 0; step < 20'000; ++step) {
+    const std::uint32_t id = step % 2 == 0 ? 0U : 1U;
+    // The big instrument's products reach 2^62 and its sums pass 2^63 after a few fills.
+    const std::int64_t px = id == 0 ? (std::int64_t{1} << 40) + static_cast<std::int64_t>(rng.below(1'000))
+                                    : 100 + static_cast<std::int64_t>(rng.below(10));
+    const std::int64_t qty = id == 0 ? (std::int64_t{1} << 20) + static_cast<std::int64_t>(rng.below(1'000))
+                                     : 1 + static_cast<std::int64_t>(rng.below(10));
+    const Fill f = fill(id, rng.below(3) == 0 ? Side::kAsk : Side::kBid, px, qty, ++trade_id, 7);
+    CHECK(book.try_apply_fill(f) == PositionError::kOk);
+    Position& want = id == 0 ? big : small;
+    CHECK(want.try_apply(f.side, f.px_ticks, f.qty_lots, f.fee_units, f.liquidity) == PositionError::kOk);
+    if (step % 101 == 0) {
+      same_position(book[0], big);
+      same_position(book[1], small);
+    }
+  }
+  CHECK(book.wide(0));
+  CHECK(!book.wide(1));
+  CHECK_EQ(book.net_lots(0), big.net_lots());
+  CHECK_EQ(book.net_lots(1), small.net_lots());
+  CHECK(big.traded_tl() > std::numeric_limits<std::int64_t>::max());
+  same_position(book[0], big);
+  same_position(book[1], small);
+  // A fee sum beyond 64 bits widens as well.
+  PositionBook fees;
+  CHECK(fees.try_init(instruments, {}) == PositionError::kOk);
+  CHECK(fees.try_apply_fill(fill(1, Side::kBid, 10, 1, 1, kMax)) == PositionError::kOk);
+  CHECK(!fees.wide(1));
+  CHECK(fees.try_apply_fill(fill(1, Side::kBid, 10, 1, 2, kMax)) == PositionError::kOk);
+  CHECK(fees.wide(1));
+  CHECK(fees[1].taker_fee_units() == static_cast<__int128>(kMax) * 2);
+  CHECK_EQ(fees[1].fills(), 2U);
+  // Beyond 128 bits: refused, nothing changes, and the id stays free.
+  PositionBook huge;
+  CHECK(huge.try_init(instruments, {}) == PositionError::kOk);
+  CHECK(huge.try_apply_fill(fill(0, Side::kBid, kMax, kMax, 1)) == PositionError::kOk);
+  CHECK(huge.wide(0));
+  const Position before = huge[0];
+  PositionError error = PositionError::kOk;
+  std::uint64_t id = 1;
+  for (int k = 0; k < 16 && error == PositionError::kOk; ++k) error = huge.try_apply_fill(fill(0, Side::kBid, kMax, kMax, ++id));
+  CHECK(error == PositionError::kOverflow);
+  const Position after_refusal = huge[0];
+  CHECK(after_refusal.fills() >= before.fills());
+  const std::uint64_t refused_id = id;
+  CHECK(huge.try_apply_fill(fill(0, Side::kAsk, 1, 1, refused_id)) == PositionError::kOk);  // not a duplicate
+  CHECK_EQ(huge[0].fills(), after_refusal.fills() + 1);
+}
+
+// CompactPosition computes what Position computes wherever it does not report kOverflow.
+void compact_matches_wide() {
+  sim::Rng rng(29);
+  position::CompactPosition compact;
+  Position wide;
+  int overflows = 0;
+  for (int step = 0; step < 200'000; ++step) {
+    const Side side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+    const std::int64_t px = static_cast<std::int64_t>(rng.below(std::uint64_t{1} << (rng.below(4) == 0 ? 40 : 20)));
+    const std::int64_t qty = 1 + static_cast<std::int64_t>(rng.below(std::uint64_t{1} << (rng.below(4) == 0 ? 30 : 10)));
+    const std::int64_t fee = static_cast<std::int64_t>(rng.below(2'000)) - 1'000;
+    const Liquidity liquidity = rng.below(2) == 0 ? Liquidity::kMaker : Liquidity::kTaker;
+    const PositionError narrow_error = compact.try_apply(side, px, qty, fee, liquidity);
+    if (narrow_error == PositionError::kOverflow) {
+      ++overflows;
+      compact = position::CompactPosition{};  // start both again from flat
+      wide = Position{};
+      continue;
+    }
+    CHECK(narrow_error == PositionError::kOk);
+    CHECK(wide.try_apply(side, px, qty, fee, liquidity) == PositionError::kOk);
+    same_position(Position(compact), wide);
+  }
+  CHECK(overflows > 0);
+}
+
 void latency_loop_does_the_work() {
   const std::vector<common::Instrument> instruments{make("A", "v", "1", "1"), make("B", "v", "1", "1")};
   PositionBook book;
@@ -290,5 +503,9 @@ int main() {
   eviction_forgets_the_oldest();
   random_fills_match_the_cash_ledger();
   latency_loop_does_the_work();
+  recent_ids_lazy_table_against_reference();
+  book_dedup_many_instruments_against_reference();
+  book_widens_exactly();
+  compact_matches_wide();
   return report("test_position");
 }

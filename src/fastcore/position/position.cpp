@@ -75,11 +75,27 @@ PositionError PositionBook::try_init(std::span<const common::Instrument> instrum
     entries[i].allow_negative_price = meta[i].allow_negative_price;
   }
   entries_ = std::move(entries);
+  wide_.assign(instruments.size(), Position{});
   meta_ = std::move(meta);
   seen_ = std::move(seen);
   venues_ = std::move(venues);
   scale_ = scale;
   duplicates_ = 0;
+  return PositionError::kOk;
+}
+
+PositionError PositionBook::apply_wide(const Fill& fill, Entry& entry, RecentIds& seen, const FillKey& key) noexcept {
+  Position& position = wide_[fill.instrument_id];
+  Position::Next next{};
+  const Position current = entry.wide ? position : Position(entry.position);
+  if (const PositionError error = current.try_prepare(fill.side, fill.px_ticks, fill.qty_lots, next);
+      error != PositionError::kOk) {
+    return error;  // beyond 128 bits as well: refused, and the instrument stays as it was
+  }
+  position = current;
+  entry.wide = true;
+  position.commit(next, fill.fee_units, fill.liquidity);
+  remember(entry, seen, key);
   return PositionError::kOk;
 }
 
@@ -103,7 +119,7 @@ PositionError PositionBook::try_totals(int venue_id, Totals& out) const noexcept
   for (std::uint32_t id = 0; id < entries_.size(); ++id) {
     const Meta& m = meta_[id];
     if (venue_id >= 0 && m.venue_id != venue_id) continue;
-    const Position& p = entries_[id].position;
+    const Position p = (*this)[id];
     __int128 realized = 0;
     __int128 traded = 0;
     __int128 maker = 0;

@@ -30,7 +30,8 @@ struct Totals {
 
 class PositionBook {
  public:
-  /// Default remembered fill ids per venue (192 KB per venue, so the duplicate check stays in L2): more
+  /// Default remembered fill ids per venue (256 KB per venue, of which a fill with a new id touches one
+  /// ring line; see RecentIds): more
   /// than a full page of recent fills from any supported venue's REST reconciliation (Binance userTrades
   /// returns at most 1,000). A replay older than this many fills of its venue would not be recognised.
   static constexpr std::uint32_t kDefaultDedupCapacity = 4'096;
@@ -43,7 +44,9 @@ class PositionBook {
                                        std::uint32_t dedup_capacity = kDefaultDedupCapacity);
 
   /// Applies one fill unless its (instrument, trade id) was seen: kDuplicate then, and nothing changes.
-  /// Cost: a hash probe and an O(1) position update; no allocation.
+  /// Cost: one cache line of the instrument, an O(1) position update and a store to the venue's ring of
+  /// recent ids; a hash lookup (RecentIds::contains) only for an id not above the instrument's largest.
+  /// No allocation.
   [[nodiscard]] PositionError try_apply_fill(const Fill& fill) noexcept {
     if (fill.instrument_id >= entries_.size()) return PositionError::kUnknownInstrument;
     Entry& entry = entries_[fill.instrument_id];
@@ -56,44 +59,41 @@ class PositionBook {
     }
     if (fill.trade_id == 0) return PositionError::kMissingTradeId;
     RecentIds& seen = seen_[fill.venue_id];
-    seen.prefetch_eviction();
     const FillKey key = seen.key(fill.trade_id, fill.instrument_id);
-    bool duplicate = false;
-    const std::size_t slot = seen.find(key, duplicate);
-    if (duplicate) {
+    // An id above every id this instrument has applied was never applied: no lookup. Venues number
+    // trades per symbol in increasing order, so this is the common case; a replay (or an id from an
+    // out-of-order source) takes the lookup.
+    if (fill.trade_id <= entry.max_trade_id && seen.contains(key)) {
       ++duplicates_;
       return PositionError::kDuplicate;
     }
-    Position& position = entry.position;
-    Position::Next next{};
-    if (const PositionError error = position.try_prepare(fill.side, fill.px_ticks, fill.qty_lots, next);
-        error != PositionError::kOk) {
-      return error;
+    if (!entry.wide) [[likely]] {
+      CompactPosition& position = entry.position;
+      CompactPosition::Next next{};
+      if (position.try_prepare(fill.side, fill.px_ticks, fill.qty_lots, next) == PositionError::kOk &&
+          position.commit_fits(fill.fee_units, fill.liquidity)) [[likely]] {
+        position.commit(next, fill.fee_units, fill.liquidity);
+        remember(entry, seen, key);
+        return PositionError::kOk;
+      }
     }
-    seen.insert_at(slot, key);
-    position.commit(next, fill.fee_units, fill.liquidity);
-    return PositionError::kOk;
+    return apply_wide(fill, entry, seen, key);
   }
 
-  /// Starts loading what try_apply_fill of a fill of `instrument_id` with `trade_id` reads: the position,
-  /// the instrument's venue and flags, and the duplicate check's first slot. No effect on the contents;
-  /// an unknown id is ignored. Cost: a few prefetches (the slot's address waits for the venue id).
-  void prefetch_fill(std::uint32_t instrument_id, std::uint64_t trade_id) const noexcept {
+  /// Starts loading what try_apply_fill of a fill of `instrument_id` reads: its one-line entry (position,
+  /// venue, flags, largest trade id). `trade_id` is not needed any more (an id above the instrument's
+  /// largest takes no lookup, and a lookup first brings its table up to date). No effect on the contents;
+  /// an unknown id is ignored. Cost: one prefetch.
+  void prefetch_fill(std::uint32_t instrument_id, [[maybe_unused]] std::uint64_t trade_id) const noexcept {
     if (instrument_id >= entries_.size()) return;
-    const Entry& entry = entries_[instrument_id];
-    __builtin_prefetch(&entry, 1);
-    __builtin_prefetch(reinterpret_cast<const char*>(&entry) + 64, 1);  // an Entry is two lines
-    const RecentIds& seen = seen_[entry.venue_id];
-    seen.prefetch(seen.key(trade_id, instrument_id));
+    __builtin_prefetch(&entries_[instrument_id], 1);  // an Entry is one line
   }
 
   /// Starts loading the position of `instrument_id` (what a mark change's P&L reads). No effect on the
   /// contents; an unknown id is ignored.
   void prefetch_position(std::uint32_t instrument_id) const noexcept {
     if (instrument_id >= entries_.size()) return;
-    const auto* entry = reinterpret_cast<const char*>(&entries_[instrument_id]);
-    __builtin_prefetch(entry);
-    __builtin_prefetch(entry + 64);
+    __builtin_prefetch(&entries_[instrument_id]);  // an Entry is one line
   }
 
   /// Sets the price unrealized P&L is measured at.
@@ -116,8 +116,20 @@ class PositionBook {
 
   /// Number of instruments (ids 0 .. size() - 1).
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
-  /// Position of `instrument_id` (< size(); unchecked, like std::vector::operator[]).
-  [[nodiscard]] const Position& operator[](std::uint32_t instrument_id) const noexcept { return entries_[instrument_id].position; }
+  /// Position of `instrument_id` (< size(); unchecked, like std::vector::operator[]), a copy: the book
+  /// keeps it in 64-bit sums while they fit (see Entry).
+  [[nodiscard]] Position operator[](std::uint32_t instrument_id) const noexcept {
+    const Entry& entry = entries_[instrument_id];
+    return entry.wide ? wide_[instrument_id] : Position(entry.position);
+  }
+  /// Net lots of `instrument_id` (< size()): operator[]'s net_lots() without copying the position.
+  [[nodiscard]] std::int64_t net_lots(std::uint32_t instrument_id) const noexcept {
+    const Entry& entry = entries_[instrument_id];
+    return entry.wide ? wide_[instrument_id].net_lots() : entry.position.net_lots();
+  }
+  /// True once a fill took a money sum of `instrument_id` (< size()) beyond 64 bits: its position is
+  /// kept in 128 bits from then on (the same values; fills cost a little more).
+  [[nodiscard]] bool wide(std::uint32_t instrument_id) const noexcept { return entries_[instrument_id].wide; }
   /// The venue id fills of `instrument_id` must carry (< size()).
   [[nodiscard]] std::uint8_t venue_of(std::uint32_t instrument_id) const noexcept { return meta_[instrument_id].venue_id; }
   /// Mark price of `instrument_id`, false when none was set.
@@ -142,16 +154,33 @@ class PositionBook {
     std::uint8_t venue_id = 0;
   };
 
-  /// What a fill reads and writes, and nothing else, in two aligned cache lines: the position plus the
-  /// instrument's checks (copies of Meta's, fixed at try_init). Meta (money conversion, mark) stays apart.
+  /// What a fill reads and writes, and nothing else, in one aligned cache line: the position in 64-bit
+  /// sums plus the instrument's checks (copies of Meta's, fixed at try_init). Meta (money conversion,
+  /// mark) stays apart. Once a fill would take a sum beyond 64 bits the instrument is `wide`: its
+  /// position moves to wide_ (128-bit sums, the same values) for good and `position` is no longer read.
+  /// `max_trade_id` is the largest trade id applied to the instrument: a larger one needs no lookup.
+  /// [[no_unique_address]] lets the flags use the compact position's tail padding (52 bytes used of 56).
   struct alignas(64) Entry {
-    Position position;
+    [[no_unique_address]] CompactPosition position;
     std::uint8_t venue_id = 0;
     bool allow_negative_price = false;
+    bool wide = false;
+    std::uint64_t max_trade_id = 0;
   };
-  static_assert(sizeof(Entry) == 128, "a position and its fill checks take exactly two cache lines");
+  static_assert(sizeof(Entry) == 64, "a position and its fill checks take exactly one cache line");
+
+  /// try_apply_fill's rest for a fill its compact position cannot take (a sum would leave 64 bits) or an
+  /// instrument already wide: widens the position (exactly) if need be and applies the fill in 128 bits.
+  [[nodiscard]] PositionError apply_wide(const Fill& fill, Entry& entry, RecentIds& seen, const FillKey& key) noexcept;
+
+  /// Records an applied fill's id (in the venue's window and as the instrument's largest if it is).
+  static void remember(Entry& entry, RecentIds& seen, const FillKey& key) noexcept {
+    seen.push(key);
+    if (key.trade_id > entry.max_trade_id) entry.max_trade_id = key.trade_id;
+  }
 
   std::vector<Entry> entries_;
+  std::vector<Position> wide_;  ///< Positions of wide instruments (see Entry), by instrument id.
   std::vector<Meta> meta_;
   std::vector<RecentIds> seen_;  ///< One per venue id.
   std::vector<std::string> venues_;

@@ -2,10 +2,19 @@
 /// The most recent fill ids of one venue, to recognise a fill that arrives twice (a WebSocket replay
 /// after a reconnect, the same fill from the REST reconciliation and the stream).
 ///
-/// Bounded memory: remembers exactly the last `capacity` ids inserted (FIFO eviction), in a linear-probing
-/// table at most half full plus a ring of insertion order. A repeat is recognised while its original is
-/// among the last `capacity` fills of the venue; an older replay is not (the engine's reconciliation
-/// against the venue's reported position is the backstop). Allocates only in the constructor.
+/// Bounded memory: remembers exactly the last `capacity` ids pushed (FIFO eviction). A repeat is
+/// recognised while its original is among the last `capacity` fills of the venue; an older replay is not
+/// (the engine's reconciliation against the venue's reported position is the backstop). Allocates only in
+/// the constructor.
+///
+/// Two parts: a ring of the ids in push order (the truth), and a linear-probing table at most half full
+/// that indexes the window for lookups. push() only writes the ring, one sequential slot; the table is
+/// brought up to date by the next lookup (contains()), which inserts the ids pushed since and erases the
+/// ones that left the window, or rebuilds the table when `capacity` or more were pushed since. So a
+/// caller that knows a fill is new without looking (PositionBook: an id above its instrument's largest,
+/// the order venues number trades in) touches no random line of the table, and a lookup pays for the
+/// pushes before it: about one insert and one erase each, at most one rebuild (O(capacity)) when it
+/// follows a long run of pushes without lookups.
 #include <bit>
 #include <cstdint>
 #include <vector>
@@ -27,14 +36,15 @@ static_assert(sizeof(FillKey) == 16, "four keys per cache line");
 
 class RecentIds {
  public:
-  /// Remembers the last `capacity` (>= 1) ids; memory is 48 to 80 bytes per id (the table is 2 to 4
-  /// slots of 16 bytes per id, a power of two). Half full at most: a probe averages under 2.5 slots, four
-  /// to a cache line, and the table is half the size a quarter-full one would be, so at the default
-  /// capacity it stays in L2 beside the positions of 1,000 instruments (the lookup is the fill's one
-  /// likely cache miss).
+  /// Remembers the last `capacity` (>= 1) ids; memory is 64 to 128 bytes per id: the table is 2 to 4
+  /// slots of 16 bytes per id and the ring 2 to 4 (powers of two). The ring holds twice the window so
+  /// that a lookup can still read every id that left the window since the last one.
   explicit RecentIds(std::uint32_t capacity)
-      : table_(std::bit_ceil(static_cast<std::size_t>(capacity) * 2)), ring_(static_cast<std::size_t>(capacity) + 1),
+      : table_(std::bit_ceil(static_cast<std::size_t>(capacity) * 2)),
+        ring_(std::bit_ceil(static_cast<std::size_t>(capacity) * 2)),
+        capacity_(capacity),
         mask_(table_.size() - 1),
+        ring_mask_(ring_.size() - 1),
         shift_(64 - std::countr_zero(table_.size())) {}
 
   /// The key of a fill, with its home slot computed once: Fibonacci hashing (one multiply, the top bits),
@@ -45,8 +55,55 @@ class RecentIds {
     return FillKey{trade_id, instrument_id, static_cast<std::uint32_t>((x * 0x9E3779B97F4A7C15ULL) >> shift_)};
   }
 
-  /// Where `key` (from key()) is, or the empty slot that ends its probe chain: `found` says which.
-  /// Cost: a short probe from its home (the table is at most half full).
+  /// True when `key` (from key()) is among the remembered ids. Cost: a short probe, after bringing the
+  /// table up to date (see the class comment).
+  [[nodiscard]] bool contains(const FillKey& key) noexcept {
+    sync();
+    bool found = false;
+    (void)find(key, found);
+    return found;
+  }
+
+  /// Remembers `key` (from key(); trade_id != 0; not remembered: contains(key) would be false), and so
+  /// forgets the oldest id once capacity() are remembered. Cost: one store to the ring's next slot.
+  void push(const FillKey& key) noexcept {
+    ring_[pushed_ & ring_mask_] = key;
+    ++pushed_;
+  }
+
+  /// Remembers `key` (from key(); trade_id != 0) unless it already is.
+  void insert(const FillKey& key) noexcept {
+    if (!contains(key)) push(key);
+  }
+
+  /// Ids remembered now (<= capacity()).
+  [[nodiscard]] std::size_t size() const noexcept { return pushed_ < capacity_ ? pushed_ : capacity_; }
+  /// Ids remembered at most: the last capacity() pushed.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  /// Brings the table to the window of the last capacity() pushes. Cost: an insert and an erase per
+  /// push since the last call, or one rebuild when capacity() or more were pushed since.
+  void sync() noexcept {
+    if (synced_ == pushed_) return;
+    if (pushed_ - synced_ >= capacity_) {
+      // Every id the table holds has left the window: start again from the window itself.
+      for (FillKey& slot : table_) slot = FillKey{};
+      for (std::uint64_t seq = pushed_ - capacity_; seq < pushed_; ++seq) put(ring_[seq & ring_mask_]);
+    } else {
+      // In push order, the id that leaves first, so the table never holds more than capacity() ids.
+      // Seq s - capacity is in the table: it was in the window at synced_ or put by this loop, and the
+      // ring (2 x capacity or more) still holds it since s < synced_ + capacity.
+      for (std::uint64_t seq = synced_; seq < pushed_; ++seq) {
+        if (seq >= capacity_) erase(ring_[(seq - capacity_) & ring_mask_]);
+        put(ring_[seq & ring_mask_]);
+      }
+    }
+    synced_ = pushed_;
+  }
+
+  /// Where `key` (from key()) is in the table, or the empty slot that ends its probe chain: `found` says
+  /// which. Cost: a short probe from its home (the table is at most half full).
   [[nodiscard]] std::size_t find(const FillKey& key, bool& found) const noexcept {
     std::size_t i = key.home;
     while (table_[i].trade_id != 0) {
@@ -60,51 +117,19 @@ class RecentIds {
     return i;
   }
 
-  /// Starts loading the table slot the next insert will erase (the oldest id's home), so that cache miss
-  /// overlaps the caller's other work. Cost: one prefetch; no effect on the contents.
-  void prefetch_eviction() const noexcept {
-    const std::size_t after = next_ + 1 == ring_.size() ? 0 : next_ + 1;
-    __builtin_prefetch(&table_[ring_[after].home], 1);
-  }
-
-  /// Starts loading the table slot where find(key) begins. Cost: one prefetch; no effect on the contents.
-  void prefetch(const FillKey& key) const noexcept { __builtin_prefetch(&table_[key.home]); }
-
-  /// True when `key` (from key()) is among the remembered ids.
-  [[nodiscard]] bool contains(const FillKey& key) const noexcept {
-    bool found = false;
-    (void)find(key, found);
-    return found;
-  }
-
-  /// Remembers `key` in `slot`, the empty slot find() just returned for it (no other insert in between),
-  /// then forgets the oldest id if that makes capacity() + 1. Cost: a store, plus one erase when full.
-  void insert_at(std::size_t slot, const FillKey& key) noexcept {
-    table_[slot] = key;
-    ring_[next_] = key;
-    next_ = next_ + 1 == ring_.size() ? 0 : next_ + 1;
-    // The ring has capacity + 1 entries, so the one at next_ is the oldest once it is full.
-    if (size_ + 1 == ring_.size()) erase(ring_[next_]);
-    else ++size_;
-  }
-
-  /// Remembers `key` (from key(); not remembered yet, trade_id != 0).
-  void insert(const FillKey& key) noexcept {
+  /// Adds `key` to the table (ids in the window are distinct, so it is not there yet).
+  void put(const FillKey& key) noexcept {
     bool found = false;
     const std::size_t slot = find(key, found);
-    if (!found) insert_at(slot, key);
+    table_[slot] = key;
   }
 
-  /// Ids remembered now (<= capacity()).
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  /// Ids remembered at most: the last capacity() inserted.
-  [[nodiscard]] std::size_t capacity() const noexcept { return ring_.size() - 1; }
-
- private:
-  /// Backward-shift deletion keeps probe chains intact without tombstones.
+  /// Backward-shift deletion keeps probe chains intact without tombstones. `key` is in the table (see
+  /// sync()); were it not, its probe chain ends at an empty slot and nothing changes.
   void erase(const FillKey& key) noexcept {
-    std::size_t hole = key.home;
-    while (!table_[hole].same_fill(key)) hole = (hole + 1) & mask_;
+    bool found = false;
+    std::size_t hole = find(key, found);
+    if (!found) return;
     for (std::size_t j = (hole + 1) & mask_; table_[j].trade_id != 0; j = (j + 1) & mask_) {
       const std::size_t want = table_[j].home;
       // Entry j may move into the hole only if its home is not cyclically within (hole, j].
@@ -117,11 +142,13 @@ class RecentIds {
   }
 
   std::vector<FillKey> table_;
-  std::vector<FillKey> ring_;
+  std::vector<FillKey> ring_;  ///< Id of push number s at s & ring_mask_.
+  std::uint64_t capacity_;
   std::size_t mask_;
-  int shift_;  // 64 - log2(table size): the home slot is the product's top bits
-  std::size_t next_ = 0;
-  std::size_t size_ = 0;
+  std::size_t ring_mask_;
+  int shift_;                  // 64 - log2(table size): the home slot is the product's top bits
+  std::uint64_t pushed_ = 0;   ///< Pushes so far.
+  std::uint64_t synced_ = 0;   ///< Pushes the table reflects.
 };
 
 }  // namespace fastcore::position
