@@ -44,8 +44,8 @@ inline constexpr std::int64_t kPow10[19] = {1LL,
 }  // namespace detail
 
 /// A step prepared for the wire fast paths: trailing zeros of its units moved into its decimals
-/// (tick "0.10" = 10 x 10^-2 becomes 1 x 10^-1: the same step, so the same whole number of steps
-/// for every value) and the remaining units' exact-division test as a multiply, not a divide.
+/// (10 x 10^-2 becomes 1 x 10^-1: the same step, so the same whole number of steps for every value)
+/// and the remaining units' exact-division test as a multiply, not a divide.
 ///
 /// A value n (in units of 10^-decimals) is a whole number of steps iff
 /// rotr(n * odd_inverse, shift) <= max_steps, and then that is the number of steps (Granlund and
