@@ -433,7 +433,7 @@ void bind_engine(py::module_& m) {
                              "(px_ticks, qty_lots) or None.")
       .def_property_readonly("best_ask", [](const PyDecision& d) { return best_tuple(live(d).engine->books()[d.instrument_id], Side::kAsk); },
                              "(px_ticks, qty_lots) or None.")
-      .def_property_readonly("net_lots", [](const PyDecision& d) { return live(d).engine->positions()[d.instrument_id].net_lots(); })
+      .def_property_readonly("net_lots", [](const PyDecision& d) { return live(d).engine->positions().net_lots(d.instrument_id); })
       .def_property_readonly("open_orders", [](const PyDecision& d) { return live(d).engine->risk().open_orders(d.instrument_id); })
       .def(
           "feature",

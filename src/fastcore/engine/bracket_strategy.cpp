@@ -133,7 +133,7 @@ void BracketStrategy::enter(Engine& engine, const DecisionPoint& point, std::int
 
 void BracketStrategy::place_take_profit(Engine& engine, std::uint32_t id) noexcept {
   BracketSlot& slot = slots_[id];
-  const std::int64_t net = engine.positions()[id].net_lots();
+  const std::int64_t net = engine.positions().net_lots(id);
   if (net == 0) return;
   OrderSpec spec;
   spec.px_ticks = slot.tp_px_ticks;
@@ -153,7 +153,7 @@ void BracketStrategy::place_take_profit(Engine& engine, std::uint32_t id) noexce
 
 void BracketStrategy::send_stop_exit(Engine& engine, std::uint32_t id) noexcept {
   BracketSlot& slot = slots_[id];
-  const std::int64_t net = engine.positions()[id].net_lots();
+  const std::int64_t net = engine.positions().net_lots(id);
   if (net == 0) {
     reset(id);
     return;
@@ -179,7 +179,7 @@ void BracketStrategy::send_stop_exit(Engine& engine, std::uint32_t id) noexcept 
 void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, const WorkingOrder& order,
                                 bool done) noexcept {
   BracketSlot& slot = slots_[order.instrument_id];
-  const std::int64_t net = engine.positions()[order.instrument_id].net_lots();
+  const std::int64_t net = engine.positions().net_lots(order.instrument_id);
   switch (order.tag) {
     case kTagEntry: {
       if (order.order_id != slot.entry_id) return;

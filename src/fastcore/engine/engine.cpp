@@ -505,7 +505,7 @@ void Engine::prefetch_report(const ExecutionReport& report) const noexcept {
   if (slot < orders_.size()) __builtin_prefetch(&orders_[slot], 1);
   risk_.prefetch_order(report.order_id);
   risk_.prefetch_instrument(id);
-  if (report.kind == ReportKind::kFill) positions_.prefetch_fill(id, report.trade_id);
+  if (report.kind == ReportKind::kFill) positions_.prefetch_fill(id);
 }
 
 void Engine::prefetch_submit(std::uint32_t id) const noexcept {
@@ -635,13 +635,13 @@ EngineError Engine::apply_fill(const ExecutionReport& report, WorkingOrder* orde
   }
   if (error != position::PositionError::kOk) return EngineError::kBadReport;
   ++counters_.fills;
-  has_position_[id] = positions_[id].net_lots() != 0 ? 1 : 0;
+  has_position_[id] = positions_.net_lots(id) != 0 ? 1 : 0;
   if (order != nullptr) {
     order->leaves_lots -= report.qty_lots;
     (void)risk_.on_fill(report.order_id, report.px_ticks, report.qty_lots);
   } else {
     ++counters_.late_fills;
-    (void)risk_.try_set_position(id, positions_[id].net_lots(), report.px_ticks);
+    (void)risk_.try_set_position(id, positions_.net_lots(id), report.px_ticks);
   }
   // The position changed: P&L moves (realized part now; unrealized at the last mark, or the fill price
   // for a first mark) and may move the loss limits.

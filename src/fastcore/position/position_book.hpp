@@ -81,10 +81,10 @@ class PositionBook {
   }
 
   /// Starts loading what try_apply_fill of a fill of `instrument_id` reads: its one-line entry (position,
-  /// venue, flags, largest trade id). `trade_id` is not needed any more (an id above the instrument's
-  /// largest takes no lookup, and a lookup first brings its table up to date). No effect on the contents;
+  /// venue, flags, largest trade id). The duplicate table is not prefetched: an id above the instrument's
+  /// largest takes no lookup, and a lookup first brings its table up to date. No effect on the contents;
   /// an unknown id is ignored. Cost: one prefetch.
-  void prefetch_fill(std::uint32_t instrument_id, [[maybe_unused]] std::uint64_t trade_id) const noexcept {
+  void prefetch_fill(std::uint32_t instrument_id) const noexcept {
     if (instrument_id >= entries_.size()) return;
     __builtin_prefetch(&entries_[instrument_id], 1);  // an Entry is one line
   }
