@@ -91,7 +91,7 @@ struct BacktestStats {
   std::uint64_t reports = 0;
   std::uint64_t intents = 0;
   std::int64_t strategy_ns = 0;  ///< Wall time inside the strategy.
-  std::int64_t venue_ns = 0;     ///< Wall time from each strategy call's return to the next (venue apply + match, the loop).
+  std::int64_t venue_ns = 0;     ///< Wall time between strategy calls: venue apply + match, the loop.
 };
 
 class Backtest {

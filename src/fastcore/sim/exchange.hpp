@@ -78,9 +78,9 @@ struct ExchangeConfig {
   std::uint32_t max_open_orders = 65'536;  ///< Resting orders across instruments; more are rejected.
   std::uint32_t max_levels_per_side = book::Book::kDefaultMaxLevels;
   /// on_events() applies runs of events that cannot meet one of our orders (one instrument, before the
-  /// next intent's arrival, away from its resting orders' prices) with one Book::try_apply_batch call each. Same
-  /// books, reports, clock, histograms and stats as one event at a time (false: the reference path,
-  /// kept for the tests that compare the two).
+  /// next intent's arrival, away from its resting orders' prices) with one Book::try_apply_batch call
+  /// each. Same books, reports, clock, histograms and stats as one event at a time (false: the
+  /// reference path, kept for the tests that compare the two).
   bool batch_runs = true;
 };
 
@@ -205,9 +205,9 @@ class SimulatedExchange {
   [[nodiscard, gnu::always_inline]] std::int64_t event_time(const common::Event& event) const noexcept;
   /// The clock and the feed latency after an applied event at venue time t.
   [[gnu::always_inline]] void note_applied(const common::Event& event, std::int64_t t) noexcept;
-  /// Applies the longest run (at most kRunEvents) of events from `first` that one-at-a-time application
-  /// would apply without touching an order: returns how many it applied (0: `first` needs apply_one()),
-  /// and on a book refusal sets `error` (the refused event is events[returned]).
+  /// Applies the longest run (at most 256) of events from events[0] that one-at-a-time application
+  /// would apply without touching an order: returns how many it applied (0: events[0] needs
+  /// apply_one()), and on a book refusal sets `error` (the refused event is events[returned]).
   std::size_t apply_run(std::span<const common::Event> events, ExchangeError& error) noexcept;
   struct OrderBounds;
   /// Lowest and highest price of the instrument's resting orders per side.
