@@ -267,10 +267,11 @@ void bind_signal(py::module_& m) {
         return py::make_tuple(run, decisions);
       },
       py::arg("books"), py::arg("signals"), py::arg("events"), py::arg("passes") = 3,
-      "Applies `events` to `books` (untimed) and times each signal update alone in the core: a trade's flow\n"
-      "update, or after a FLAG_LAST_IN_MESSAGE event the book features plus one composite evaluation\n"
-      "(cycle counter, timer overhead subtracted); then `passes` times untimed for throughput, book updates\n"
-      "included. Returns (LatencyRun, non-zero decisions seen).");
+      "Applies `events` to `books` (untimed) and times all the signal's work for one message in the core as\n"
+      "one sample: each level event's previous size and note, then after the FLAG_LAST_IN_MESSAGE event the\n"
+      "book features plus one composite evaluation; a trade's flow update is its own sample (cycle counter,\n"
+      "each piece timed alone, timer overhead subtracted per piece); then `passes` times untimed for\n"
+      "throughput, book updates included. Returns (LatencyRun, non-zero decisions seen).");
 }
 
 }  // namespace rentrade_bindings
