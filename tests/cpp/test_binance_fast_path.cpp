@@ -678,6 +678,73 @@ void test_shaped_levels() {
   CHECK(counters.bad_frames > 0);
 }
 
+// bookTickers through the symbol's learned bookTicker layout (BboShape): random digits in one layout
+// per run of frames (each of b, B, a, A with 1 to 8 integer digits, with and without a point, fraction
+// digits up to and past the step; regions shorter and longer than the cached sizes), symbols mixed
+// frame by frame (each keeps its own layout), with and without "e", "T"/"E" and the stream wrapper,
+// and now and then one frame changed inside the decimals (a digit turned into another byte, a finer
+// digit that is not a zero, a byte more or fewer). Both readers must give the same events, statuses
+// and errors.
+void test_shaped_book_tickers() {
+  const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.05", "0.001"),
+                                                       make("PEPEUSDT", "0.0000001", "1"), make("BNBUSDT", "0.01", "10"),
+                                                       make("XAUUSDT", "10", "0.5")};
+  Twin twin(instruments, BinanceMarket::kUsdm);
+  std::mt19937_64 rng(44);
+  std::uint64_t u = 9000;
+  std::size_t int_digits[4] = {};
+  std::size_t fraction_digits[4] = {};  // 0: no point
+  const char stray[] = "0123456789.-\"e, x";
+  const char* keys[4] = {"b", "B", "a", "A"};
+  for (int n = 0; n < 20'000; ++n) {
+    if (n % 40 == 0) {
+      for (int f = 0; f < 4; ++f) {
+        int_digits[f] = 1 + rng() % (rng() % 2 == 0 ? 3 : 8);
+        fraction_digits[f] = rng() % 4 == 0 ? 0 : 1 + rng() % (rng() % 2 == 0 ? 4 : 8);
+      }
+    }
+    const auto id = static_cast<std::uint32_t>(rng() % instruments.size());
+    u += 3;
+    std::string body;
+    for (int f = 0; f < 4; ++f) {
+      const common::DecimalStep step = f % 2 == 0 ? instruments[id].tick : instruments[id].lot;
+      std::string digits;
+      for (std::size_t d = 0; d < int_digits[f] + fraction_digits[f]; ++d) digits += static_cast<char>('0' + rng() % 10);
+      if (rng() % 32 != 0) {  // else any value: maybe finer than the step
+        const std::size_t last = int_digits[f] + static_cast<std::size_t>(step.decimals);  // one past the step's digit
+        for (std::size_t d = last; d < digits.size(); ++d) digits[d] = '0';
+        if (last >= 1 && last <= digits.size() && step.units != 1) {
+          digits[last - 1] = step.units == 5 && rng() % 2 == 0 ? '5' : '0';
+        }
+      }
+      std::string text = digits.substr(0, int_digits[f]);
+      if (fraction_digits[f] > 0) text += '.' + digits.substr(int_digits[f]);
+      body += std::string(",\"") + keys[f] + "\":\"" + text + "\"";
+    }
+    if (rng() % 48 == 0) {
+      const std::size_t at = rng() % body.size();
+      switch (rng() % 3) {
+        case 0: body[at] = stray[rng() % (sizeof stray - 1)]; break;
+        case 1: body.insert(at, 1, static_cast<char>('0' + rng() % 10)); break;
+        default: body.erase(at, 1); break;
+      }
+    }
+    std::string frame = std::string(rng() % 4 == 0 ? "{" : R"({"e":"bookTicker",)") + "\"u\":" + std::to_string(u) +
+                        ",\"s\":\"" + instruments[id].symbol + "\"" + body +
+                        (rng() % 3 == 0 ? "}" : R"(,"T":1723161256313,"E":1723161256314})");
+    if (rng() % 2 == 0) frame = R"({"stream":"x@bookTicker","data":)" + frame + "}";
+    twin.frame(frame, frame, 3);
+  }
+  twin.check_end_state();
+  const auto& counters = twin.left->counters();
+  std::printf("shaped bookTickers: %llu frames, %llu by the fast path, %llu bad\n",
+              static_cast<unsigned long long>(counters.frames),
+              static_cast<unsigned long long>(counters.fast_path_frames),
+              static_cast<unsigned long long>(counters.bad_frames));
+  CHECK(counters.fast_path_frames > counters.frames / 2);
+  CHECK(counters.bad_frames > 0);
+}
+
 }  // namespace
 
 int main() {
@@ -685,6 +752,7 @@ int main() {
   test_decimal_shapes();
   test_wire_steps();
   test_shaped_levels();
+  test_shaped_book_tickers();
   test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();
   test_mutations_agree();

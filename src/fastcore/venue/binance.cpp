@@ -1139,6 +1139,46 @@ class BinanceFeed::FastReader {
     }
   }
 
+  // One decimal of a layout being learned, from `at` (its first byte) to its closing quote, as
+  // quick_steps() read it in text[0, size): marks its digits in `digit` (and clears them in `literal`)
+  // and fills `out`. Returns the index of the byte after its digits (its closing quote), or 0 when its
+  // integer digits, point and kept fraction digits do not fit 8 bytes.
+  static std::size_t learn_field(const char* text, std::size_t size, std::size_t at, const WireStep& step,
+                                 std::uint8_t* digit, std::uint8_t* literal, LevelShape::Field& out) noexcept {
+    std::size_t i = at;
+    while (i < size && is_digit(text[i])) digit[i++] = 0x80;
+    const std::size_t int_digits = i - at;
+    std::size_t kept = 0;
+    if (i < size && text[i] == '.') {
+      ++i;
+      // The step's decimals are digits; finer ones (zeros, or quick_steps() would have refused
+      // the text) stay literal bytes.
+      while (i < size && is_digit(text[i]) && kept < static_cast<std::size_t>(step.decimals)) {
+        digit[i++] = 0x80;
+        ++kept;
+      }
+      while (i < size && is_digit(text[i])) ++i;
+    }
+    // Integer digits, point and kept digits (the bytes read) within 8 bytes.
+    const std::size_t read_end = at + int_digits + (kept > 0 ? 1 + kept : 0);
+    if (int_digits == 0 || read_end - at > 8) return 0;
+    for (std::size_t j = at; j < i; ++j) {
+      if (digit[j] != 0) literal[j] = 0;
+    }
+    // The 8 bytes read end with the last byte used, or start at the text's start: never past it.
+    const std::size_t from = read_end >= 8 ? read_end - 8 : 0;
+    const std::size_t lead = at - from;  // bytes before the first digit in the word (0..7)
+    out.at = static_cast<std::uint32_t>(from);
+    // The bytes of the word below byte n (0..8).
+    const auto below = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
+    out.int_bytes = below(lead + int_digits) & ~below(lead);
+    out.fraction_bytes = below(lead + int_digits + kept) & ~below(lead + int_digits);
+    out.shift = static_cast<std::uint32_t>(8 * (8 - lead - int_digits - kept));
+    out.multiplier = static_cast<std::uint64_t>(detail::kPow10[step.decimals - static_cast<std::int32_t>(kept)]) *
+                     step.odd_inverse;
+    return i;
+  }
+
   // Learns the layout of the level [level, level + size), which the byte reader just accepted, when
   // it fits LevelShape (16 to 24 bytes, each decimal's integer digits, point and kept fraction digits
   // within 8 bytes); otherwise forgets the shape, so that such levels go on being read byte by byte.
@@ -1152,40 +1192,8 @@ class BinanceFeed::FastReader {
     std::uint8_t pattern[kMax] = {};
     std::memcpy(pattern, level, size);
     for (std::size_t i = 0; i < size; ++i) literal[i] = 0xFF;
-    // One decimal from `at` (its first byte) to its closing quote, as quick_steps() read it.
     const auto field = [&](std::size_t at, const WireStep& step, LevelShape::Field& out) -> std::size_t {
-      std::size_t i = at;
-      while (i < size && is_digit(level[i])) digit[i++] = 0x80;
-      const std::size_t int_digits = i - at;
-      std::size_t kept = 0;
-      if (i < size && level[i] == '.') {
-        ++i;
-        // The step's decimals are digits; finer ones (zeros, or quick_steps() would have refused
-        // the level) stay literal bytes.
-        while (i < size && is_digit(level[i]) && kept < static_cast<std::size_t>(step.decimals)) {
-          digit[i++] = 0x80;
-          ++kept;
-        }
-        while (i < size && is_digit(level[i])) ++i;
-      }
-      // Integer digits, point and kept digits (the bytes read) within 8 bytes.
-      const std::size_t read_end = at + int_digits + (kept > 0 ? 1 + kept : 0);
-      if (int_digits == 0 || read_end - at > 8) return 0;
-      for (std::size_t j = at; j < i; ++j) {
-        if (digit[j] != 0) literal[j] = 0;
-      }
-      // The 8 bytes read end with the last byte used, or start at the level's start: never past it.
-      const std::size_t from = read_end >= 8 ? read_end - 8 : 0;
-      const std::size_t lead = at - from;  // bytes before the first digit in the word (0..7)
-      out.at = static_cast<std::uint32_t>(from);
-      // The bytes of the word below byte n (0..8).
-      const auto below = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
-      out.int_bytes = below(lead + int_digits) & ~below(lead);
-      out.fraction_bytes = below(lead + int_digits + kept) & ~below(lead + int_digits);
-      out.shift = static_cast<std::uint32_t>(8 * (8 - lead - int_digits - kept));
-      out.multiplier = static_cast<std::uint64_t>(detail::kPow10[step.decimals - static_cast<std::int32_t>(kept)]) *
-                       step.odd_inverse;
-      return i;
+      return learn_field(level, size, at, step, digit, literal, out);
     };
     LevelShape learned;
     const std::size_t px_end = field(2, tick, learned.px);
@@ -1216,17 +1224,115 @@ class BinanceFeed::FastReader {
     shape = learned;
   }
 
+  // The four decimals of a bookTicker laid out as the symbol's last one (BboShape), from `region`
+  // (its `,"b":"`): checked as four 16-byte blocks (SSE2) or eight 8-byte words (elsewhere), the
+  // same way and with the same argument as shaped_level(); every load stays inside the region.
+  [[gnu::always_inline]] static bool shaped_bbo(const char* region, const char* end, const BboShape& shape,
+                                                const WireStep& tick, const WireStep& lot,
+                                                std::int64_t* out) noexcept {
+    if constexpr (std::endian::native != std::endian::little) {
+      return false;  // the words are read as little-endian
+    } else {
+      // size is 0 (nothing learned) or 32..64.
+      const std::size_t size = shape.size;
+      if (size == 0 || end - region < static_cast<std::ptrdiff_t>(size)) return false;
+#if FASTCORE_BINANCE_X86
+      const auto block_bad = [&](const char* at, int i) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
+        const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_pattern[i])));
+        return _mm_or_si128(
+            _mm_andnot_si128(digit, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_digit[i]))),
+            _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_literal[i]))));
+      };
+      const __m128i any = _mm_or_si128(_mm_or_si128(block_bad(region, 0), block_bad(region + 16, 1)),
+                                       _mm_or_si128(block_bad(region + size - 32, 2), block_bad(region + size - 16, 3)));
+      if (_mm_movemask_epi8(any) != 0) return false;
+#else
+      std::uint64_t bad_bytes = 0;
+      for (std::size_t i = 0; i < BboShape::kWords; ++i) {
+        const std::uint64_t word = load_word(region + (i < 4 ? 8 * i : size - 32 + 8 * (i - 4)));
+        bad_bytes |= (non_digit_bytes(word ^ kAsciiZeros) & shape.digit_high[i]) |
+                     ((word ^ shape.pattern[i]) & shape.literal[i]);
+      }
+      if (bad_bytes != 0) return false;
+#endif
+      return shaped_field(region, shape.field[0], tick, out[0]) && shaped_field(region, shape.field[1], lot, out[1]) &&
+             shaped_field(region, shape.field[2], tick, out[2]) && shaped_field(region, shape.field[3], lot, out[3]);
+    }
+  }
+
+  // Learns the layout of the bookTicker region [region, region + size) (`,"b":"` to A's closing
+  // quote), which the byte reader just accepted, when it fits BboShape; otherwise forgets the shape.
+  static void learn_bbo_shape(const char* region, std::size_t size, const WireStep& tick, const WireStep& lot,
+                              BboShape& shape) noexcept {
+    constexpr std::size_t kMax = BboShape::kMax;
+    shape.size = 0;
+    if (size < BboShape::kMin || size > kMax || tick.decimals < 0 || lot.decimals < 0) return;
+    std::uint8_t literal[kMax] = {};
+    std::uint8_t digit[kMax] = {};
+    std::uint8_t pattern[kMax] = {};
+    std::memcpy(pattern, region, size);
+    for (std::size_t i = 0; i < size; ++i) literal[i] = 0xFF;
+    BboShape learned;
+    std::size_t at = 6;  // past `,"b":"`
+    for (std::size_t k = 0; k < 4; ++k) {
+      const std::size_t field_end = learn_field(region, size, at, k % 2 == 0 ? tick : lot, digit, literal,
+                                                learned.field[k]);
+      if (field_end == 0) return;
+      learned.text_at[k] = static_cast<std::uint32_t>(at);
+      learned.text_len[k] = static_cast<std::uint32_t>(field_end - at);
+      at = field_end + 7;  // past `","B":"`
+    }
+    if (at - 7 + 1 != size) return;  // the region ends with A's closing quote
+    const std::size_t block_at[4] = {0, 16, size - 32, size - 16};
+    for (std::size_t b = 0; b < 4; ++b) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const std::size_t i = block_at[b] + j;
+        learned.block_literal[b][j] = literal[i];
+        learned.block_pattern[b][j] = literal[i] != 0 ? pattern[i] : 0;
+        learned.block_digit[b][j] = digit[i] != 0 ? 0xFF : 0;
+      }
+    }
+    for (std::size_t w = 0; w < BboShape::kWords; ++w) {
+      const std::size_t word_at = w < 4 ? 8 * w : size - 32 + 8 * (w - 4);
+      std::uint64_t p = 0, l = 0, d = 0;
+      std::memcpy(&p, pattern + word_at, 8);
+      std::memcpy(&l, literal + word_at, 8);
+      std::memcpy(&d, digit + word_at, 8);
+      learned.pattern[w] = p & l;
+      learned.literal[w] = l;
+      learned.digit_high[w] = d;
+    }
+    learned.size = static_cast<std::uint32_t>(size);
+    shape = learned;
+  }
+
   bool book_ticker() noexcept {
     if (!lit("\"u\":") || !uint(f_.last_id)) return false;
     f_.present |= kHasLastId;
     if (!lit(",\"s\":\"") || !symbol()) return false;
-    const Symbol& symbol = feed_.symbols_[f_.id];
+    Symbol& symbol = feed_.symbols_[f_.id];
     const bool negative = symbol.instrument.allow_negative_price;
-    if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
-        !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
-        !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
-        !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
-      return false;
+    BboShape& shape = symbol.bbo_shape;
+    const char* const region = p_;
+    // Nearly every bookTicker of a symbol is laid out as its last one (98.8 % of the recorded BTCUSDT
+    // ones, 94 % of ETHUSDT); a signed-price symbol never learns a shape (steps() refuses it).
+    if (shaped_bbo(region, end_, shape, symbol.wire_tick, symbol.wire_lot, feed_.bbo_steps_)) {
+      f_.bid_px = std::string_view(region + shape.text_at[0], shape.text_len[0]);
+      f_.bid_qty = std::string_view(region + shape.text_at[1], shape.text_len[1]);
+      f_.ask_px = std::string_view(region + shape.text_at[2], shape.text_len[2]);
+      f_.ask_qty = std::string_view(region + shape.text_at[3], shape.text_len[3]);
+      p_ = region + shape.size;
+    } else {
+      if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
+          !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
+          !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
+          !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
+        return false;
+      }
+      learn_bbo_shape(region, static_cast<std::size_t>(p_ - region), symbol.wire_tick, symbol.wire_lot, shape);
     }
     f_.present |= kHasBidPx | kHasBidQty | kHasAskPx | kHasAskQty;
     f_.bbo_read = true;

@@ -286,9 +286,30 @@ class BinanceFeed {
     Field qty;
     std::uint32_t size = 0;  ///< Bytes from '[' to ']'; 0: nothing learned
   };
+  /// The byte layout of the last bookTicker's `,"b":"<px>","B":"<qty>","a":"<px>","A":"<qty>"` the fast
+  /// path read for a symbol, learned like LevelShape: a bookTicker laid out the same is checked with
+  /// four 16-byte compares and its four decimals converted without a loop over the digits
+  /// (FastReader::shaped_bbo()). Only a cache: any other layout is read byte by byte, then learned.
+  struct BboShape {
+    static constexpr std::size_t kMin = 32;  ///< Regions of 32 to 64 bytes (USD-M BTCUSDT: 54)
+    static constexpr std::size_t kMax = 64;
+    static constexpr std::size_t kWords = 8;  ///< Portable check: words at 0, 8, 16, 24, size - 32, ..., size - 8
+    std::uint64_t pattern[kWords] = {};
+    std::uint64_t literal[kWords] = {};
+    std::uint64_t digit_high[kWords] = {};
+    /// SSE2 check: blocks at 0, 16, size - 32, size - 16.
+    alignas(16) std::uint8_t block_pattern[4][16] = {};
+    alignas(16) std::uint8_t block_literal[4][16] = {};
+    alignas(16) std::uint8_t block_digit[4][16] = {};
+    LevelShape::Field field[4];        ///< b, B, a, A
+    std::uint32_t text_at[4] = {};     ///< Each decimal's first byte in the region
+    std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
+    std::uint32_t size = 0;            ///< Bytes of the region; 0: nothing learned
+  };
   struct Symbol {
     common::Instrument instrument;
     LevelShape level_shape;          ///< Fast path only: see LevelShape
+    BboShape bbo_shape;              ///< Fast path only: see BboShape
     WireStep wire_tick;              ///< instrument.tick prepared for the fast path
     WireStep wire_lot;               ///< instrument.lot prepared for the fast path
     SyncState state = SyncState::kSyncing;
