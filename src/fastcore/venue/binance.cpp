@@ -1055,6 +1055,12 @@ class BinanceFeed::FastReader {
       proto.store(event);
       if (shaped_level(p, end, shape, tick, lot, event)) {
         misses = 0;
+        ++write;
+        // shaped_level() left at least one byte after the level: no bounds check here.
+        if (*p == ',') {
+          ++p;
+          continue;
+        }
       } else {
         const char* const level = p;
         if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
@@ -1064,15 +1070,15 @@ class BinanceFeed::FastReader {
         if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
         ++p;
         // A new layout once two levels in a row missed the shape (one odd level keeps it).
-        if (shape.size == 0 || ++misses >= 2) {
+        if (shape.size == LevelShape::kUnlearned || ++misses >= 2) {
           learn_shape(level, static_cast<std::size_t>(p - level), tick, lot, shape);
           misses = 0;
         }
-      }
-      ++write;
-      if (p < end && *p == ',') {
-        ++p;
-        continue;
+        ++write;
+        if (p < end && *p == ',') {
+          ++p;
+          continue;
+        }
       }
       if (p >= end || *p != ']') return false;
       out.commit(write);
@@ -1081,14 +1087,12 @@ class BinanceFeed::FastReader {
     }
   }
 
-  // One decimal of a level that matched its shape: the digits moved together at the top of a word
-  // (the point squeezed out, zeros below as leading zeros), converted, scaled to the step's decimals
-  // and divided by its units (false when not a whole number of steps).
-  [[gnu::always_inline]] static bool shaped_field(const char* p, const LevelShape::Field& field, const WireStep& step,
-                                                  std::int64_t& out) noexcept {
+  // The digits of one decimal of a text that matched its shape, moved together at the top of a word
+  // (the point squeezed out, zeros below as leading zeros): eight_digits_value() of it times
+  // field.multiplier is the value scaled to the step's decimals, times its odd_inverse.
+  [[gnu::always_inline]] static std::uint64_t shaped_digits(const char* p, const LevelShape::Field& field) noexcept {
     const std::uint64_t x = load_word(p + field.at) ^ kAsciiZeros;
-    const std::uint64_t digits = ((x & field.int_bytes) | ((x >> 8) & field.fraction_bytes)) << field.shift;
-    return wire_exact_steps_of_product(eight_digits_value(digits) * field.multiplier, step, out);
+    return ((x & field.int_bytes) | ((x >> 8) & field.fraction_bytes)) << field.shift;
   }
 
   // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
@@ -1106,8 +1110,9 @@ class BinanceFeed::FastReader {
     if constexpr (std::endian::native != std::endian::little) {
       return false;  // the words are read as little-endian
     } else {
-      // size is 0 (nothing learned) or 16..24.
-      if (shape.size == 0 || end - p < static_cast<std::ptrdiff_t>(shape.size)) return false;
+      // size is 16..24 or kUnlearned (never below the bytes left). At least one byte must follow the
+      // level, so that the caller may read it unchecked (a frame never ends with a level: ']' follows).
+      if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
       // Two 16-byte blocks (at 0 and size - 16): a byte fails where a digit is wanted and it is none,
       // or a literal byte is wanted and it differs.
@@ -1130,8 +1135,15 @@ class BinanceFeed::FastReader {
       }
       const bool bad = bad_bytes != 0;
 #endif
-      if (bad || !shaped_field(p, shape.px, tick, event->px_ticks) ||
-          !shaped_field(p, shape.qty, lot, event->qty_lots)) {
+      if (bad) return false;
+      // Both decimals side by side (not one after the other): the SWAR constants are then live once
+      // for both, not rebuilt for each.
+      const std::uint64_t px = shaped_digits(p, shape.px);
+      const std::uint64_t qty = shaped_digits(p, shape.qty);
+      const std::uint64_t px_product = eight_digits_value(px) * shape.px.multiplier;
+      const std::uint64_t qty_product = eight_digits_value(qty) * shape.qty.multiplier;
+      if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
+          !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
         return false;
       }
       p += shape.size;
@@ -1185,7 +1197,7 @@ class BinanceFeed::FastReader {
   static void learn_shape(const char* level, std::size_t size, const WireStep& tick, const WireStep& lot,
                           LevelShape& shape) noexcept {
     constexpr std::size_t kMax = 8 * LevelShape::kWords;
-    shape.size = 0;
+    shape.size = LevelShape::kUnlearned;
     if (size < 16 || size > kMax || tick.decimals < 0 || lot.decimals < 0) return;
     std::uint8_t literal[kMax] = {};
     std::uint8_t digit[kMax] = {};
@@ -1258,8 +1270,14 @@ class BinanceFeed::FastReader {
       }
       if (bad_bytes != 0) return false;
 #endif
-      return shaped_field(region, shape.field[0], tick, out[0]) && shaped_field(region, shape.field[1], lot, out[1]) &&
-             shaped_field(region, shape.field[2], tick, out[2]) && shaped_field(region, shape.field[3], lot, out[3]);
+      std::uint64_t products[4];
+      for (std::size_t k = 0; k < 4; ++k) {
+        products[k] = eight_digits_value(shaped_digits(region, shape.field[k])) * shape.field[k].multiplier;
+      }
+      return wire_exact_steps_of_product(products[0], tick, out[0]) &&
+             wire_exact_steps_of_product(products[1], lot, out[1]) &&
+             wire_exact_steps_of_product(products[2], tick, out[2]) &&
+             wire_exact_steps_of_product(products[3], lot, out[3]);
     }
   }
 

@@ -284,7 +284,10 @@ class BinanceFeed {
     alignas(16) std::uint8_t block_digit[2][16] = {};
     Field px;
     Field qty;
-    std::uint32_t size = 0;  ///< Bytes from '[' to ']'; 0: nothing learned
+    /// Bytes from '[' to ']'; kUnlearned: nothing learned (larger than any frame's rest, so that one
+    /// compare of the bytes left against it also says whether there is a layout)
+    static constexpr std::size_t kUnlearned = ~std::size_t{0};
+    std::size_t size = kUnlearned;
   };
   /// The byte layout of the last bookTicker's `,"b":"<px>","B":"<qty>","a":"<px>","A":"<qty>"` the fast
   /// path read for a symbol, learned like LevelShape: a bookTicker laid out the same is checked with
