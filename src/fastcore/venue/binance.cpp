@@ -1095,6 +1095,28 @@ class BinanceFeed::FastReader {
     return ((x & field.int_bytes) | ((x >> 8) & field.fraction_bytes)) << field.shift;
   }
 
+#if FASTCORE_BINANCE_X86
+  // Bytes of the 16 at `at` that break a learned layout (non-zero lanes): a byte fails where a digit is
+  // wanted (`digit` 0xFF) and it is none, or a literal byte is wanted (`literal` 0xFF) and it differs
+  // from `pattern`. The SSE2 form of word_mismatch(); the three masks are 16-byte aligned.
+  [[gnu::always_inline]] static __m128i block_mismatch(const char* at, const std::uint8_t* pattern,
+                                                       const std::uint8_t* literal, const std::uint8_t* digit) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
+    const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(pattern)));
+    return _mm_or_si128(_mm_andnot_si128(is_digit, _mm_load_si128(reinterpret_cast<const __m128i*>(digit))),
+                        _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(literal))));
+  }
+#endif
+
+  // The same test for one 8-byte word: non-zero where a wanted digit (`digit_high`, 0x80 per byte) is
+  // none or a wanted literal (`literal`) differs from `pattern`.
+  [[gnu::always_inline]] static std::uint64_t word_mismatch(std::uint64_t word, std::uint64_t pattern,
+                                                            std::uint64_t literal, std::uint64_t digit_high) noexcept {
+    return (non_digit_bytes(word ^ kAsciiZeros) & digit_high) | ((word ^ pattern) & literal);
+  }
+
   // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
   // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
   // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
@@ -1114,24 +1136,16 @@ class BinanceFeed::FastReader {
       // level, so that the caller may read it unchecked (a frame never ends with a level: ']' follows).
       if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
-      // Two 16-byte blocks (at 0 and size - 16): a byte fails where a digit is wanted and it is none,
-      // or a literal byte is wanted and it differs.
+      // Two 16-byte blocks (at 0 and size - 16), checked by block_bad().
       const auto block_bad = [&](const char* at, int i) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-        const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-        const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
-        const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_pattern[i])));
-        return _mm_or_si128(
-            _mm_andnot_si128(digit, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_digit[i]))),
-            _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_literal[i]))));
+        return block_mismatch(at, shape.block_pattern[i], shape.block_literal[i], shape.block_digit[i]);
       };
       const bool bad = _mm_movemask_epi8(_mm_or_si128(block_bad(p, 0), block_bad(p + shape.size - 16, 1))) != 0;
 #else
       const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
       std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < LevelShape::kWords; ++i) {
-        bad_bytes |= (non_digit_bytes(words[i] ^ kAsciiZeros) & shape.digit_high[i]) |
-                     ((words[i] ^ shape.pattern[i]) & shape.literal[i]);
+        bad_bytes |= word_mismatch(words[i], shape.pattern[i], shape.literal[i], shape.digit_high[i]);
       }
       const bool bad = bad_bytes != 0;
 #endif
@@ -1250,13 +1264,7 @@ class BinanceFeed::FastReader {
       if (size == 0 || end - region < static_cast<std::ptrdiff_t>(size)) return false;
 #if FASTCORE_BINANCE_X86
       const auto block_bad = [&](const char* at, int i) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-        const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-        const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
-        const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_pattern[i])));
-        return _mm_or_si128(
-            _mm_andnot_si128(digit, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_digit[i]))),
-            _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(shape.block_literal[i]))));
+        return block_mismatch(at, shape.block_pattern[i], shape.block_literal[i], shape.block_digit[i]);
       };
       const __m128i any = _mm_or_si128(_mm_or_si128(block_bad(region, 0), block_bad(region + 16, 1)),
                                        _mm_or_si128(block_bad(region + size - 32, 2), block_bad(region + size - 16, 3)));
@@ -1265,8 +1273,7 @@ class BinanceFeed::FastReader {
       std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < BboShape::kWords; ++i) {
         const std::uint64_t word = load_word(region + (i < 4 ? 8 * i : size - 32 + 8 * (i - 4)));
-        bad_bytes |= (non_digit_bytes(word ^ kAsciiZeros) & shape.digit_high[i]) |
-                     ((word ^ shape.pattern[i]) & shape.literal[i]);
+        bad_bytes |= word_mismatch(word, shape.pattern[i], shape.literal[i], shape.digit_high[i]);
       }
       if (bad_bytes != 0) return false;
 #endif
