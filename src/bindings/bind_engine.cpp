@@ -828,7 +828,12 @@ void bind_engine(py::module_& m) {
             if (every < 1 || every > UINT32_MAX) throw py::value_error("timing_sample must be >= 1");
             s.engine->set_timing_sample(static_cast<std::uint32_t>(every));
           },
-          "Time one message in this many (orders and fills are always timed).");
+          "Time one message in this many (orders and fills are always timed).")
+      .def_property(
+          "decision_gates", [](const EngineStore& s) { return s.engine->decision_gates(); },
+          [](EngineStore& s, bool on) { s.engine->set_decision_gates(on); },
+          "Skip the strategy at decision points its gate keeps closed (the built-in strategy: no new\n"
+          "crossing, stop not touched); False calls it at every one (same intents, trades and P&L).");
 }
 
 }  // namespace rentrade_bindings

@@ -33,6 +33,37 @@ void BracketStrategy::on_start(Engine& engine) {
   slots_.assign(engine.instrument_count(), BracketSlot{});
   quick_.assign(engine.instrument_count(), BracketQuick{});
   counters_ = BracketCounters{};
+  for (std::uint32_t id = 0; id < engine.instrument_count(); ++id) engine.set_decision_gate(id, gate(id));
+}
+
+DecisionGate BracketStrategy::gate(std::uint32_t instrument_id) const noexcept {
+  const BracketQuick& quick = quick_[instrument_id];
+  DecisionGate out;  // always open
+  switch (quick.phase) {
+    case BracketPhase::kFlat:
+    case BracketPhase::kEntering:
+    case BracketPhase::kExiting:
+      // decide(): only a crossing does something (flat), and only while flat; otherwise the call just
+      // records the decision, which the gate's decision field already equals.
+      out.always = false;
+      out.decision = quick.last_decision;
+      return out;
+    case BracketPhase::kOpen:
+      if (quick.has_tp == 0) return out;  // the take-profit is (re)placed at the next decision point
+      out.always = false;
+      out.decision = quick.last_decision;
+      // decide()'s stop test: a long stops when the best bid is at or below the stop, a short when the
+      // best ask is at or above it.
+      if (quick.direction > 0) {
+        out.bid_at_or_below = quick.stop_px_ticks;
+      } else {
+        out.ask_at_or_above = quick.stop_px_ticks;
+      }
+      return out;
+    case BracketPhase::kStopping:
+      return out;  // the exit is (re)sent at the next decision point
+  }
+  return out;
 }
 
 std::int64_t BracketStrategy::to_ticks(std::int64_t distance, std::int64_t px_ticks) const noexcept {
@@ -51,6 +82,11 @@ void BracketStrategy::reset(std::uint32_t id) noexcept {
 }
 
 void BracketStrategy::on_decision(Engine& engine, const DecisionPoint& point) noexcept {
+  decide(engine, point);
+  engine.set_decision_gate(point.instrument_id, gate(point.instrument_id));
+}
+
+void BracketStrategy::decide(Engine& engine, const DecisionPoint& point) noexcept {
   BracketQuick& quick = quick_[point.instrument_id];
   const std::int8_t decision = point.composite.has_value ? point.composite.decision : std::int8_t{0};
   const bool crossed = decision != 0 && decision != quick.last_decision;
@@ -178,6 +214,12 @@ void BracketStrategy::send_stop_exit(Engine& engine, std::uint32_t id) noexcept 
 
 void BracketStrategy::on_report(Engine& engine, const ExecutionReport& report, const WorkingOrder& order,
                                 bool done) noexcept {
+  apply_report(engine, report, order, done);
+  engine.set_decision_gate(order.instrument_id, gate(order.instrument_id));
+}
+
+void BracketStrategy::apply_report(Engine& engine, const ExecutionReport& report, const WorkingOrder& order,
+                                   bool done) noexcept {
   BracketSlot& slot = slots_[order.instrument_id];
   const std::int64_t net = engine.positions().net_lots(order.instrument_id);
   switch (order.tag) {

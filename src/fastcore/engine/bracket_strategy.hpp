@@ -22,6 +22,11 @@
 ///   TP distance defaults to reward_ratio x stop distance (2:1).
 /// - Entries need a crossing: the decision must change to +1 (or -1) since the previous decision point
 ///   of the instrument, so a signal that stays above the threshold does not re-enter after an exit.
+/// - Decision gate (see DecisionGate): after every call the strategy tells the engine when the next
+///   decision point of the instrument can matter: flat, entering or exiting, when the decision changes;
+///   open with its take-profit resting, when the decision changes or the touch reaches the stop; in any
+///   other state, always. The engine skips the calls in between, which would only have rewritten the
+///   same last decision.
 #include <cstdint>
 #include <vector>
 
@@ -112,6 +117,8 @@ class BracketStrategy final : public Strategy {
   void on_start(Engine& engine) override;
   void on_decision(Engine& engine, const DecisionPoint& point) noexcept override;
   void on_report(Engine& engine, const ExecutionReport& report, const WorkingOrder& order, bool done) noexcept override;
+  /// When the next decision point of an instrument can change anything (published to the engine).
+  [[nodiscard]] DecisionGate gate(std::uint32_t instrument_id) const noexcept;
 
   /// State of an instrument (id < the engine's instrument count).
   [[nodiscard]] BracketSlot slot(std::uint32_t instrument_id) const noexcept {
@@ -124,6 +131,8 @@ class BracketStrategy final : public Strategy {
   [[nodiscard]] std::int64_t to_ticks(std::int64_t distance, std::int64_t px_ticks) const noexcept;
 
  private:
+  void decide(Engine& engine, const DecisionPoint& point) noexcept;
+  void apply_report(Engine& engine, const ExecutionReport& report, const WorkingOrder& order, bool done) noexcept;
   void enter(Engine& engine, const DecisionPoint& point, std::int8_t direction) noexcept;
   void place_take_profit(Engine& engine, std::uint32_t id) noexcept;
   void send_stop_exit(Engine& engine, std::uint32_t id) noexcept;

@@ -73,6 +73,7 @@ EngineError Engine::try_init(std::span<const common::Instrument> instruments, co
   signals_ = signal::SignalSet(n, config.features);
   hot_.assign(n, InstrumentHot{});
   has_position_.assign(n, 0);
+  gates_.assign(n, DecisionGate{});
   for (std::uint32_t id = 0; id < n; ++id) {
     InstrumentHot& hot = hot_[id];
     hot.venue = positions_.venue_of(id);
@@ -132,6 +133,55 @@ risk::MarketView Engine::market_view(std::uint32_t instrument_id) const noexcept
   const InstrumentHot& hot = hot_[instrument_id];
   if (hot.has_last_trade != 0) last = hot.last_trade_px;
   return risk::market_view((*books_)[instrument_id], last, hot.resyncing != 0);
+}
+
+// Inlined into the message loop: at most decision points of a waiting or open strategy nothing needs
+// doing beyond the mark, so the common path is a few loads and compares without a call.
+[[gnu::always_inline]] inline void Engine::decide(std::uint32_t id, const common::Event& trigger,
+                                                  const signal::CompositeValue& composite) noexcept {
+  now_ns_ = config_.wall_clock ? common::wall_clock_ns() : trigger.ts_local_ns;
+  trigger_seq_ = trigger.seq;
+  trigger_local_ns_ = trigger.ts_local_ns;
+  // Only instruments with a position (or P&L still to fold in) need a mark: a flat book's unrealized
+  // P&L and position notional are zero whatever the price.
+  if (has_position_[id] != 0) mark_and_pnl(id);
+  if (strategy_ == nullptr) return;
+  // Most decision points of a waiting or open strategy change nothing (the bracket's: no new crossing,
+  // stop not touched): the gate tells those apart for the price of a compare or two, instead of building
+  // the DecisionPoint and a virtual call per message.
+  if (config_.decision_gates && !gate_open(id, composite)) return;
+  run_strategy(id, trigger, composite);
+}
+
+[[gnu::always_inline]] inline bool Engine::gate_open(std::uint32_t id,
+                                                     const signal::CompositeValue& composite) const noexcept {
+  const DecisionGate& gate = gates_[id];
+  if (gate.always) return true;
+  const std::int8_t decision = composite.has_value ? composite.decision : std::int8_t{0};
+  if (decision != gate.decision) return true;
+  constexpr std::int64_t kNoBid = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kNoAsk = std::numeric_limits<std::int64_t>::max();
+  if (gate.bid_at_or_below != kNoBid) {
+    const auto bid = (*books_)[id].best(common::Side::kBid);
+    if (bid && bid->px_ticks <= gate.bid_at_or_below) return true;
+  }
+  if (gate.ask_at_or_above != kNoAsk) {
+    const auto ask = (*books_)[id].best(common::Side::kAsk);
+    if (ask && ask->px_ticks >= gate.ask_at_or_above) return true;
+  }
+  return false;
+}
+
+void Engine::run_strategy(std::uint32_t id, const common::Event& trigger,
+                          const signal::CompositeValue& composite) noexcept {
+  DecisionPoint point;
+  point.composite = composite;
+  point.ts_ns = now_ns_;
+  point.trigger = &trigger;
+  point.book = &(*books_)[id];
+  point.features = &signals_[id];
+  point.instrument_id = id;
+  strategy_->on_decision(*this, point);
 }
 
 ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcept {
@@ -238,26 +288,7 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
   return result;
 }
 
-void Engine::decide(std::uint32_t id, const common::Event& trigger, const signal::CompositeValue& composite) noexcept {
-  DecisionPoint point;
-  point.composite = composite;
-  now_ns_ = config_.wall_clock ? common::wall_clock_ns() : trigger.ts_local_ns;
-  trigger_seq_ = trigger.seq;
-  trigger_local_ns_ = trigger.ts_local_ns;
-  mark_and_pnl(id);
-  if (strategy_ == nullptr) return;
-  point.ts_ns = now_ns_;
-  point.trigger = &trigger;
-  point.book = &(*books_)[id];
-  point.features = &signals_[id];
-  point.instrument_id = id;
-  strategy_->on_decision(*this, point);
-}
-
 void Engine::mark_and_pnl(std::uint32_t id) noexcept {
-  // Only instruments with a position (or P&L still to fold in) need a mark: a flat book's unrealized
-  // P&L and position notional are zero whatever the price.
-  if (has_position_[id] == 0) return;
   const book::Book& book = (*books_)[id];
   const auto bid = book.best(common::Side::kBid);
   const auto ask = book.best(common::Side::kAsk);

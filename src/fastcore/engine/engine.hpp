@@ -40,6 +40,9 @@ struct EngineConfig {
   bool timing = true;       ///< Record the stage histograms (four cycle-counter reads per timed message).
   std::uint32_t timing_sample = 1;  ///< Time one message in this many (>= 1); orders and fills are always timed.
   bool wall_clock = false;  ///< Stamp decisions with the wall clock instead of the event's ts_local_ns.
+  /// Skip a strategy's on_decision where its DecisionGate is closed; false calls it at every decision
+  /// point (the reference the tests compare the gated runs with: same intents, trades and P&L).
+  bool decision_gates = true;
 };
 
 /// Why an engine call was refused.
@@ -192,6 +195,17 @@ class Engine final : public common::EventSink {
     sample_countdown_ = 1;
   }
   [[nodiscard]] std::uint32_t timing_sample() const noexcept { return config_.timing_sample; }
+  /// Whether closed decision gates skip on_decision (EngineConfig::decision_gates).
+  [[nodiscard]] bool decision_gates() const noexcept { return config_.decision_gates; }
+  void set_decision_gates(bool on) noexcept { config_.decision_gates = on; }
+
+  // ---- decision gates (for strategies) ------------------------------------------------------------
+  /// Sets when on_decision runs for `instrument_id` (ignored for an unknown id); see DecisionGate.
+  void set_decision_gate(std::uint32_t instrument_id, const DecisionGate& gate) noexcept {
+    if (instrument_id < gates_.size()) gates_[instrument_id] = gate;
+  }
+  /// The gate of an instrument (always open until its strategy sets one).
+  [[nodiscard]] const DecisionGate& decision_gate(std::uint32_t instrument_id) const noexcept { return gates_[instrument_id]; }
 
   // ---- output -------------------------------------------------------------------------------------
   /// Intents emitted since the last clear_intents(), in order.
@@ -214,7 +228,13 @@ class Engine final : public common::EventSink {
   }
 
   void decide(std::uint32_t id, const common::Event& trigger, const signal::CompositeValue& composite) noexcept;
-  void mark_and_pnl(std::uint32_t id) noexcept;
+  /// Whether the strategy's gate for `id` lets this decision point through.
+  [[nodiscard]] bool gate_open(std::uint32_t id, const signal::CompositeValue& composite) const noexcept;
+  /// Builds the DecisionPoint and calls the strategy (out of line: the gated-off path stays small).
+  [[gnu::noinline]] void run_strategy(std::uint32_t id, const common::Event& trigger,
+                                      const signal::CompositeValue& composite) noexcept;
+  /// Marks a position to the book's mid and folds the P&L change in (instruments with a position).
+  [[gnu::noinline]] void mark_and_pnl(std::uint32_t id) noexcept;
   void refresh_pnl(std::uint32_t id) noexcept;
   void push_pnl_to_risk(std::uint32_t venue) noexcept;
   void emit_risk_cancels() noexcept;
@@ -260,6 +280,7 @@ class Engine final : public common::EventSink {
   static_assert(sizeof(InstrumentHot) == 64, "an instrument's engine state is one cache line");
 
   std::vector<InstrumentHot> hot_;
+  std::vector<DecisionGate> gates_;  ///< Per instrument; read at every decision point when the gates are on.
   std::vector<std::uint8_t> has_position_;  ///< net != 0: a dense flag so flat instruments skip the mark (1 KB per 1,000).
   std::vector<__int128> venue_pnl_;
   std::vector<__int128> venue_day_start_;

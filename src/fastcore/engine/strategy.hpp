@@ -3,6 +3,7 @@
 /// and what it hears back. A C++ strategy derives from Strategy and is handed to Engine::try_init; the
 /// engine calls it on one thread, synchronously, inside on_events / on_reports.
 #include <cstdint>
+#include <limits>
 
 #include "fastcore/book/book.hpp"
 #include "fastcore/common/event.hpp"
@@ -23,6 +24,19 @@ struct DecisionPoint {
   const signal::FeatureState* features = nullptr;
   signal::CompositeValue composite;            ///< The engine's composite on `features`.
   std::uint32_t instrument_id = 0;
+};
+
+/// When a strategy's decision for one instrument can do anything: the engine skips on_decision at a
+/// decision point the gate does not open (the strategy's state then stays as it was, so the skipped call
+/// must have been one that would change nothing). The default gate is always open. A strategy publishes
+/// its gate with Engine::set_decision_gate whenever its state for the instrument changes.
+struct DecisionGate {
+  /// Open when the best bid is at or below this (no bid: not opened by this test).
+  std::int64_t bid_at_or_below = std::numeric_limits<std::int64_t>::min();
+  /// Open when the best ask is at or above this (no ask: not opened by this test).
+  std::int64_t ask_at_or_above = std::numeric_limits<std::int64_t>::max();
+  std::int8_t decision = 0;  ///< Open when the composite decision (0 without a value) differs from this.
+  bool always = true;        ///< Open at every decision point (the other fields are then unused).
 };
 
 /// A new order as a strategy asks for it; the engine allocates the id and runs the risk check.
@@ -71,7 +85,8 @@ class Strategy {
   virtual ~Strategy() = default;
   /// Once, from Engine::try_init, after the engine is set up (allocate per-instrument state here).
   virtual void on_start(Engine& engine) = 0;
-  /// At every decision point; may call engine.submit / cancel / replace.
+  /// At every decision point its DecisionGate opens (default: every one); may call engine.submit /
+  /// cancel / replace.
   virtual void on_decision(Engine& engine, const DecisionPoint& point) noexcept = 0;
   /// After the engine applied a report about one of its orders: `order` is its state after the report,
   /// `done` is true when the order is finished (filled, cancelled or rejected) and its slot is free again.
