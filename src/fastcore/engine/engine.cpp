@@ -144,7 +144,18 @@ risk::MarketView Engine::market_view(std::uint32_t instrument_id) const noexcept
   trigger_local_ns_ = trigger.ts_local_ns;
   // Only instruments with a position (or P&L still to fold in) need a mark: a flat book's unrealized
   // P&L and position notional are zero whatever the price.
-  if (has_position_[id] != 0) mark_and_pnl(id);
+  if (has_position_[id] != 0) {
+    // The mid moves at a fraction of the messages: the test inline, the revaluation out of line.
+    const book::Book& book = (*books_)[id];
+    const auto bid = book.best(common::Side::kBid);
+    const auto ask = book.best(common::Side::kAsk);
+    // No sane mid keeps the last mark. Floor of the mid, so the mark is an exact tick for positions
+    // and risk alike.
+    if (bid && ask && bid->px_ticks < ask->px_ticks) {
+      const std::int64_t mid = bid->px_ticks + (ask->px_ticks - bid->px_ticks) / 2;
+      if (mid != hot_[id].mark_px) mark_and_pnl(id, mid);
+    }
+  }
   if (strategy_ == nullptr) return;
   // Most decision points of a waiting or open strategy change nothing (the bracket's: no new crossing,
   // stop not touched): the gate tells those apart for the price of a compare or two, instead of building
@@ -288,15 +299,8 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
   return result;
 }
 
-void Engine::mark_and_pnl(std::uint32_t id) noexcept {
-  const book::Book& book = (*books_)[id];
-  const auto bid = book.best(common::Side::kBid);
-  const auto ask = book.best(common::Side::kAsk);
-  if (!bid || !ask || bid->px_ticks >= ask->px_ticks) return;  // no sane mid: keep the last mark
-  // Floor of the mid, so the mark is an exact tick for positions and risk alike.
-  const std::int64_t mid = bid->px_ticks + (ask->px_ticks - bid->px_ticks) / 2;
+void Engine::mark_and_pnl(std::uint32_t id, std::int64_t mid) noexcept {
   InstrumentHot& hot = hot_[id];
-  if (mid == hot.mark_px) return;
   hot.mark_px = mid;
   (void)positions_.try_set_mark(id, mid);
   (void)risk_.try_set_mark(id, mid);

@@ -233,8 +233,8 @@ class Engine final : public common::EventSink {
   /// Builds the DecisionPoint and calls the strategy (out of line: the gated-off path stays small).
   [[gnu::noinline]] void run_strategy(std::uint32_t id, const common::Event& trigger,
                                       const signal::CompositeValue& composite) noexcept;
-  /// Marks a position to the book's mid and folds the P&L change in (instruments with a position).
-  [[gnu::noinline]] void mark_and_pnl(std::uint32_t id) noexcept;
+  /// Marks a position to a new mid and folds the P&L change in (instruments with a position).
+  [[gnu::noinline]] void mark_and_pnl(std::uint32_t id, std::int64_t mid) noexcept;
   void refresh_pnl(std::uint32_t id) noexcept;
   void push_pnl_to_risk(std::uint32_t venue) noexcept;
   void emit_risk_cancels() noexcept;

@@ -261,7 +261,16 @@ std::size_t SimulatedExchange::apply_run(std::span<const Event> events, Exchange
   // The batch stops at the first event of another instrument (kUnknownBook: the run ends there, it is
   // not applied) or at a refused event (the per-event path's kBookRefused on that same event).
   const book::BatchResult result = books_[id].try_apply_batch(events.first(count), id);
-  for (std::size_t k = 0; k < result.applied; ++k) note_applied(first[k], event_time(first[k]));
+  // The events of one message share their times: an event with the same local and exchange time as the
+  // one before it has the same t, finds the clock already at t or later, and would record the feed
+  // latency only where the one before it did not (same test on the same fields): nothing to do for it.
+  if (result.applied != 0) note_applied(first[0], event_time(first[0]));
+  for (std::size_t k = 1; k < result.applied; ++k) {
+    if (first[k].ts_local_ns == first[k - 1].ts_local_ns && first[k].ts_exchange_ns == first[k - 1].ts_exchange_ns) {
+      continue;
+    }
+    note_applied(first[k], event_time(first[k]));
+  }
   stats_.events += result.applied;
   stats_.batched_events += result.applied;
   if (result.error != book::ApplyError::kOk && first[result.applied].instrument_id == id) [[unlikely]] {
