@@ -1,7 +1,7 @@
 // The decision pipeline's in-core measurements (the same fastcore::perf functions `rentrade bench` calls)
-// plus the engine-driven backtest loop, without Python, so a change to the core can be measured without
+// and the 1,000-instrument engine, without Python, so a change to the core can be measured without
 // rebuilding the bindings. Usage: core_bench [runs] [stage...], stages: signal position position-shuffled risk
-// backtest engine engine-cold.
+// engine engine-cold. (The engine-driven backtest is sim_bench's `engine` stage.)
 // Each run prints p50/p99/p99.9 (ns, timer overhead removed) or events/s; the medians come last.
 #include <algorithm>
 #include <array>
@@ -18,8 +18,6 @@
 #include "fastcore/perf/position_latency.hpp"
 #include "fastcore/perf/risk_latency.hpp"
 #include "fastcore/perf/signal_latency.hpp"
-#include "fastcore/sim/backtest.hpp"
-#include "fastcore/sim/engine_strategy.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
 namespace {
@@ -193,50 +191,6 @@ Figures risk_run(std::uint32_t instruments, std::uint64_t seed, const fastcore::
   return figures(run);
 }
 
-// `rentrade backtest`'s default run in C++: the engine (bracket strategy, imbalance 1.0, threshold 0.5,
-// 10 lots, stop 10 ticks, timing off) against the simulated venue (2/5 bps, 1 ms each way).
-Figures backtest_run(const std::vector<Event>& events, bool with_engine) {
-  const Instrument instrument = make_instrument("SYNTH-PERP", "synthetic");
-  fastcore::sim::ExchangeConfig config;
-  config.instruments.push_back({2 * 10'000, 5 * 10'000, static_cast<std::int64_t>(instrument.notional_factor())});
-  config.order_latency.lo_ns = 1'000'000;
-  config.response_latency.lo_ns = 1'000'000;
-  fastcore::sim::SimulatedExchange exchange(config);
-  fastcore::engine::BracketStrategy bracket;
-  fastcore::engine::BracketConfig bc;
-  bc.fixed_qty_lots = 10;
-  bc.stop_distance = 10;
-  (void)bracket.try_configure(bc);
-  fastcore::engine::Engine engine;
-  fastcore::engine::EngineConfig ec;
-  ec.timing = false;
-  if (engine.try_init(std::span<const Instrument>(&instrument, 1), ec, &bracket) != fastcore::engine::EngineError::kOk) std::exit(8);
-  (void)engine.composite().try_set_weight(fastcore::signal::Feature::kImbalance, 1.0);
-  (void)engine.composite().try_set_threshold(0.5);
-  fastcore::sim::EngineStrategy engine_strategy(engine);
-  struct Nothing final : fastcore::sim::Strategy {
-    void on_events(std::span<const Event>, std::vector<fastcore::sim::OrderIntent>&) override {}
-    void on_reports(std::span<const fastcore::sim::ExecutionReport>, std::vector<fastcore::sim::OrderIntent>&) override {}
-  } nothing;
-  fastcore::sim::Strategy& strategy = with_engine ? static_cast<fastcore::sim::Strategy&>(engine_strategy) : nothing;
-  fastcore::sim::Backtest loop(exchange, strategy, fastcore::sim::BacktestConfig{});
-  const auto t0 = std::chrono::steady_clock::now();
-  std::size_t applied = 0;
-  for (std::size_t first = 0; first < events.size(); first += 1'000'000) {
-    const std::size_t n = std::min<std::size_t>(1'000'000, events.size() - first);
-    std::size_t done = 0;
-    if (loop.try_run(std::span<const Event>(events).subspan(first, n), done) != fastcore::sim::ExchangeError::kOk) std::exit(9);
-    applied += done;
-  }
-  loop.finish();
-  const auto t1 = std::chrono::steady_clock::now();
-  Figures f;
-  f.rate = static_cast<double>(applied) / std::chrono::duration<double>(t1 - t0).count() / 1e6;
-  f.p50 = static_cast<double>(loop.ledger().trips().size());
-  f.p99 = static_cast<double>(engine.counters().intents);
-  return f;
-}
-
 // The engine with 1,000 instruments live, the shape of `rentrade bench`'s engine rows: opening snapshots
 // first, then 1,000,000 order-flow events in slices of 4,096; after each slice the intents are answered
 // the way rentrade.bench.engine_bench's harness answers them (IOC -> full fill at its limit, GTC -> ack,
@@ -333,14 +287,13 @@ int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   std::vector<std::string> stages;
   for (int i = 2; i < argc; ++i) stages.emplace_back(argv[i]);
-  if (stages.empty()) stages = {"signal", "position", "risk", "backtest"};
+  if (stages.empty()) stages = {"signal", "position", "risk"};
   const fastcore::common::CycleClock clock;
   std::printf("timer overhead %.1f ns\n", static_cast<double>(clock.overhead_ticks()) * clock.ns_per_tick());
   for (const std::string& stage : stages) {
     std::vector<std::vector<double>> cols(6);
     std::vector<Event> events;
     if (stage == "signal") events = synthetic(1, 1'000'000, 1);
-    if (stage == "backtest") events = synthetic(1, 2'000'000, 1);
     if (stage == "engine" || stage == "engine-cold") {
       // engine-cold: 4 MB walked between calls (more than L2, as the Python driver does).
       const std::size_t pollute_bytes = stage == "engine-cold" ? std::size_t{4} << 20 : 0;
@@ -381,14 +334,9 @@ int main(int argc, char** argv) {
       } else if (stage == "risk") {
         fs.push_back(risk_run(1000, 1 + static_cast<std::uint64_t>(r), clock));
         names.emplace_back("risk/1000");
-      } else if (stage == "backtest") {
-        fs.push_back(backtest_run(events, false));
-        fs.push_back(backtest_run(events, true));
-        std::printf("run %d: venue+loop %.1f M ev/s | engine %.1f M ev/s (trips %.0f, intents %.0f)\n", r + 1,
-                    fs[0].rate, fs[1].rate, fs[1].p50, fs[1].p99);
-        cols[0].push_back(fs[0].rate);
-        cols[1].push_back(fs[1].rate);
-        continue;
+      } else {
+        std::fprintf(stderr, "core_bench: unknown stage %s\n", stage.c_str());
+        return 2;
       }
       for (std::size_t k = 0; k < fs.size(); ++k) {
         std::printf("run %d %-14s p50 %4.0f p99 %4.0f p99.9 %5.0f mean95 %5.1f ns  %.1f M/s\n", r + 1, names[k].c_str(),
@@ -404,17 +352,12 @@ int main(int argc, char** argv) {
         }
       }
     }
-    if (stage == "backtest") {
-      std::printf("median %s: venue+loop %.1f M ev/s, engine backtest %.1f M ev/s\n", stage.c_str(), median(cols[0]),
-                  median(cols[1]));
-    } else {
-      std::printf("median %s: p50 %.0f p99 %.0f mean95 %.1f", stage.c_str(), median(cols[0]), median(cols[1]),
-                  median(cols[4]));
-      if (!cols[2].empty()) {
-        std::printf(" | second: p50 %.0f p99 %.0f mean95 %.1f", median(cols[2]), median(cols[3]), median(cols[5]));
-      }
-      std::printf("\n");
+    std::printf("median %s: p50 %.0f p99 %.0f mean95 %.1f", stage.c_str(), median(cols[0]), median(cols[1]),
+                median(cols[4]));
+    if (!cols[2].empty()) {
+      std::printf(" | second: p50 %.0f p99 %.0f mean95 %.1f", median(cols[2]), median(cols[3]), median(cols[5]));
     }
+    std::printf("\n");
   }
   return 0;
 }

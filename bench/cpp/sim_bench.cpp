@@ -116,10 +116,21 @@ double backtest_run(const std::vector<Event>& events, bool with_engine, std::uin
   const auto t1 = Clock::now();
   check += applied + loop.ledger().trips().size() + exchange.stats().fills;
   if (with_engine) {
-    std::printf("  engine run: %zu round trips, %llu fills, %llu intents, %llu spans\n", loop.ledger().trips().size(),
-                static_cast<unsigned long long>(exchange.stats().fills),
+    // A digest of what must not change with the code's speed: the round trips byte for byte, the
+    // engine's P&L and counters (compare it between builds).
+    std::uint64_t digest = 1469598103934665603ULL;
+    const auto mix = [&digest](const void* data, std::size_t size) {
+      for (std::size_t k = 0; k < size; ++k) digest = (digest ^ static_cast<const unsigned char*>(data)[k]) * 1099511628211ULL;
+    };
+    mix(loop.ledger().trips().data(), loop.ledger().trips().size() * sizeof(fastcore::sim::RoundTrip));
+    const __int128 pnl = engine.day_pnl(-1);
+    mix(&pnl, sizeof pnl);
+    mix(&engine.counters(), sizeof(fastcore::engine::EngineCounters));
+    std::printf("  engine run: %zu round trips, %llu fills, %llu intents, %llu spans, P&L %lld, digest %016llx\n",
+                loop.ledger().trips().size(), static_cast<unsigned long long>(exchange.stats().fills),
                 static_cast<unsigned long long>(exchange.stats().intents),
-                static_cast<unsigned long long>(loop.stats().spans));
+                static_cast<unsigned long long>(loop.stats().spans), static_cast<long long>(pnl),
+                static_cast<unsigned long long>(digest));
   }
   return std::chrono::duration<double, std::nano>(t1 - t0).count();
 }
