@@ -145,6 +145,14 @@ ExchangeError Backtest::try_run(std::span<const common::Event> events, std::size
     const std::int64_t bound = std::min(exchange_.next_report_local_ns(), saturating_add(first_local, max_span_ns_));
     const std::size_t limit = std::min(n, i + config_.max_span);
     std::size_t j = i + 1;
+    // Four events per test while all four are before the bound (the same end as one at a time: the
+    // first event at or after the bound, whatever order the times are in), then one at a time.
+    const auto before_bound = [&events, bound](std::size_t k) noexcept {
+      return static_cast<unsigned>(events[k].ts_local_ns < bound);
+    };
+    while (j + 4 <= limit && (before_bound(j) & before_bound(j + 1) & before_bound(j + 2) & before_bound(j + 3)) != 0) {
+      j += 4;
+    }
     while (j < limit && events[j].ts_local_ns < bound) ++j;
     const std::span<const common::Event> span = events.subspan(i, j - i);
     // Two clock reads per span (a read costs ~0.1 us on the VMs we run on, a third of a span's
