@@ -1087,12 +1087,41 @@ class BinanceFeed::FastReader {
     }
   }
 
-  // The digits of one decimal of a text that matched its shape, moved together at the top of a word
-  // (the point squeezed out, zeros below as leading zeros): eight_digits_value() of it times
-  // field.multiplier is the value scaled to the step's decimals, times its odd_inverse.
-  [[gnu::always_inline]] static std::uint64_t shaped_digits(const char* p, const LevelShape::Field& field) noexcept {
-    const std::uint64_t x = load_word(p + field.at) ^ kAsciiZeros;
-    return ((x & field.int_bytes) | ((x >> 8) & field.fraction_bytes)) << field.shift;
+  // The value of one decimal of a text that matched its shape (LevelShape::Field, in parts): its word's
+  // integer digits shifted up one byte over the point, its kept fraction digits left in place, so
+  // that the digits fill the word's top bytes with zeros below (leading zeros). Times the field's
+  // multiplier it is the value scaled to the step's decimals, times its odd_inverse.
+  [[gnu::always_inline]] static std::uint64_t shaped_value(const char* p, std::int32_t at, std::uint64_t up_bytes,
+                                                           std::uint64_t stay_bytes) noexcept {
+    const std::uint64_t x = load_word(p + at) ^ kAsciiZeros;
+    return eight_digits_value(((x << 8) & up_bytes) | (x & stay_bytes));
+  }
+
+  // shaped_value() of the decimals i and i + 1 of a shape whose masks lie side by side (16-byte
+  // aligned). On x86 both at once in one 16-byte register (SSE2): the two words' digits gathered
+  // with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
+  // digit0 + 256 * digit1 times 2561 is 10 * digit0 + digit1), quads (pmaddwd by 100, 1) and the
+  // eight (pmaddwd by 10000, 1 after packing the quads to 16 bits) for both decimals: 13
+  // instructions against ~40 for two scalar conversions.
+  [[gnu::always_inline]] static void shaped_value_pair(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
+                                                       const std::uint64_t* stay_bytes, std::uint64_t& first,
+                                                       std::uint64_t& second) noexcept {
+#if FASTCORE_BINANCE_X86
+    const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[0])),
+                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[1])));
+    const __m128i x = _mm_xor_si128(words, _mm_set1_epi8('0'));
+    __m128i digits = _mm_or_si128(_mm_and_si128(_mm_slli_epi64(x, 8), _mm_load_si128(reinterpret_cast<const __m128i*>(up_bytes))),
+                                  _mm_and_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(stay_bytes))));
+    digits = _mm_srli_epi16(_mm_mullo_epi16(digits, _mm_set1_epi16(10 * 256 + 1)), 8);  // 0..99 per 16 bits
+    digits = _mm_madd_epi16(digits, _mm_set1_epi32(100 | (1 << 16)));                    // 0..9999 per 32 bits
+    digits = _mm_madd_epi16(_mm_packs_epi32(digits, digits), _mm_set1_epi32(10000 | (1 << 16)));
+    const auto both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(digits));
+    first = both & 0xFFFFFFFFU;
+    second = both >> 32;
+#else
+    first = shaped_value(p, at[0], up_bytes[0], stay_bytes[0]);
+    second = shaped_value(p, at[1], up_bytes[1], stay_bytes[1]);
+#endif
   }
 
 #if FASTCORE_BINANCE_X86
@@ -1150,12 +1179,11 @@ class BinanceFeed::FastReader {
       const bool bad = bad_bytes != 0;
 #endif
       if (bad) return false;
-      // Both decimals side by side (not one after the other): the SWAR constants are then live once
-      // for both, not rebuilt for each.
-      const std::uint64_t px = shaped_digits(p, shape.px);
-      const std::uint64_t qty = shaped_digits(p, shape.qty);
-      const std::uint64_t px_product = eight_digits_value(px) * shape.px.multiplier;
-      const std::uint64_t qty_product = eight_digits_value(qty) * shape.qty.multiplier;
+      std::uint64_t px = 0;
+      std::uint64_t qty = 0;
+      shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, px, qty);
+      const std::uint64_t px_product = px * shape.multiplier[0];
+      const std::uint64_t qty_product = qty * shape.multiplier[1];
       if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
           !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
         return false;
@@ -1191,18 +1219,32 @@ class BinanceFeed::FastReader {
     for (std::size_t j = at; j < i; ++j) {
       if (digit[j] != 0) literal[j] = 0;
     }
-    // The 8 bytes read end with the last byte used, or start at the text's start: never past it.
-    const std::size_t from = read_end >= 8 ? read_end - 8 : 0;
-    const std::size_t lead = at - from;  // bytes before the first digit in the word (0..7)
-    out.at = static_cast<std::uint32_t>(from);
-    // The bytes of the word below byte n (0..8).
-    const auto below = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
-    out.int_bytes = below(lead + int_digits) & ~below(lead);
-    out.fraction_bytes = below(lead + int_digits + kept) & ~below(lead + int_digits);
-    out.shift = static_cast<std::uint32_t>(8 * (8 - lead - int_digits - kept));
+    // The 8 bytes read end with the last byte used (the digits then fill the word's top bytes), and
+    // start up to 7 bytes before the text when it is shorter: a level or bookTicker region is never
+    // a frame's first bytes (the fast path has read at least `{"e":"depthUpdate",` or `"s":"` there).
+    const std::size_t lead = 8 - (read_end - at);  // bytes before the first digit in the word (0..7)
+    out.at = static_cast<std::int32_t>(at) - static_cast<std::int32_t>(lead);
+    // The bytes of the word from byte n (0..8) up.
+    const auto from = [](std::size_t n) { return n >= 8 ? std::uint64_t{0} : ~std::uint64_t{0} << (8 * n); };
+    if (kept > 0) {  // the integer digits move up one byte, over the point
+      out.up_bytes = from(lead + 1) & ~from(lead + 1 + int_digits);
+      out.stay_bytes = from(lead + 1 + int_digits);
+    } else {
+      out.up_bytes = 0;
+      out.stay_bytes = from(lead);
+    }
     out.multiplier = static_cast<std::uint64_t>(detail::kPow10[step.decimals - static_cast<std::int32_t>(kept)]) *
                      step.odd_inverse;
     return i;
+  }
+
+  // Stores a learned field as decimal k of a LevelShape or BboShape (whose fields lie in parts, side by side).
+  template <typename Shape>
+  static void set_field(Shape& shape, std::size_t k, const LevelShape::Field& field) noexcept {
+    shape.up_bytes[k] = field.up_bytes;
+    shape.stay_bytes[k] = field.stay_bytes;
+    shape.multiplier[k] = field.multiplier;
+    shape.at[k] = field.at;
   }
 
   // Learns the layout of the level [level, level + size), which the byte reader just accepted, when
@@ -1222,10 +1264,14 @@ class BinanceFeed::FastReader {
       return learn_field(level, size, at, step, digit, literal, out);
     };
     LevelShape learned;
-    const std::size_t px_end = field(2, tick, learned.px);
+    LevelShape::Field px;
+    LevelShape::Field qty;
+    const std::size_t px_end = field(2, tick, px);
     if (px_end == 0) return;
-    const std::size_t qty_end = field(px_end + 3, lot, learned.qty);  // past `","`
-    if (qty_end == 0 || qty_end + 2 != size) return;                    // then `"]`
+    const std::size_t qty_end = field(px_end + 3, lot, qty);  // past `","`
+    if (qty_end == 0 || qty_end + 2 != size) return;          // then `"]`
+    set_field(learned, 0, px);
+    set_field(learned, 1, qty);
     learned.last_word = static_cast<std::uint32_t>(size - 8);
     const std::size_t block_at[2] = {0, size - 16};
     for (std::size_t b = 0; b < 2; ++b) {
@@ -1278,9 +1324,9 @@ class BinanceFeed::FastReader {
       if (bad_bytes != 0) return false;
 #endif
       std::uint64_t products[4];
-      for (std::size_t k = 0; k < 4; ++k) {
-        products[k] = eight_digits_value(shaped_digits(region, shape.field[k])) * shape.field[k].multiplier;
-      }
+      shaped_value_pair(region, shape.at, shape.up_bytes, shape.stay_bytes, products[0], products[1]);
+      shaped_value_pair(region, shape.at + 2, shape.up_bytes + 2, shape.stay_bytes + 2, products[2], products[3]);
+      for (std::size_t k = 0; k < 4; ++k) products[k] *= shape.multiplier[k];
       return wire_exact_steps_of_product(products[0], tick, out[0]) &&
              wire_exact_steps_of_product(products[1], lot, out[1]) &&
              wire_exact_steps_of_product(products[2], tick, out[2]) &&
@@ -1303,9 +1349,10 @@ class BinanceFeed::FastReader {
     BboShape learned;
     std::size_t at = 6;  // past `,"b":"`
     for (std::size_t k = 0; k < 4; ++k) {
-      const std::size_t field_end = learn_field(region, size, at, k % 2 == 0 ? tick : lot, digit, literal,
-                                                learned.field[k]);
+      LevelShape::Field field;
+      const std::size_t field_end = learn_field(region, size, at, k % 2 == 0 ? tick : lot, digit, literal, field);
       if (field_end == 0) return;
+      set_field(learned, k, field);
       learned.text_at[k] = static_cast<std::uint32_t>(at);
       learned.text_len[k] = static_cast<std::uint32_t>(field_end - at);
       at = field_end + 7;  // past `","B":"`

@@ -262,16 +262,18 @@ class BinanceFeed {
   /// checked with two 16-byte compares and its two decimals converted without a loop over the digits
   /// (FastReader::shaped_level()). Only a cache: a level of another layout is read byte by byte.
   struct LevelShape {
-    /// One decimal of the level: the 8 bytes read for it (from `at`), which of them are integer
-    /// digits and (once shifted down over the point) kept fraction digits, the shift that moves those
-    /// to the top of the word, and the power of ten up to the step's decimals times the step's
-    /// odd_inverse (wire_exact_steps() multiplies by both).
+    /// One decimal of the level: the 8 bytes read for it (from `at`, which may lie up to 7 bytes
+    /// before the level: the frame always has its keys there), chosen so that the decimal's last
+    /// digit read is the word's last byte; which bytes hold digits once the word is shifted up one
+    /// byte (`up_bytes`: the integer digits, moved over the point) or left in place (`stay_bytes`:
+    /// the kept fraction digits, or the integer digits when no fraction digit is kept), and the
+    /// power of ten up to the step's decimals times the step's odd_inverse (wire_exact_steps()
+    /// multiplies by both). The digits then fill the word's top bytes, zeros below: no shift.
     struct Field {
-      std::uint64_t int_bytes = 0;
-      std::uint64_t fraction_bytes = 0;
+      std::uint64_t up_bytes = 0;
+      std::uint64_t stay_bytes = 0;
       std::uint64_t multiplier = 1;
-      std::uint32_t at = 0;
-      std::uint32_t shift = 0;
+      std::int32_t at = 0;
     };
     static constexpr std::size_t kWords = 3;  ///< Levels of 16 to 24 bytes (USD-M: `["61800.20","0.014"]` is 20)
     std::uint64_t pattern[kWords] = {};       ///< The level's bytes where `literal` is set
@@ -282,8 +284,11 @@ class BinanceFeed {
     alignas(16) std::uint8_t block_pattern[2][16] = {};
     alignas(16) std::uint8_t block_literal[2][16] = {};
     alignas(16) std::uint8_t block_digit[2][16] = {};
-    Field px;
-    Field qty;
+    /// Price and quantity side by side (index 0 and 1), so that one 16-byte load takes a mask of both.
+    alignas(16) std::uint64_t up_bytes[2] = {};
+    alignas(16) std::uint64_t stay_bytes[2] = {};
+    std::uint64_t multiplier[2] = {1, 1};
+    std::int32_t at[2] = {};
     /// Bytes from '[' to ']'; kUnlearned: nothing learned (larger than any frame's rest, so that one
     /// compare of the bytes left against it also says whether there is a layout)
     static constexpr std::size_t kUnlearned = ~std::size_t{0};
@@ -304,7 +309,12 @@ class BinanceFeed {
     alignas(16) std::uint8_t block_pattern[4][16] = {};
     alignas(16) std::uint8_t block_literal[4][16] = {};
     alignas(16) std::uint8_t block_digit[4][16] = {};
-    LevelShape::Field field[4];        ///< b, B, a, A
+    /// b, B, a, A as in LevelShape (LevelShape::Field's parts side by side: b and B, a and A in one
+    /// 16-byte load each).
+    alignas(16) std::uint64_t up_bytes[4] = {};
+    alignas(16) std::uint64_t stay_bytes[4] = {};
+    std::uint64_t multiplier[4] = {1, 1, 1, 1};
+    std::int32_t at[4] = {};
     std::uint32_t text_at[4] = {};     ///< Each decimal's first byte in the region
     std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
     std::uint32_t size = 0;            ///< Bytes of the region; 0: nothing learned
