@@ -1125,21 +1125,26 @@ class BinanceFeed::FastReader {
   }
 
 #if FASTCORE_BINANCE_X86
-  // Bytes of the 16 at `at` that break a learned layout (non-zero lanes): a byte fails where a digit is
-  // wanted (`digit` 0xFF) and it is none, or a literal byte is wanted (`literal` 0xFF) and it differs
-  // from `pattern`. The SSE2 form of word_mismatch(); the three masks are 16-byte aligned.
-  [[gnu::always_inline]] static __m128i block_mismatch(const char* at, const std::uint8_t* pattern,
-                                                       const std::uint8_t* literal, const std::uint8_t* digit) noexcept {
+  // Whether the 16 bytes at `at` have a learned layout (all 16 lanes set): each byte plus its lane
+  // of `offset` must be above that lane of `floor` as signed bytes (LevelShape::block_offset: a digit
+  // where a digit is wanted, the learned byte where a literal is). The SSE2 form of word_mismatch();
+  // both arrays are 16-byte aligned.
+  [[gnu::always_inline]] static __m128i block_match(const char* at, const std::uint8_t* offset,
+                                                    const std::uint8_t* floor) noexcept {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-    const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
-    const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(pattern)));
-    return _mm_or_si128(_mm_andnot_si128(is_digit, _mm_load_si128(reinterpret_cast<const __m128i*>(digit))),
-                        _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(literal))));
+    return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(offset))),
+                          _mm_load_si128(reinterpret_cast<const __m128i*>(floor)));
   }
 #endif
 
-  // The same test for one 8-byte word: non-zero where a wanted digit (`digit_high`, 0x80 per byte) is
+  // block_offset and block_floor of one learned byte: a digit ('0'..'9' lands on 0x76..0x7F) or
+  // exactly `byte` (lands on 0x7F); any other byte lands at or below the floor (the add wraps).
+  static void learn_block_byte(bool is_digit_byte, std::uint8_t byte, std::uint8_t& offset, std::uint8_t& floor) noexcept {
+    offset = static_cast<std::uint8_t>(0x7F - (is_digit_byte ? '9' : byte));
+    floor = is_digit_byte ? 0x75 : 0x7E;
+  }
+
+  // The layout test for one 8-byte word (the portable form of block_match()): non-zero where a wanted digit (`digit_high`, 0x80 per byte) is
   // none or a wanted literal (`literal`) differs from `pattern`.
   [[gnu::always_inline]] static std::uint64_t word_mismatch(std::uint64_t word, std::uint64_t pattern,
                                                             std::uint64_t literal, std::uint64_t digit_high) noexcept {
@@ -1166,10 +1171,10 @@ class BinanceFeed::FastReader {
       if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
       // Two 16-byte blocks (at 0 and size - 16), checked by block_bad().
-      const auto block_bad = [&](const char* at, int i) {
-        return block_mismatch(at, shape.block_pattern[i], shape.block_literal[i], shape.block_digit[i]);
+      const auto block_ok = [&](const char* at, int i) {
+        return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
-      const bool bad = _mm_movemask_epi8(_mm_or_si128(block_bad(p, 0), block_bad(p + shape.size - 16, 1))) != 0;
+      const bool bad = _mm_movemask_epi8(_mm_and_si128(block_ok(p, 0), block_ok(p + shape.size - 16, 1))) != 0xFFFF;
 #else
       const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
       std::uint64_t bad_bytes = 0;
@@ -1277,9 +1282,7 @@ class BinanceFeed::FastReader {
     for (std::size_t b = 0; b < 2; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {
         const std::size_t at = block_at[b] + j;
-        learned.block_literal[b][j] = literal[at];
-        learned.block_pattern[b][j] = literal[at] != 0 ? pattern[at] : 0;
-        learned.block_digit[b][j] = digit[at] != 0 ? 0xFF : 0;
+        learn_block_byte(digit[at] != 0, pattern[at], learned.block_offset[b][j], learned.block_floor[b][j]);
       }
     }
     const std::size_t word_at[LevelShape::kWords] = {0, 8, size - 8};
@@ -1309,12 +1312,12 @@ class BinanceFeed::FastReader {
       const std::size_t size = shape.size;
       if (size == 0 || end - region < static_cast<std::ptrdiff_t>(size)) return false;
 #if FASTCORE_BINANCE_X86
-      const auto block_bad = [&](const char* at, int i) {
-        return block_mismatch(at, shape.block_pattern[i], shape.block_literal[i], shape.block_digit[i]);
+      const auto block_ok = [&](const char* at, int i) {
+        return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
-      const __m128i any = _mm_or_si128(_mm_or_si128(block_bad(region, 0), block_bad(region + 16, 1)),
-                                       _mm_or_si128(block_bad(region + size - 32, 2), block_bad(region + size - 16, 3)));
-      if (_mm_movemask_epi8(any) != 0) return false;
+      const __m128i all = _mm_and_si128(_mm_and_si128(block_ok(region, 0), block_ok(region + 16, 1)),
+                                        _mm_and_si128(block_ok(region + size - 32, 2), block_ok(region + size - 16, 3)));
+      if (_mm_movemask_epi8(all) != 0xFFFF) return false;
 #else
       std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < BboShape::kWords; ++i) {
@@ -1362,9 +1365,7 @@ class BinanceFeed::FastReader {
     for (std::size_t b = 0; b < 4; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {
         const std::size_t i = block_at[b] + j;
-        learned.block_literal[b][j] = literal[i];
-        learned.block_pattern[b][j] = literal[i] != 0 ? pattern[i] : 0;
-        learned.block_digit[b][j] = digit[i] != 0 ? 0xFF : 0;
+        learn_block_byte(digit[i] != 0, pattern[i], learned.block_offset[b][j], learned.block_floor[b][j]);
       }
     }
     for (std::size_t w = 0; w < BboShape::kWords; ++w) {

@@ -280,10 +280,12 @@ class BinanceFeed {
     std::uint64_t literal[kWords] = {};       ///< 0xFF over bytes that must equal `pattern`
     std::uint64_t digit_high[kWords] = {};    ///< 0x80 over bytes that must be digits
     std::uint32_t last_word = 0;              ///< Offset of the third word: size - 8 (the others: 0, 8)
-    /// The same three masks for two 16-byte blocks at 0 and size - 16 (the x86 check, SSE2).
-    alignas(16) std::uint8_t block_pattern[2][16] = {};
-    alignas(16) std::uint8_t block_literal[2][16] = {};
-    alignas(16) std::uint8_t block_digit[2][16] = {};
+    /// The x86 check (SSE2) of the same bytes as two 16-byte blocks at 0 and size - 16: a byte is
+    /// accepted when, plus `block_offset`, it is above `block_floor` as a signed byte (a digit:
+    /// offset 0x7F - '9', floor 0x75; a literal byte c: offset 0x7F - c, floor 0x7E). One add and
+    /// one compare a block, whatever each byte must be.
+    alignas(16) std::uint8_t block_offset[2][16] = {};
+    alignas(16) std::uint8_t block_floor[2][16] = {};
     /// Price and quantity side by side (index 0 and 1), so that one 16-byte load takes a mask of both.
     alignas(16) std::uint64_t up_bytes[2] = {};
     alignas(16) std::uint64_t stay_bytes[2] = {};
@@ -305,10 +307,9 @@ class BinanceFeed {
     std::uint64_t pattern[kWords] = {};
     std::uint64_t literal[kWords] = {};
     std::uint64_t digit_high[kWords] = {};
-    /// SSE2 check: blocks at 0, 16, size - 32, size - 16.
-    alignas(16) std::uint8_t block_pattern[4][16] = {};
-    alignas(16) std::uint8_t block_literal[4][16] = {};
-    alignas(16) std::uint8_t block_digit[4][16] = {};
+    /// SSE2 check (as LevelShape's): blocks at 0, 16, size - 32, size - 16.
+    alignas(16) std::uint8_t block_offset[4][16] = {};
+    alignas(16) std::uint8_t block_floor[4][16] = {};
     /// b, B, a, A as in LevelShape (LevelShape::Field's parts side by side: b and B, a and A in one
     /// 16-byte load each).
     alignas(16) std::uint64_t up_bytes[4] = {};
