@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -190,18 +191,19 @@ struct EventProto {
   explicit EventProto(const Event& event) noexcept {
     for (int i = 0; i < 4; ++i) part[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(&event) + i);
   }
-  [[gnu::always_inline]] void store(Event* to) const noexcept {
+  // All of the event but px_ticks and qty_lots (bytes 16 to 31, the second part), which the level
+  // reader writes for every level it accepts.
+  [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept {
     // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
     // 64-byte copy (when the parts spill to the stack in the reader) and emits `rep movs`
     // (microcoded, tens of cycles to start) for every event. Unrolled by hand for the same reason.
+    static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24);
     __m128i v0 = part[0];
-    __m128i v1 = part[1];
     __m128i v2 = part[2];
     __m128i v3 = part[3];
-    asm("" : "+x"(v0), "+x"(v1), "+x"(v2), "+x"(v3));
+    asm("" : "+x"(v0), "+x"(v2), "+x"(v3));
     auto* out = reinterpret_cast<__m128i*>(to);
     _mm_store_si128(out, v0);
-    _mm_store_si128(out + 1, v1);
     _mm_store_si128(out + 2, v2);
     _mm_store_si128(out + 3, v3);
   }
@@ -227,7 +229,7 @@ struct EventProto {
 struct EventProto {
   Event event;
   explicit EventProto(const Event& e) noexcept : event(e) {}
-  [[gnu::always_inline]] void store(Event* to) const noexcept { *to = event; }
+  [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept { *to = event; }
 };
 
 [[gnu::always_inline]] inline const char* find_string_stop(const char* p, const char* end) noexcept {
@@ -967,7 +969,12 @@ class BinanceFeed::FastReader {
     return true;
   }
 
-  bool levels(Side side) noexcept { return levels_impl(side); }
+  // Steps of units 1 (nearly every instrument: "0.10" is 1 x 10^-1) need no exact-division test:
+  // the level loop is built for them apart, without that test's branches per decimal.
+  bool levels(Side side) noexcept {
+    const Symbol& symbol = feed_.symbols_[f_.id];
+    return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>(side) : levels_impl<false>(side);
+  }
 
   bool message() noexcept {
     if (!lit("\"e\":\"")) return book_ticker();  // spot bookTickers carry no "e"
@@ -1018,7 +1025,8 @@ class BinanceFeed::FastReader {
   // A level laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
   // pads prices and quantities to fixed decimals) is checked and read by shaped_level(); any other is
   // read byte by byte, and then becomes the shape when the previous level missed it too.
-  bool levels_impl(Side side) noexcept {
+  template <bool kUnitSteps>
+  [[gnu::noinline]] bool levels_impl(Side side) noexcept {
     if (!lit("[")) return false;
     if (lit("]")) return true;
     Symbol& symbol = feed_.symbols_[f_.id];
@@ -1052,8 +1060,8 @@ class BinanceFeed::FastReader {
         room_end = out.capacity_end();
       }
       Event* const event = write;
-      proto.store(event);
-      if (shaped_level(p, end, shape, tick, lot, event)) {
+      proto.store_except_prices(event);  // both paths below write px_ticks and qty_lots of a level they accept
+      if (shaped_level<kUnitSteps>(p, end, shape, tick, lot, event)) {
         misses = 0;
         ++write;
         // shaped_level() left at least one byte after the level: no bounds check here.
@@ -1161,6 +1169,7 @@ class BinanceFeed::FastReader {
   // from, where quick_steps() accepted the decimals, so it accepts these with the same integer
   // digits, kept fraction digits and zeros past them (and the same overflow bound), and the count
   // computed here is the value of those digits.
+  template <bool kUnitSteps>
   [[gnu::always_inline]] static bool shaped_level(const char*& p, const char* end, const LevelShape& shape,
                                                   const WireStep& tick, const WireStep& lot, Event* event) noexcept {
     if constexpr (std::endian::native != std::endian::little) {
@@ -1189,8 +1198,11 @@ class BinanceFeed::FastReader {
       shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, px, qty);
       const std::uint64_t px_product = px * shape.multiplier[0];
       const std::uint64_t qty_product = qty * shape.multiplier[1];
-      if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
-          !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
+      if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
+        event->px_ticks = static_cast<std::int64_t>(px_product);
+        event->qty_lots = static_cast<std::int64_t>(qty_product);
+      } else if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
+                 !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
         return false;
       }
       p += shape.size;
@@ -1255,7 +1267,7 @@ class BinanceFeed::FastReader {
   // Learns the layout of the level [level, level + size), which the byte reader just accepted, when
   // it fits LevelShape (16 to 24 bytes, each decimal's integer digits, point and kept fraction digits
   // within 8 bytes); otherwise forgets the shape, so that such levels go on being read byte by byte.
-  static void learn_shape(const char* level, std::size_t size, const WireStep& tick, const WireStep& lot,
+  [[gnu::noinline]] static void learn_shape(const char* level, std::size_t size, const WireStep& tick, const WireStep& lot,
                           LevelShape& shape) noexcept {
     constexpr std::size_t kMax = 8 * LevelShape::kWords;
     shape.size = LevelShape::kUnlearned;
