@@ -238,18 +238,18 @@ struct EventProto {
 }
 #endif
 
-// Eight ASCII digits at `p` (8 readable bytes) as their value; false if any byte is not a digit.
-// Binance's millisecond timestamps have 13 digits and its update ids 10 to 13: one SWAR step takes
-// eight of them for a few multiplies instead of a dependent multiply-add per digit.
-[[gnu::always_inline]] inline bool eight_digits(const char* p, std::uint64_t& out) noexcept {
-  std::uint64_t v = 0;
-  std::memcpy(&v, p, 8);
-  if ((((v & 0xF0F0F0F0F0F0F0F0ULL) | (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) !=
-       0x3333333333333333ULL)) {
-    return false;
-  }
-  out = eight_digits_value(v ^ kAsciiZeros);
-  return true;
+// The leading digits of the 8 bytes at `p`: their count (0..8) and, when there are any, their value.
+// Binance's millisecond timestamps have 13 digits and its update ids 7 to 13: a word at a time, the
+// digits found by the first non-digit byte and moved to the word's top (the bytes after them shifted
+// out, zeros below as leading zeros), costs a few instructions per 8 digits instead of a dependent
+// multiply-add and a branch per digit.
+[[gnu::always_inline]] inline unsigned leading_digits(const char* p, std::uint64_t& value) noexcept {
+  const std::uint64_t x = load_word(p) ^ kAsciiZeros;
+  // The first marked byte is the first non-digit (a false mark only ever follows a true one).
+  const std::uint64_t marks = non_digit_bytes(x);
+  const unsigned count = marks == 0 ? 8U : static_cast<unsigned>(__builtin_ctzll(marks)) / 8U;
+  if (count != 0) value = eight_digits_value(x << (8U * (8U - count) & 63U));
+  return count;
 }
 
 constexpr std::size_t kFastSymbolBytes = 16;
@@ -904,8 +904,17 @@ class BinanceFeed::FastReader {
     if (p >= end_) return false;
     const char* const start = p;
     std::uint64_t value = 0;
-    if (end_ - p >= 8 && eight_digits(p, value)) p += 8;
-    // Stops inside the frame: its last byte is no digit (on_frame checked wire_text_ends_safely).
+    // Past 19 digits the value may wrap: such a number is refused below anyway.
+    while (end_ - p >= 8) {
+      std::uint64_t chunk = 0;
+      const unsigned count = leading_digits(p, chunk);
+      if (count == 0) break;
+      value = value * static_cast<std::uint64_t>(detail::kPow10[count]) + chunk;
+      p += count;
+      if (count < 8) break;
+    }
+    // The rest byte by byte (the last bytes of a frame); stops inside the frame: its last byte is no
+    // digit (on_frame checked wire_text_ends_safely).
     unsigned digit = static_cast<unsigned>(*p - '0');
     while (digit <= 9U) {
       value = value * 10U + digit;
