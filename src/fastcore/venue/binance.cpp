@@ -183,24 +183,36 @@ constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
 }
 
 #if FASTCORE_BINANCE_X86
-// Writes a prototype event whole with four 16-byte stores from registers. Built once per level array:
-// copying a local Event instead makes the compiler rebuild it with byte stores each time and read
-// them back as 16-byte loads (a store-forwarding stall per event).
+// Writes a depth event of one stamp (all but its price and quantity) with three 16-byte stores from
+// registers. Built once per level array, in registers: copying a local Event instead makes the
+// compiler rebuild it with byte stores each time and read them back as 16-byte loads (a
+// store-forwarding stall per event), and even once per array an Event filled field by field and read
+// back as parts stalls the same way.
 struct EventProto {
-  __m128i part[4];
-  explicit EventProto(const Event& event) noexcept {
-    for (int i = 0; i < 4; ++i) part[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(&event) + i);
+  __m128i head;  // ts_exchange_ns, ts_local_ns
+  __m128i seq;   // seq, aux (0)
+  __m128i tail;  // instrument_id, kind, side, flags (0), venue_id, reserved (0)
+  EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
+             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+    // Little-endian (x86); event.hpp pins these offsets.
+    static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_ns) == 8 &&
+                  offsetof(Event, seq) == 32 && offsetof(Event, aux) == 40);
+    const std::uint64_t ids = instrument_id | std::uint64_t{static_cast<std::uint8_t>(kind)} << 32 |
+                              std::uint64_t{static_cast<std::uint8_t>(side)} << 40 | std::uint64_t{venue_id} << 56;
+    head = _mm_set_epi64x(ts_local_ns, ts_exchange_ns);
+    seq = _mm_cvtsi64_si128(static_cast<std::int64_t>(sequence));
+    tail = _mm_cvtsi64_si128(static_cast<std::int64_t>(ids));
   }
-  // All of the event but px_ticks and qty_lots (bytes 16 to 31, the second part), which the level
-  // reader writes for every level it accepts.
+  // All of the event but px_ticks and qty_lots (bytes 16 to 31), which the level reader writes for
+  // every level it accepts.
   [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept {
     // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
-    // 64-byte copy (when the parts spill to the stack in the reader) and emits `rep movs`
-    // (microcoded, tens of cycles to start) for every event. Unrolled by hand for the same reason.
+    // copy (when the parts spill to the stack in the reader) and may emit `rep movs` (microcoded,
+    // tens of cycles to start) for every event. Unrolled by hand for the same reason.
     static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24);
-    __m128i v0 = part[0];
-    __m128i v2 = part[2];
-    __m128i v3 = part[3];
+    __m128i v0 = head;
+    __m128i v2 = seq;
+    __m128i v3 = tail;
     asm("" : "+x"(v0), "+x"(v2), "+x"(v3));
     auto* out = reinterpret_cast<__m128i*>(to);
     _mm_store_si128(out, v0);
@@ -227,8 +239,17 @@ struct EventProto {
 }
 #else
 struct EventProto {
-  Event event;
-  explicit EventProto(const Event& e) noexcept : event(e) {}
+  Event event{};
+  EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
+             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+    event.ts_exchange_ns = ts_exchange_ns;
+    event.ts_local_ns = ts_local_ns;
+    event.seq = sequence;
+    event.instrument_id = instrument_id;
+    event.kind = kind;
+    event.side = side;
+    event.venue_id = venue_id;
+  }
   [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept { *to = event; }
 };
 
@@ -1043,16 +1064,9 @@ class BinanceFeed::FastReader {
     const WireStep lot = symbol.wire_lot;
     if (symbol.instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
     LevelShape& shape = symbol.level_shape;
-    Event first{};
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
-    first.ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
-    first.ts_local_ns = ts_local_ns_;
-    first.seq = f_.last_id;
-    first.instrument_id = f_.id;
-    first.kind = EventKind::kDelta;
-    first.side = side;
-    first.venue_id = feed_.config_.venue_id;
-    const EventProto proto(first);
+    const EventProto proto(static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs)),
+                           ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side, feed_.config_.venue_id);
     EventBuffer& out = feed_.scratch_;
     // Room for 64 levels, then 64 more at a time: one pointer compare per level.
     out.reserve_more(64);
