@@ -1128,8 +1128,8 @@ class BinanceFeed::FastReader {
     return eight_digits_value(((x << 8) & up_bytes) | (x & stay_bytes));
   }
 
-  // shaped_value() of the decimals i and i + 1 of a shape whose masks lie side by side (16-byte
-  // aligned). On x86 both at once in one 16-byte register (SSE2): the two words' digits gathered
+  // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
+  // and `stay_bytes` point (the masks 16-byte aligned). On x86 both at once in one 16-byte register (SSE2): the two words' digits gathered
   // with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
   // digit0 + 256 * digit1 times 2561 is 10 * digit0 + digit1), quads (pmaddwd by 100, 1) and the
   // eight (pmaddwd by 10000, 1 after packing the quads to 16 bits) for both decimals: 13
@@ -1185,7 +1185,8 @@ class BinanceFeed::FastReader {
   // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
   // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
   // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
-  // every load stays inside the level, so only its bytes must be in the frame. False otherwise, with
+  // every load ends inside the level (a short price's word may start up to 5 bytes before it, on the
+  // frame's keys: see learn_field()), so only its bytes must be in the frame. False otherwise, with
   // p unchanged and the event's price and quantity to be rewritten.
   //
   // Same result as the byte reader: the digits and bytes checked are the ones the shape was learned
@@ -1336,7 +1337,8 @@ class BinanceFeed::FastReader {
 
   // The four decimals of a bookTicker laid out as the symbol's last one (BboShape), from `region`
   // (its `,"b":"`): checked as four 16-byte blocks (SSE2) or eight 8-byte words (elsewhere), the
-  // same way and with the same argument as shaped_level(); every load stays inside the region.
+  // same way and with the same argument as shaped_level(); every load ends inside the region (the
+  // first decimal's word may start a byte before it, on the symbol's closing quote).
   [[gnu::always_inline]] static bool shaped_bbo(const char* region, const char* end, const BboShape& shape,
                                                 const WireStep& tick, const WireStep& lot,
                                                 std::int64_t* out) noexcept {

@@ -262,9 +262,10 @@ class BinanceFeed {
   /// checked with two 16-byte compares and its two decimals converted without a loop over the digits
   /// (FastReader::shaped_level()). Only a cache: a level of another layout is read byte by byte.
   struct LevelShape {
-    /// One decimal of the level: the 8 bytes read for it (from `at`, which may lie up to 7 bytes
-    /// before the level: the frame always has its keys there), chosen so that the decimal's last
-    /// digit read is the word's last byte; which bytes hold digits once the word is shifted up one
+    /// One decimal of the level as FastReader::learn_field() learns it (the shapes keep its parts in
+    /// arrays side by side): the 8 bytes read for it (from `at`, which for a short price lies up to
+    /// 5 bytes before the level: the frame always has its keys there), chosen so that the decimal's
+    /// last digit read is the word's last byte; which bytes hold digits once the word is shifted up one
     /// byte (`up_bytes`: the integer digits, moved over the point) or left in place (`stay_bytes`:
     /// the kept fraction digits, or the integer digits when no fraction digit is kept), and the
     /// power of ten up to the step's decimals times the step's odd_inverse (wire_exact_steps()
