@@ -602,6 +602,60 @@ void test_wire_steps() {
 // of 16 to 24 bytes and longer), with now and then one level changed (a digit turned into another
 // byte, a finer digit that is not a zero, a digit more or fewer, a point moved), and levels up to
 // the frame's last byte. Both readers must give the same events, statuses and errors.
+// Integer fields (E, T, U, u, pu; bookTicker u; trade t) of 1 to 22 digits, with leading zeros and
+// now and then a fraction, exponent or sign after them, in every position the word-at-a-time integer
+// reader sees (a number ending inside its first or second 8-byte word, or exactly at a word's end):
+// the fast path and the scanner must agree, and the fast path must read every frame whose integers
+// have at most 19 digits and nothing after them.
+void test_integer_fields() {
+  const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001")};
+  Twin twin(instruments, BinanceMarket::kUsdm);
+  twin.snapshot(0, R"({"lastUpdateId":100,"E":1,"T":1,"bids":[],"asks":[]})", 1);
+  std::mt19937_64 rng(41);
+  const char* const tails[] = {".5", "e3", "-1", "x", ".", "\"9\""};
+  int plain = 0;
+  for (int n = 0; n < 6'000; ++n) {
+    bool fast = true;
+    const auto number = [&]() {
+      const std::size_t digits = 1 + rng() % 22;
+      std::string text;
+      for (std::size_t d = 0; d < digits; ++d) {
+        text += static_cast<char>('0' + (d == 0 && rng() % 4 != 0 ? 1 + rng() % 9 : rng() % 10));
+      }
+      if (digits > 19) fast = false;
+      if (rng() % 64 == 0) {
+        text += tails[rng() % std::size(tails)];
+        fast = false;
+      }
+      return text;
+    };
+    std::string frame;
+    switch (n % 3) {
+      case 0:
+        frame = R"({"e":"depthUpdate","E":)" + number() + R"(,"T":)" + number() + R"(,"s":"BTCUSDT","U":)" + number() +
+                R"(,"u":)" + number() + R"(,"pu":)" + number() + R"(,"b":[["10.0","1.000"]],"a":[]})";
+        break;
+      case 1:
+        frame = R"({"e":"bookTicker","u":)" + number() +
+                R"(,"s":"BTCUSDT","b":"10.0","B":"1.000","a":"11.0","A":"2.000","T":)" + number() + R"(,"E":)" +
+                number() + "}";
+        break;
+      default:
+        frame = R"({"e":"trade","E":)" + number() + R"(,"T":)" + number() + R"(,"s":"BTCUSDT","t":)" + number() +
+                R"(,"p":"10.0","q":"0.001","X":"MARKET","m":false})";
+        break;
+    }
+    const std::uint64_t before = twin.left->counters().fast_path_frames;
+    twin.frame(frame, frame, n);
+    if (fast) {
+      ++plain;
+      CHECK_EQ(twin.left->counters().fast_path_frames, before + 1);
+    }
+  }
+  CHECK(plain > 3'000);
+  twin.check_end_state();
+}
+
 void test_shaped_levels() {
   const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.05", "0.001"),
                                                        make("PEPEUSDT", "0.0000001", "1"), make("BNBUSDT", "0.01", "10"),
@@ -751,6 +805,7 @@ int main() {
   test_edge_frames();
   test_decimal_shapes();
   test_wire_steps();
+  test_integer_fields();
   test_shaped_levels();
   test_shaped_book_tickers();
   test_recordings_fast_equals_general();

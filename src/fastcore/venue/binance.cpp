@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -182,26 +183,39 @@ constexpr std::uint64_t kAsciiZeros = 0x3030303030303030ULL;
 }
 
 #if FASTCORE_BINANCE_X86
-// Writes a prototype event whole with four 16-byte stores from registers. Built once per level array:
-// copying a local Event instead makes the compiler rebuild it with byte stores each time and read
-// them back as 16-byte loads (a store-forwarding stall per event).
+// Writes a depth event of one stamp (all but its price and quantity) with three 16-byte stores from
+// registers. Built once per level array, in registers: copying a local Event instead makes the
+// compiler rebuild it with byte stores each time and read them back as 16-byte loads (a
+// store-forwarding stall per event), and even once per array an Event filled field by field and read
+// back as parts stalls the same way.
 struct EventProto {
-  __m128i part[4];
-  explicit EventProto(const Event& event) noexcept {
-    for (int i = 0; i < 4; ++i) part[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(&event) + i);
+  __m128i head;  // ts_exchange_ns, ts_local_ns
+  __m128i seq;   // seq, aux (0)
+  __m128i tail;  // instrument_id, kind, side, flags (0), venue_id, reserved (0)
+  EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
+             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+    // Little-endian (x86); event.hpp pins these offsets.
+    static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_ns) == 8 &&
+                  offsetof(Event, seq) == 32 && offsetof(Event, aux) == 40);
+    const std::uint64_t ids = instrument_id | std::uint64_t{static_cast<std::uint8_t>(kind)} << 32 |
+                              std::uint64_t{static_cast<std::uint8_t>(side)} << 40 | std::uint64_t{venue_id} << 56;
+    head = _mm_set_epi64x(ts_local_ns, ts_exchange_ns);
+    seq = _mm_cvtsi64_si128(static_cast<std::int64_t>(sequence));
+    tail = _mm_cvtsi64_si128(static_cast<std::int64_t>(ids));
   }
-  [[gnu::always_inline]] void store(Event* to) const noexcept {
+  // All of the event but px_ticks and qty_lots (bytes 16 to 31), which the level reader writes for
+  // every level it accepts.
+  [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept {
     // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
-    // 64-byte copy (when the parts spill to the stack in the reader) and emits `rep movs`
-    // (microcoded, tens of cycles to start) for every event. Unrolled by hand for the same reason.
-    __m128i v0 = part[0];
-    __m128i v1 = part[1];
-    __m128i v2 = part[2];
-    __m128i v3 = part[3];
-    asm("" : "+x"(v0), "+x"(v1), "+x"(v2), "+x"(v3));
+    // copy (when the parts spill to the stack in the reader) and may emit `rep movs` (microcoded,
+    // tens of cycles to start) for every event. Unrolled by hand for the same reason.
+    static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24);
+    __m128i v0 = head;
+    __m128i v2 = seq;
+    __m128i v3 = tail;
+    asm("" : "+x"(v0), "+x"(v2), "+x"(v3));
     auto* out = reinterpret_cast<__m128i*>(to);
     _mm_store_si128(out, v0);
-    _mm_store_si128(out + 1, v1);
     _mm_store_si128(out + 2, v2);
     _mm_store_si128(out + 3, v3);
   }
@@ -225,9 +239,18 @@ struct EventProto {
 }
 #else
 struct EventProto {
-  Event event;
-  explicit EventProto(const Event& e) noexcept : event(e) {}
-  [[gnu::always_inline]] void store(Event* to) const noexcept { *to = event; }
+  Event event{};
+  EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
+             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+    event.ts_exchange_ns = ts_exchange_ns;
+    event.ts_local_ns = ts_local_ns;
+    event.seq = sequence;
+    event.instrument_id = instrument_id;
+    event.kind = kind;
+    event.side = side;
+    event.venue_id = venue_id;
+  }
+  [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept { *to = event; }
 };
 
 [[gnu::always_inline]] inline const char* find_string_stop(const char* p, const char* end) noexcept {
@@ -236,18 +259,18 @@ struct EventProto {
 }
 #endif
 
-// Eight ASCII digits at `p` (8 readable bytes) as their value; false if any byte is not a digit.
-// Binance's millisecond timestamps have 13 digits and its update ids 10 to 13: one SWAR step takes
-// eight of them for a few multiplies instead of a dependent multiply-add per digit.
-[[gnu::always_inline]] inline bool eight_digits(const char* p, std::uint64_t& out) noexcept {
-  std::uint64_t v = 0;
-  std::memcpy(&v, p, 8);
-  if ((((v & 0xF0F0F0F0F0F0F0F0ULL) | (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) !=
-       0x3333333333333333ULL)) {
-    return false;
-  }
-  out = eight_digits_value(v ^ kAsciiZeros);
-  return true;
+// The leading digits of the 8 bytes at `p`: their count (0..8) and, when there are any, their value.
+// Binance's millisecond timestamps have 13 digits and its update ids 7 to 13: a word at a time, the
+// digits found by the first non-digit byte and moved to the word's top (the bytes after them shifted
+// out, zeros below as leading zeros), costs a few instructions per 8 digits instead of a dependent
+// multiply-add and a branch per digit.
+[[gnu::always_inline]] inline unsigned leading_digits(const char* p, std::uint64_t& value) noexcept {
+  const std::uint64_t x = load_word(p) ^ kAsciiZeros;
+  // The first marked byte is the first non-digit (a false mark only ever follows a true one).
+  const std::uint64_t marks = non_digit_bytes(x);
+  const unsigned count = marks == 0 ? 8U : static_cast<unsigned>(__builtin_ctzll(marks)) / 8U;
+  if (count != 0) value = eight_digits_value(x << (8U * (8U - count) & 63U));
+  return count;
 }
 
 constexpr std::size_t kFastSymbolBytes = 16;
@@ -902,8 +925,17 @@ class BinanceFeed::FastReader {
     if (p >= end_) return false;
     const char* const start = p;
     std::uint64_t value = 0;
-    if (end_ - p >= 8 && eight_digits(p, value)) p += 8;
-    // Stops inside the frame: its last byte is no digit (on_frame checked wire_text_ends_safely).
+    // Past 19 digits the value may wrap: such a number is refused below anyway.
+    while (end_ - p >= 8) {
+      std::uint64_t chunk = 0;
+      const unsigned count = leading_digits(p, chunk);
+      if (count == 0) break;
+      value = value * static_cast<std::uint64_t>(detail::kPow10[count]) + chunk;
+      p += count;
+      if (count < 8) break;
+    }
+    // The rest byte by byte (the last bytes of a frame); stops inside the frame: its last byte is no
+    // digit (on_frame checked wire_text_ends_safely).
     unsigned digit = static_cast<unsigned>(*p - '0');
     while (digit <= 9U) {
       value = value * 10U + digit;
@@ -967,7 +999,12 @@ class BinanceFeed::FastReader {
     return true;
   }
 
-  bool levels(Side side) noexcept { return levels_impl(side); }
+  // Steps of units 1 (nearly every instrument: "0.10" is 1 x 10^-1) need no exact-division test:
+  // the level loop is built for them apart, without that test's branches per decimal.
+  bool levels(Side side) noexcept {
+    const Symbol& symbol = feed_.symbols_[f_.id];
+    return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>(side) : levels_impl<false>(side);
+  }
 
   bool message() noexcept {
     if (!lit("\"e\":\"")) return book_ticker();  // spot bookTickers carry no "e"
@@ -1018,7 +1055,8 @@ class BinanceFeed::FastReader {
   // A level laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
   // pads prices and quantities to fixed decimals) is checked and read by shaped_level(); any other is
   // read byte by byte, and then becomes the shape when the previous level missed it too.
-  bool levels_impl(Side side) noexcept {
+  template <bool kUnitSteps>
+  [[gnu::noinline]] bool levels_impl(Side side) noexcept {
     if (!lit("[")) return false;
     if (lit("]")) return true;
     Symbol& symbol = feed_.symbols_[f_.id];
@@ -1026,16 +1064,9 @@ class BinanceFeed::FastReader {
     const WireStep lot = symbol.wire_lot;
     if (symbol.instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
     LevelShape& shape = symbol.level_shape;
-    Event first{};
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
-    first.ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
-    first.ts_local_ns = ts_local_ns_;
-    first.seq = f_.last_id;
-    first.instrument_id = f_.id;
-    first.kind = EventKind::kDelta;
-    first.side = side;
-    first.venue_id = feed_.config_.venue_id;
-    const EventProto proto(first);
+    const EventProto proto(static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs)),
+                           ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side, feed_.config_.venue_id);
     EventBuffer& out = feed_.scratch_;
     // Room for 64 levels, then 64 more at a time: one pointer compare per level.
     out.reserve_more(64);
@@ -1052,8 +1083,8 @@ class BinanceFeed::FastReader {
         room_end = out.capacity_end();
       }
       Event* const event = write;
-      proto.store(event);
-      if (shaped_level(p, end, shape, tick, lot, event)) {
+      proto.store_except_prices(event);  // both paths below write px_ticks and qty_lots of a level they accept
+      if (shaped_level<kUnitSteps>(p, end, shape, tick, lot, event)) {
         misses = 0;
         ++write;
         // shaped_level() left at least one byte after the level: no bounds check here.
@@ -1087,30 +1118,64 @@ class BinanceFeed::FastReader {
     }
   }
 
-  // The digits of one decimal of a text that matched its shape, moved together at the top of a word
-  // (the point squeezed out, zeros below as leading zeros): eight_digits_value() of it times
-  // field.multiplier is the value scaled to the step's decimals, times its odd_inverse.
-  [[gnu::always_inline]] static std::uint64_t shaped_digits(const char* p, const LevelShape::Field& field) noexcept {
-    const std::uint64_t x = load_word(p + field.at) ^ kAsciiZeros;
-    return ((x & field.int_bytes) | ((x >> 8) & field.fraction_bytes)) << field.shift;
+  // The value of one decimal of a text that matched its shape (LevelShape::Field, in parts): its word's
+  // integer digits shifted up one byte over the point, its kept fraction digits left in place, so
+  // that the digits fill the word's top bytes with zeros below (leading zeros). Times the field's
+  // multiplier it is the value scaled to the step's decimals, times its odd_inverse.
+  [[gnu::always_inline]] static std::uint64_t shaped_value(const char* p, std::int32_t at, std::uint64_t up_bytes,
+                                                           std::uint64_t stay_bytes) noexcept {
+    const std::uint64_t x = load_word(p + at) ^ kAsciiZeros;
+    return eight_digits_value(((x << 8) & up_bytes) | (x & stay_bytes));
+  }
+
+  // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
+  // and `stay_bytes` point (the masks 16-byte aligned). On x86 both at once in one 16-byte register (SSE2): the two words' digits gathered
+  // with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
+  // digit0 + 256 * digit1 times 2561 is 10 * digit0 + digit1), quads (pmaddwd by 100, 1) and the
+  // eight (pmaddwd by 10000, 1 after packing the quads to 16 bits) for both decimals: 13
+  // instructions against ~40 for two scalar conversions.
+  [[gnu::always_inline]] static void shaped_value_pair(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
+                                                       const std::uint64_t* stay_bytes, std::uint64_t& first,
+                                                       std::uint64_t& second) noexcept {
+#if FASTCORE_BINANCE_X86
+    const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[0])),
+                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[1])));
+    const __m128i x = _mm_xor_si128(words, _mm_set1_epi8('0'));
+    __m128i digits = _mm_or_si128(_mm_and_si128(_mm_slli_epi64(x, 8), _mm_load_si128(reinterpret_cast<const __m128i*>(up_bytes))),
+                                  _mm_and_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(stay_bytes))));
+    digits = _mm_srli_epi16(_mm_mullo_epi16(digits, _mm_set1_epi16(10 * 256 + 1)), 8);  // 0..99 per 16 bits
+    digits = _mm_madd_epi16(digits, _mm_set1_epi32(100 | (1 << 16)));                    // 0..9999 per 32 bits
+    digits = _mm_madd_epi16(_mm_packs_epi32(digits, digits), _mm_set1_epi32(10000 | (1 << 16)));
+    const auto both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(digits));
+    first = both & 0xFFFFFFFFU;
+    second = both >> 32;
+#else
+    first = shaped_value(p, at[0], up_bytes[0], stay_bytes[0]);
+    second = shaped_value(p, at[1], up_bytes[1], stay_bytes[1]);
+#endif
   }
 
 #if FASTCORE_BINANCE_X86
-  // Bytes of the 16 at `at` that break a learned layout (non-zero lanes): a byte fails where a digit is
-  // wanted (`digit` 0xFF) and it is none, or a literal byte is wanted (`literal` 0xFF) and it differs
-  // from `pattern`. The SSE2 form of word_mismatch(); the three masks are 16-byte aligned.
-  [[gnu::always_inline]] static __m128i block_mismatch(const char* at, const std::uint8_t* pattern,
-                                                       const std::uint8_t* literal, const std::uint8_t* digit) noexcept {
+  // Whether the 16 bytes at `at` have a learned layout (all 16 lanes set): each byte plus its lane
+  // of `offset` must be above that lane of `floor` as signed bytes (LevelShape::block_offset: a digit
+  // where a digit is wanted, the learned byte where a literal is). The SSE2 form of word_mismatch();
+  // both arrays are 16-byte aligned.
+  [[gnu::always_inline]] static __m128i block_match(const char* at, const std::uint8_t* offset,
+                                                    const std::uint8_t* floor) noexcept {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-    const __m128i value = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(value, _mm_set1_epi8(9)), value);
-    const __m128i same = _mm_cmpeq_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(pattern)));
-    return _mm_or_si128(_mm_andnot_si128(is_digit, _mm_load_si128(reinterpret_cast<const __m128i*>(digit))),
-                        _mm_andnot_si128(same, _mm_load_si128(reinterpret_cast<const __m128i*>(literal))));
+    return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(offset))),
+                          _mm_load_si128(reinterpret_cast<const __m128i*>(floor)));
   }
 #endif
 
-  // The same test for one 8-byte word: non-zero where a wanted digit (`digit_high`, 0x80 per byte) is
+  // block_offset and block_floor of one learned byte: a digit ('0'..'9' lands on 0x76..0x7F) or
+  // exactly `byte` (lands on 0x7F); any other byte lands at or below the floor (the add wraps).
+  static void learn_block_byte(bool is_digit_byte, std::uint8_t byte, std::uint8_t& offset, std::uint8_t& floor) noexcept {
+    offset = static_cast<std::uint8_t>(0x7F - (is_digit_byte ? '9' : byte));
+    floor = is_digit_byte ? 0x75 : 0x7E;
+  }
+
+  // The layout test for one 8-byte word (the portable form of block_match()): non-zero where a wanted digit (`digit_high`, 0x80 per byte) is
   // none or a wanted literal (`literal`) differs from `pattern`.
   [[gnu::always_inline]] static std::uint64_t word_mismatch(std::uint64_t word, std::uint64_t pattern,
                                                             std::uint64_t literal, std::uint64_t digit_high) noexcept {
@@ -1120,13 +1185,15 @@ class BinanceFeed::FastReader {
   // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
   // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
   // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
-  // every load stays inside the level, so only its bytes must be in the frame. False otherwise, with
+  // every load ends inside the level (a short price's word may start up to 5 bytes before it, on the
+  // frame's keys: see learn_field()), so only its bytes must be in the frame. False otherwise, with
   // p unchanged and the event's price and quantity to be rewritten.
   //
   // Same result as the byte reader: the digits and bytes checked are the ones the shape was learned
   // from, where quick_steps() accepted the decimals, so it accepts these with the same integer
   // digits, kept fraction digits and zeros past them (and the same overflow bound), and the count
   // computed here is the value of those digits.
+  template <bool kUnitSteps>
   [[gnu::always_inline]] static bool shaped_level(const char*& p, const char* end, const LevelShape& shape,
                                                   const WireStep& tick, const WireStep& lot, Event* event) noexcept {
     if constexpr (std::endian::native != std::endian::little) {
@@ -1137,10 +1204,10 @@ class BinanceFeed::FastReader {
       if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
       // Two 16-byte blocks (at 0 and size - 16), checked by block_bad().
-      const auto block_bad = [&](const char* at, int i) {
-        return block_mismatch(at, shape.block_pattern[i], shape.block_literal[i], shape.block_digit[i]);
+      const auto block_ok = [&](const char* at, int i) {
+        return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
-      const bool bad = _mm_movemask_epi8(_mm_or_si128(block_bad(p, 0), block_bad(p + shape.size - 16, 1))) != 0;
+      const bool bad = _mm_movemask_epi8(_mm_and_si128(block_ok(p, 0), block_ok(p + shape.size - 16, 1))) != 0xFFFF;
 #else
       const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
       std::uint64_t bad_bytes = 0;
@@ -1150,14 +1217,16 @@ class BinanceFeed::FastReader {
       const bool bad = bad_bytes != 0;
 #endif
       if (bad) return false;
-      // Both decimals side by side (not one after the other): the SWAR constants are then live once
-      // for both, not rebuilt for each.
-      const std::uint64_t px = shaped_digits(p, shape.px);
-      const std::uint64_t qty = shaped_digits(p, shape.qty);
-      const std::uint64_t px_product = eight_digits_value(px) * shape.px.multiplier;
-      const std::uint64_t qty_product = eight_digits_value(qty) * shape.qty.multiplier;
-      if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
-          !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
+      std::uint64_t px = 0;
+      std::uint64_t qty = 0;
+      shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, px, qty);
+      const std::uint64_t px_product = px * shape.multiplier[0];
+      const std::uint64_t qty_product = qty * shape.multiplier[1];
+      if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
+        event->px_ticks = static_cast<std::int64_t>(px_product);
+        event->qty_lots = static_cast<std::int64_t>(qty_product);
+      } else if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
+                 !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
         return false;
       }
       p += shape.size;
@@ -1191,24 +1260,38 @@ class BinanceFeed::FastReader {
     for (std::size_t j = at; j < i; ++j) {
       if (digit[j] != 0) literal[j] = 0;
     }
-    // The 8 bytes read end with the last byte used, or start at the text's start: never past it.
-    const std::size_t from = read_end >= 8 ? read_end - 8 : 0;
-    const std::size_t lead = at - from;  // bytes before the first digit in the word (0..7)
-    out.at = static_cast<std::uint32_t>(from);
-    // The bytes of the word below byte n (0..8).
-    const auto below = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
-    out.int_bytes = below(lead + int_digits) & ~below(lead);
-    out.fraction_bytes = below(lead + int_digits + kept) & ~below(lead + int_digits);
-    out.shift = static_cast<std::uint32_t>(8 * (8 - lead - int_digits - kept));
+    // The 8 bytes read end with the last byte used (the digits then fill the word's top bytes), and
+    // start up to 7 bytes before the text when it is shorter: a level or bookTicker region is never
+    // a frame's first bytes (the fast path has read at least `{"e":"depthUpdate",` or `"s":"` there).
+    const std::size_t lead = 8 - (read_end - at);  // bytes before the first digit in the word (0..7)
+    out.at = static_cast<std::int32_t>(at) - static_cast<std::int32_t>(lead);
+    // The bytes of the word from byte n (0..8) up.
+    const auto from = [](std::size_t n) { return n >= 8 ? std::uint64_t{0} : ~std::uint64_t{0} << (8 * n); };
+    if (kept > 0) {  // the integer digits move up one byte, over the point
+      out.up_bytes = from(lead + 1) & ~from(lead + 1 + int_digits);
+      out.stay_bytes = from(lead + 1 + int_digits);
+    } else {
+      out.up_bytes = 0;
+      out.stay_bytes = from(lead);
+    }
     out.multiplier = static_cast<std::uint64_t>(detail::kPow10[step.decimals - static_cast<std::int32_t>(kept)]) *
                      step.odd_inverse;
     return i;
   }
 
+  // Stores a learned field as decimal k of a LevelShape or BboShape (whose fields lie in parts, side by side).
+  template <typename Shape>
+  static void set_field(Shape& shape, std::size_t k, const LevelShape::Field& field) noexcept {
+    shape.up_bytes[k] = field.up_bytes;
+    shape.stay_bytes[k] = field.stay_bytes;
+    shape.multiplier[k] = field.multiplier;
+    shape.at[k] = field.at;
+  }
+
   // Learns the layout of the level [level, level + size), which the byte reader just accepted, when
   // it fits LevelShape (16 to 24 bytes, each decimal's integer digits, point and kept fraction digits
   // within 8 bytes); otherwise forgets the shape, so that such levels go on being read byte by byte.
-  static void learn_shape(const char* level, std::size_t size, const WireStep& tick, const WireStep& lot,
+  [[gnu::noinline]] static void learn_shape(const char* level, std::size_t size, const WireStep& tick, const WireStep& lot,
                           LevelShape& shape) noexcept {
     constexpr std::size_t kMax = 8 * LevelShape::kWords;
     shape.size = LevelShape::kUnlearned;
@@ -1222,18 +1305,20 @@ class BinanceFeed::FastReader {
       return learn_field(level, size, at, step, digit, literal, out);
     };
     LevelShape learned;
-    const std::size_t px_end = field(2, tick, learned.px);
+    LevelShape::Field px;
+    LevelShape::Field qty;
+    const std::size_t px_end = field(2, tick, px);
     if (px_end == 0) return;
-    const std::size_t qty_end = field(px_end + 3, lot, learned.qty);  // past `","`
-    if (qty_end == 0 || qty_end + 2 != size) return;                    // then `"]`
+    const std::size_t qty_end = field(px_end + 3, lot, qty);  // past `","`
+    if (qty_end == 0 || qty_end + 2 != size) return;          // then `"]`
+    set_field(learned, 0, px);
+    set_field(learned, 1, qty);
     learned.last_word = static_cast<std::uint32_t>(size - 8);
     const std::size_t block_at[2] = {0, size - 16};
     for (std::size_t b = 0; b < 2; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {
         const std::size_t at = block_at[b] + j;
-        learned.block_literal[b][j] = literal[at];
-        learned.block_pattern[b][j] = literal[at] != 0 ? pattern[at] : 0;
-        learned.block_digit[b][j] = digit[at] != 0 ? 0xFF : 0;
+        learn_block_byte(digit[at] != 0, pattern[at], learned.block_offset[b][j], learned.block_floor[b][j]);
       }
     }
     const std::size_t word_at[LevelShape::kWords] = {0, 8, size - 8};
@@ -1252,7 +1337,8 @@ class BinanceFeed::FastReader {
 
   // The four decimals of a bookTicker laid out as the symbol's last one (BboShape), from `region`
   // (its `,"b":"`): checked as four 16-byte blocks (SSE2) or eight 8-byte words (elsewhere), the
-  // same way and with the same argument as shaped_level(); every load stays inside the region.
+  // same way and with the same argument as shaped_level(); every load ends inside the region (the
+  // first decimal's word may start a byte before it, on the symbol's closing quote).
   [[gnu::always_inline]] static bool shaped_bbo(const char* region, const char* end, const BboShape& shape,
                                                 const WireStep& tick, const WireStep& lot,
                                                 std::int64_t* out) noexcept {
@@ -1263,12 +1349,12 @@ class BinanceFeed::FastReader {
       const std::size_t size = shape.size;
       if (size == 0 || end - region < static_cast<std::ptrdiff_t>(size)) return false;
 #if FASTCORE_BINANCE_X86
-      const auto block_bad = [&](const char* at, int i) {
-        return block_mismatch(at, shape.block_pattern[i], shape.block_literal[i], shape.block_digit[i]);
+      const auto block_ok = [&](const char* at, int i) {
+        return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
-      const __m128i any = _mm_or_si128(_mm_or_si128(block_bad(region, 0), block_bad(region + 16, 1)),
-                                       _mm_or_si128(block_bad(region + size - 32, 2), block_bad(region + size - 16, 3)));
-      if (_mm_movemask_epi8(any) != 0) return false;
+      const __m128i all = _mm_and_si128(_mm_and_si128(block_ok(region, 0), block_ok(region + 16, 1)),
+                                        _mm_and_si128(block_ok(region + size - 32, 2), block_ok(region + size - 16, 3)));
+      if (_mm_movemask_epi8(all) != 0xFFFF) return false;
 #else
       std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < BboShape::kWords; ++i) {
@@ -1278,9 +1364,9 @@ class BinanceFeed::FastReader {
       if (bad_bytes != 0) return false;
 #endif
       std::uint64_t products[4];
-      for (std::size_t k = 0; k < 4; ++k) {
-        products[k] = eight_digits_value(shaped_digits(region, shape.field[k])) * shape.field[k].multiplier;
-      }
+      shaped_value_pair(region, shape.at, shape.up_bytes, shape.stay_bytes, products[0], products[1]);
+      shaped_value_pair(region, shape.at + 2, shape.up_bytes + 2, shape.stay_bytes + 2, products[2], products[3]);
+      for (std::size_t k = 0; k < 4; ++k) products[k] *= shape.multiplier[k];
       return wire_exact_steps_of_product(products[0], tick, out[0]) &&
              wire_exact_steps_of_product(products[1], lot, out[1]) &&
              wire_exact_steps_of_product(products[2], tick, out[2]) &&
@@ -1303,9 +1389,10 @@ class BinanceFeed::FastReader {
     BboShape learned;
     std::size_t at = 6;  // past `,"b":"`
     for (std::size_t k = 0; k < 4; ++k) {
-      const std::size_t field_end = learn_field(region, size, at, k % 2 == 0 ? tick : lot, digit, literal,
-                                                learned.field[k]);
+      LevelShape::Field field;
+      const std::size_t field_end = learn_field(region, size, at, k % 2 == 0 ? tick : lot, digit, literal, field);
       if (field_end == 0) return;
+      set_field(learned, k, field);
       learned.text_at[k] = static_cast<std::uint32_t>(at);
       learned.text_len[k] = static_cast<std::uint32_t>(field_end - at);
       at = field_end + 7;  // past `","B":"`
@@ -1315,9 +1402,7 @@ class BinanceFeed::FastReader {
     for (std::size_t b = 0; b < 4; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {
         const std::size_t i = block_at[b] + j;
-        learned.block_literal[b][j] = literal[i];
-        learned.block_pattern[b][j] = literal[i] != 0 ? pattern[i] : 0;
-        learned.block_digit[b][j] = digit[i] != 0 ? 0xFF : 0;
+        learn_block_byte(digit[i] != 0, pattern[i], learned.block_offset[b][j], learned.block_floor[b][j]);
       }
     }
     for (std::size_t w = 0; w < BboShape::kWords; ++w) {

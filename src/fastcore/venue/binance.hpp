@@ -262,28 +262,36 @@ class BinanceFeed {
   /// checked with two 16-byte compares and its two decimals converted without a loop over the digits
   /// (FastReader::shaped_level()). Only a cache: a level of another layout is read byte by byte.
   struct LevelShape {
-    /// One decimal of the level: the 8 bytes read for it (from `at`), which of them are integer
-    /// digits and (once shifted down over the point) kept fraction digits, the shift that moves those
-    /// to the top of the word, and the power of ten up to the step's decimals times the step's
-    /// odd_inverse (wire_exact_steps() multiplies by both).
+    /// One decimal of the level as FastReader::learn_field() learns it (the shapes keep its parts in
+    /// arrays side by side): the 8 bytes read for it (from `at`, which for a short price lies up to
+    /// 5 bytes before the level: the frame always has its keys there), chosen so that the decimal's
+    /// last digit read is the word's last byte; which bytes hold digits once the word is shifted up one
+    /// byte (`up_bytes`: the integer digits, moved over the point) or left in place (`stay_bytes`:
+    /// the kept fraction digits, or the integer digits when no fraction digit is kept), and the
+    /// power of ten up to the step's decimals times the step's odd_inverse (wire_exact_steps()
+    /// multiplies by both). The digits then fill the word's top bytes, zeros below: no shift.
     struct Field {
-      std::uint64_t int_bytes = 0;
-      std::uint64_t fraction_bytes = 0;
+      std::uint64_t up_bytes = 0;
+      std::uint64_t stay_bytes = 0;
       std::uint64_t multiplier = 1;
-      std::uint32_t at = 0;
-      std::uint32_t shift = 0;
+      std::int32_t at = 0;
     };
     static constexpr std::size_t kWords = 3;  ///< Levels of 16 to 24 bytes (USD-M: `["61800.20","0.014"]` is 20)
     std::uint64_t pattern[kWords] = {};       ///< The level's bytes where `literal` is set
     std::uint64_t literal[kWords] = {};       ///< 0xFF over bytes that must equal `pattern`
     std::uint64_t digit_high[kWords] = {};    ///< 0x80 over bytes that must be digits
     std::uint32_t last_word = 0;              ///< Offset of the third word: size - 8 (the others: 0, 8)
-    /// The same three masks for two 16-byte blocks at 0 and size - 16 (the x86 check, SSE2).
-    alignas(16) std::uint8_t block_pattern[2][16] = {};
-    alignas(16) std::uint8_t block_literal[2][16] = {};
-    alignas(16) std::uint8_t block_digit[2][16] = {};
-    Field px;
-    Field qty;
+    /// The x86 check (SSE2) of the same bytes as two 16-byte blocks at 0 and size - 16: a byte is
+    /// accepted when, plus `block_offset`, it is above `block_floor` as a signed byte (a digit:
+    /// offset 0x7F - '9', floor 0x75; a literal byte c: offset 0x7F - c, floor 0x7E). One add and
+    /// one compare a block, whatever each byte must be.
+    alignas(16) std::uint8_t block_offset[2][16] = {};
+    alignas(16) std::uint8_t block_floor[2][16] = {};
+    /// Price and quantity side by side (index 0 and 1), so that one 16-byte load takes a mask of both.
+    alignas(16) std::uint64_t up_bytes[2] = {};
+    alignas(16) std::uint64_t stay_bytes[2] = {};
+    std::uint64_t multiplier[2] = {1, 1};
+    std::int32_t at[2] = {};
     /// Bytes from '[' to ']'; kUnlearned: nothing learned (larger than any frame's rest, so that one
     /// compare of the bytes left against it also says whether there is a layout)
     static constexpr std::size_t kUnlearned = ~std::size_t{0};
@@ -300,11 +308,15 @@ class BinanceFeed {
     std::uint64_t pattern[kWords] = {};
     std::uint64_t literal[kWords] = {};
     std::uint64_t digit_high[kWords] = {};
-    /// SSE2 check: blocks at 0, 16, size - 32, size - 16.
-    alignas(16) std::uint8_t block_pattern[4][16] = {};
-    alignas(16) std::uint8_t block_literal[4][16] = {};
-    alignas(16) std::uint8_t block_digit[4][16] = {};
-    LevelShape::Field field[4];        ///< b, B, a, A
+    /// SSE2 check (as LevelShape's): blocks at 0, 16, size - 32, size - 16.
+    alignas(16) std::uint8_t block_offset[4][16] = {};
+    alignas(16) std::uint8_t block_floor[4][16] = {};
+    /// b, B, a, A as in LevelShape (LevelShape::Field's parts side by side: b and B, a and A in one
+    /// 16-byte load each).
+    alignas(16) std::uint64_t up_bytes[4] = {};
+    alignas(16) std::uint64_t stay_bytes[4] = {};
+    std::uint64_t multiplier[4] = {1, 1, 1, 1};
+    std::int32_t at[4] = {};
     std::uint32_t text_at[4] = {};     ///< Each decimal's first byte in the region
     std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
     std::uint32_t size = 0;            ///< Bytes of the region; 0: nothing learned
