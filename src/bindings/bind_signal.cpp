@@ -184,8 +184,7 @@ void bind_signal(py::module_& m) {
                 if (id >= books.books.size() || id >= s.signals.size()) {
                   error = ApplyError::kUnknownBook;
                 } else {
-                  old_qty = s.signals.level_before(event, books.books[id]);
-                  error = books.books[id].try_apply(event);
+                  error = books.books[id].try_apply(event, old_qty);
                 }
                 if (error != ApplyError::kOk) {
                   throw BookErrorException("event " + std::to_string(first + applied) + " refused (instrument_id " +

@@ -229,7 +229,7 @@ void top_n_sums_follow_level_changes() {
   }
 }
 
-// The incremental top-N sums (level_before + note_level) against a full recompute (on_book) after
+// The incremental top-N sums (level_before or the book's reported size + note_level) against a full recompute (on_book) after
 // every message of random order flow: levels entering and leaving the top N (dense and sparse prices,
 // so the probes both find the next level and give up), sides emptied, crossed and locked books, clears,
 // snapshots, cancels where no level rests, refused events, a capped book, and notes without the
@@ -260,8 +260,15 @@ void incremental_top_n_matches_full_recompute() {
         if (rng.below(200) == 0) e.qty_lots = -1;  // refused by the book: not noted (as the engine does)
         e.ts_exchange_ns = ts;
         if (i + 1 == length) e.flags = common::kFlagLastInMessage;
-        const std::int64_t old_qty = tracked.level_before(e, book);
-        if (book.try_apply(e) != book::ApplyError::kOk) break;
+        // Odd rounds read the previous size the engine's way (level_before, then the update), even
+        // rounds take it from the book's update (Book::try_apply(event, old_qty)).
+        std::int64_t old_qty = -1;
+        if (round % 2 != 0) {
+          old_qty = tracked.level_before(e, book);
+          if (book.try_apply(e) != book::ApplyError::kOk) break;
+        } else if (book.try_apply(e, old_qty) != book::ApplyError::kOk) {
+          break;
+        }
         if (rng.below(50) == 0) tracked.note_level(e);  // previous size unknown
         else tracked.note_level(e, old_qty, book);
       }

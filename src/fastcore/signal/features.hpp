@@ -164,8 +164,10 @@ class alignas(64) FeatureState {
     return book.side(event.side).qty_at(event.px_ticks);
   }
   /// Records that a level event (kDelta, kSnapshotLevel, kClear) was applied to `book`, this instrument's
-  /// book. `old_qty`: level_before() of the same event, read before the book applied it; -1 when unknown
-  /// (a change inside the top N then walks that side again at the next update).
+  /// book. `old_qty`: the level's size before the event, either as the book reported it
+  /// (Book::try_apply(event, old_qty): no second lookup) or level_before() of the same event, read before
+  /// the book applied it; -1 when unknown (a change inside the top N then walks that side again at the
+  /// next update).
   void note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept {
     const auto side = static_cast<unsigned>(event.side);
     const std::int64_t key = edge_key(event);
@@ -367,9 +369,9 @@ class SignalSet {
   /// Routes one event already applied to `book` (the book of event.instrument_id): trades go to the
   /// flow, and a book-changing event flagged kFlagLastInMessage updates the book features. Returns
   /// true when the book features were updated. Every event of the instrument must pass through here
-  /// (the top-N sums rely on it; else call on_book()). `old_qty`: level_before() of the event, read
-  /// before the book applied it (-1 when unknown: correct, but a change inside the top N then walks
-  /// the side again). Unchecked id: callers test id < size().
+  /// (the top-N sums rely on it; else call on_book()). `old_qty`: the level's size before the event, as
+  /// Book::try_apply(event, old_qty) reported it or level_before() read it (-1 when unknown: correct, but
+  /// a change inside the top N then walks the side again). Unchecked id: callers test id < size().
   bool on_event(const common::Event& event, const book::Book& book, std::int64_t old_qty = -1) noexcept {
     FeatureState& state = states_[event.instrument_id];
     if (event.kind == common::EventKind::kTrade) {
