@@ -18,7 +18,8 @@ namespace fastcore::perf {
 /// flow update). Each piece is timed alone, so the book updates between them are not counted, and the
 /// timer overhead is subtracted per piece. Then
 /// `passes` more times untimed for throughput (book updates included there: the signal reads the book
-/// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away.
+/// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away: callers
+/// must read it (core_bench did not, and GCC dropped the composite's sum from the inlined loop).
 inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet& signals,
                                         const signal::Composite& composite, std::span<const common::Event> events,
                                         int passes, const common::CycleClock& clock, std::uint64_t& decisions) {
