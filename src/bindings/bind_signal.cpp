@@ -184,8 +184,7 @@ void bind_signal(py::module_& m) {
                 if (id >= books.books.size() || id >= s.signals.size()) {
                   error = ApplyError::kUnknownBook;
                 } else {
-                  old_qty = s.signals.level_before(event, books.books[id]);
-                  error = books.books[id].try_apply(event);
+                  error = books.books[id].try_apply(event, old_qty);
                 }
                 if (error != ApplyError::kOk) {
                   throw BookErrorException("event " + std::to_string(first + applied) + " refused (instrument_id " +
@@ -268,8 +267,9 @@ void bind_signal(py::module_& m) {
       },
       py::arg("books"), py::arg("signals"), py::arg("events"), py::arg("passes") = 3,
       "Applies `events` to `books` (untimed) and times all the signal's work for one message in the core as\n"
-      "one sample: each level event's previous size and note, then after the FLAG_LAST_IN_MESSAGE event the\n"
-      "book features plus one composite evaluation; a trade's flow update is its own sample (cycle counter,\n"
+      "one sample: each level event's note (its previous size reported by the untimed book update), then\n"
+      "after the FLAG_LAST_IN_MESSAGE event the book features plus one composite evaluation; a trade's flow\n"
+      "update is its own sample (cycle counter,\n"
       "each piece timed alone, timer overhead subtracted per piece); then `passes` times untimed for\n"
       "throughput, book updates included. Returns (LatencyRun, non-zero decisions seen).");
 }

@@ -229,7 +229,7 @@ void top_n_sums_follow_level_changes() {
   }
 }
 
-// The incremental top-N sums (level_before + note_level) against a full recompute (on_book) after
+// The incremental top-N sums (level_before or the book's reported size + note_level) against a full recompute (on_book) after
 // every message of random order flow: levels entering and leaving the top N (dense and sparse prices,
 // so the probes both find the next level and give up), sides emptied, crossed and locked books, clears,
 // snapshots, cancels where no level rests, refused events, a capped book, and notes without the
@@ -260,8 +260,15 @@ void incremental_top_n_matches_full_recompute() {
         if (rng.below(200) == 0) e.qty_lots = -1;  // refused by the book: not noted (as the engine does)
         e.ts_exchange_ns = ts;
         if (i + 1 == length) e.flags = common::kFlagLastInMessage;
-        const std::int64_t old_qty = tracked.level_before(e, book);
-        if (book.try_apply(e) != book::ApplyError::kOk) break;
+        // Odd rounds read the previous size the engine's way (level_before, then the update), even
+        // rounds take it from the book's update (Book::try_apply(event, old_qty)).
+        std::int64_t old_qty = -1;
+        if (round % 2 != 0) {
+          old_qty = tracked.level_before(e, book);
+          if (book.try_apply(e) != book::ApplyError::kOk) break;
+        } else if (book.try_apply(e, old_qty) != book::ApplyError::kOk) {
+          break;
+        }
         if (rng.below(50) == 0) tracked.note_level(e);  // previous size unknown
         else tracked.note_level(e, old_qty, book);
       }
@@ -382,6 +389,48 @@ void composite_decision() {
   CHECK(empty.evaluate(s).has_value && empty.evaluate(s).decision == 0);
 }
 
+// The composite sums only its weighted features: bit-identical to summing all nine in feature order with
+// the unweighted ones masked to +0.0 (the form it replaced), under random weight sets (zeros, -0.0,
+// weights set and cleared again) on features from the synthetic market, in both modes.
+void composite_sum_of_weighted_terms_is_exact() {
+  sim::SyntheticMarketConfig market;
+  std::vector<common::Event> events(20'000);
+  sim::SyntheticMarket(market).generate(events);
+  book::BookSet books(1);
+  signal::SignalSet signals(1, config());
+  sim::Rng rng(5);
+  signal::Composite c;
+  std::size_t compared = 0;
+  for (const common::Event& e : events) {
+    std::int64_t old_qty = -1;
+    CHECK(books[0].try_apply(e, old_qty) == book::ApplyError::kOk);
+    if (!signals.on_event(e, books[0], old_qty) && e.kind != common::EventKind::kTrade) continue;
+    if (rng.below(8) == 0) {  // a new weight for one feature
+      const auto feature = static_cast<Feature>(rng.below(signal::kFeatureCount));
+      const std::uint64_t kind = rng.below(4);
+      const double weight = kind == 0 ? 0.0 : kind == 1 ? -0.0 : (static_cast<double>(rng.below(2001)) - 1000.0) / 997.0;
+      CHECK(c.try_set_weight(feature, weight) == signal::SignalError::kOk);
+      c.set_mode(rng.below(2) == 0 ? signal::CompositeMode::kRaw : signal::CompositeMode::kClamped);
+    }
+    const FeatureState& s = signals[0];
+    std::uint32_t needed = 0;
+    for (std::size_t i = 0; i < signal::kFeatureCount; ++i) {
+      if (c.weight(static_cast<Feature>(i)) != 0.0) needed |= 1U << i;
+    }
+    const signal::CompositeValue v = c.evaluate(s);
+    CHECK(v.has_value == ((s.valid_mask() & needed) == needed));
+    if (!v.has_value) continue;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < signal::kFeatureCount; ++i) {
+      sum += c.weight(static_cast<Feature>(i)) * ((needed >> i & 1U) != 0 ? s.values()[i] : 0.0);
+    }
+    if (c.mode() == signal::CompositeMode::kClamped) sum = sum > 1.0 ? 1.0 : sum < -1.0 ? -1.0 : sum;
+    CHECK(std::memcmp(&sum, &v.value, sizeof sum) == 0);
+    ++compared;
+  }
+  CHECK(compared > 10'000);
+}
+
 void names_round_trip() {
   for (std::size_t i = 0; i < signal::kFeatureCount; ++i) {
     Feature parsed{};
@@ -476,6 +525,7 @@ int main() {
   trade_flow();
   empty_and_crossed_books_have_no_value();
   composite_decision();
+  composite_sum_of_weighted_terms_is_exact();
   names_round_trip();
   deterministic_on_synthetic_market();
   latency_loop_does_the_work();

@@ -355,9 +355,9 @@ SIGNAL_WEIGHTS: Final = {"imbalance": 0.5, "micro_offset": 0.3, "trade_flow": 0.
 def _signal_stage(events: npt.NDArray[np.void], instrument: Instrument) -> _Summary:
     """FeatureState updates plus one composite evaluation per message, one instrument, in the core.
 
-    The book is updated untimed in the same loop; one sample is all the signal's work for one message:
-    each level's previous size and note, then the book features and the composite after its last event
-    (a trade: the flow update), each piece timed alone.
+    The book is updated untimed in the same loop (its update also reports each level's previous size);
+    one sample is all the signal's work for one message: each level's note, then the book features and
+    the composite after its last event (a trade: the flow update), each piece timed alone.
     """
     books = BookSet([instrument], max_levels=peer_books.UNCAPPED_LEVELS)
     signals = Signals(1, weights=SIGNAL_WEIGHTS, threshold=0.5)

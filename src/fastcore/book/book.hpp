@@ -80,6 +80,27 @@ class alignas(64) Book {
     return apply_other(event);
   }
 
+  /// try_apply() that also reports what the event's level held before it: for an accepted level update
+  /// (kDelta, kSnapshotLevel) `old_qty` gets the quantity resting at its price just before (0 when no
+  /// level rested there), for every other event (trades, clears, refusals) -1. Same book, sequence,
+  /// timestamps and updates() as try_apply(event).
+  // For the signal's incremental top-N sums (FeatureState::note_level): the update reads the slot it is
+  // about to write, where a separate lookup before the update (FeatureState::level_before) tests the
+  // event and the side again and reads the side's cold is_bid line for its key.
+  [[nodiscard, gnu::always_inline]] ApplyError try_apply(const Event& event, std::int64_t& old_qty) noexcept {
+    if (is_valid_level(event)) [[likely]] {
+      const auto index = static_cast<std::size_t>(event.side);
+      old_qty = sides_[index].qty_at_key(BookSide::to_key(event.px_ticks, -static_cast<std::int64_t>(index)));
+      record(event);
+      ++updates_;
+      set_valid(event);
+      return ApplyError::kOk;
+    }
+    old_qty = -1;
+    if (is_passive(event.kind)) return ApplyError::kOk;
+    return apply_other(event);
+  }
+
   /// Applies `events` in order, each of which must carry `instrument_id` (else kUnknownBook),
   /// stopping at the first refused one: those before it stay applied, it and the rest do not. Same
   /// books, sequence, timestamps and updates() as try_apply() per event; faster, because the

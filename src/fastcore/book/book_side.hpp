@@ -249,6 +249,18 @@ class BookSide {
     return qty != nullptr ? *qty : 0;
   }
 
+  /// qty_at() for a price already turned into this side's key (to_key(px, mask)): one slot read for a
+  /// key in the window, the overflow's lookup below it, 0 above it or where no level rests.
+  // For Book::try_apply(event, old_qty): the slot read is the line the update writes next, and the key
+  // is the one the update computes, so no is_bid (a cold line) and no second key.
+  [[nodiscard, gnu::always_inline]] std::int64_t qty_at_key(std::int64_t key) const noexcept {
+    const std::uint64_t slot = offset(key);
+    if (slot < kWindow) [[likely]] return store_->qty[slot];  // 0 = no level (an empty side's window too)
+    if (key >= base_) return 0;                                 // above the window: better than every level
+    const std::int64_t* qty = store_->far.find(key);
+    return qty != nullptr ? *qty : 0;
+  }
+
   /// Calls fn(Level) from the best level down; stops when fn returns false. O(levels visited + W/64).
   template <class Fn>
   void for_each_level(Fn&& fn) const {

@@ -244,9 +244,10 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     }
     book::Book& book = (*books_)[id];
     signal::FeatureState& features = signals_[id];
-    // The level's size before the event, for the signal's incremental top-N sums (-1: not needed).
-    const std::int64_t old_qty = features.level_before(event, book);
-    const book::ApplyError error = book.try_apply(event);
+    // The level's size before the event, for the signal's incremental top-N sums, reported by the update
+    // (no second lookup; -1 for events that are not level updates).
+    std::int64_t old_qty = -1;
+    const book::ApplyError error = book.try_apply(event, old_qty);
     if (error != book::ApplyError::kOk) [[unlikely]] {
       result.book_error = error;
       result.error = EngineError::kBadEvent;

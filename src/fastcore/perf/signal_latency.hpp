@@ -12,12 +12,14 @@
 namespace fastcore::perf {
 
 /// Applies `events` to `books` (untimed) and times all the signal's work for one message as one sample:
-/// for each level event, reading the level's previous size (before the book applies it) and noting it;
-/// after the event flagged kFlagLastInMessage, the book features plus one composite evaluation. A trade is
-/// its own sample (the flow update). Each piece is timed alone, so the book updates between them are not
-/// counted, and the timer overhead is subtracted per piece. Then
+/// for each level event, noting it (with the level's previous size, which the book's update reports:
+/// Book::try_apply(event, old_qty), untimed like the rest of the update); after the event flagged
+/// kFlagLastInMessage, the book features plus one composite evaluation. A trade is its own sample (the
+/// flow update). Each piece is timed alone, so the book updates between them are not counted, and the
+/// timer overhead is subtracted per piece. Then
 /// `passes` more times untimed for throughput (book updates included there: the signal reads the book
-/// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away.
+/// the events build). `decisions` counts non-zero entry decisions so the work cannot be optimised away: callers
+/// must read it (core_bench did not, and GCC dropped the composite's sum from the inlined loop).
 inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet& signals,
                                         const signal::Composite& composite, std::span<const common::Event> events,
                                         int passes, const common::CycleClock& clock, std::uint64_t& decisions) {
@@ -36,18 +38,15 @@ inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet&
   for (const common::Event& event : events) {
     if (!known(event)) return run;
     book::Book& book = books[event.instrument_id];
-    std::uint64_t t0 = common::CycleClock::start();
-    const std::int64_t old_qty = signals.level_before(event, book);
-    std::uint64_t t1 = common::CycleClock::stop();
-    message_ticks += static_cast<std::int64_t>(t1 - t0) - static_cast<std::int64_t>(overhead);
-    run.error = book.try_apply(event);
+    std::int64_t old_qty = -1;
+    run.error = book.try_apply(event, old_qty);
     if (run.error != book::ApplyError::kOk) return run;
     const bool is_trade = event.kind == common::EventKind::kTrade;
     const bool is_book_end = static_cast<unsigned>(event.kind) - 1U < 3U && (event.flags & common::kFlagLastInMessage) != 0;
-    t0 = common::CycleClock::start();
+    const std::uint64_t t0 = common::CycleClock::start();
     const bool book_updated = signals.on_event(event, book, old_qty);
     if (is_book_end && book_updated) decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;
-    t1 = common::CycleClock::stop();
+    const std::uint64_t t1 = common::CycleClock::stop();
     message_ticks += static_cast<std::int64_t>(t1 - t0) - static_cast<std::int64_t>(overhead);
     if (!is_trade && !is_book_end) continue;  // inside a message: its pieces add up until the message ends
     run.histogram.record(clock.to_ns(static_cast<std::uint64_t>(std::max<std::int64_t>(message_ticks, 0))));
@@ -59,8 +58,8 @@ inline LatencyRun measure_signal_update(book::BookSet& books, signal::SignalSet&
     for (const common::Event& event : events) {
       if (!known(event)) return run;
       book::Book& book = books[event.instrument_id];
-      const std::int64_t old_qty = signals.level_before(event, book);
-      run.error = book.try_apply(event);
+      std::int64_t old_qty = -1;
+      run.error = book.try_apply(event, old_qty);
       if (run.error != book::ApplyError::kOk) return run;
       if (signals.on_event(event, book, old_qty)) {
         decisions += composite.evaluate(signals[event.instrument_id]).decision != 0;

@@ -294,7 +294,18 @@ SignalError Composite::try_set_weight(Feature feature, double weight) noexcept {
   weights_[index] = weight;
   if (weight != 0.0) needed_ |= 1U << index;
   else needed_ &= ~(1U << index);
+  pack_terms();
   return SignalError::kOk;
+}
+
+void Composite::pack_terms() noexcept {
+  term_count_ = 0;
+  for (std::size_t i = 0; i < kFeatureCount; ++i) {
+    if ((needed_ >> i & 1U) == 0) continue;
+    term_weights_[term_count_] = weights_[i];
+    term_features_[term_count_] = static_cast<std::uint8_t>(i);
+    ++term_count_;
+  }
 }
 
 SignalError Composite::try_set_threshold(double threshold) noexcept {

@@ -164,8 +164,10 @@ class alignas(64) FeatureState {
     return book.side(event.side).qty_at(event.px_ticks);
   }
   /// Records that a level event (kDelta, kSnapshotLevel, kClear) was applied to `book`, this instrument's
-  /// book. `old_qty`: level_before() of the same event, read before the book applied it; -1 when unknown
-  /// (a change inside the top N then walks that side again at the next update).
+  /// book. `old_qty`: the level's size before the event, either as the book reported it
+  /// (Book::try_apply(event, old_qty): no second lookup) or level_before() of the same event, read before
+  /// the book applied it; -1 when unknown (a change inside the top N then walks that side again at the
+  /// next update).
   void note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept {
     const auto side = static_cast<unsigned>(event.side);
     const std::int64_t key = edge_key(event);
@@ -324,9 +326,12 @@ class Composite {
     if ((state.valid_mask() & needed_) != needed_) return out;
     const std::array<double, kFeatureCount>& values = state.values(needed_);
     double sum = 0.0;
-    // Invalid features have weight 0 here (needed_ covers every non-zero weight), but their stored
-    // value may be stale: multiply by the mask, never read an unset slot into the sum.
-    for (std::size_t i = 0; i < kFeatureCount; ++i) sum += weights_[i] * ((needed_ >> i & 1U) != 0 ? values[i] : 0.0);
+    // Only the weighted features, in feature order: the sum is one chain of dependent adds, so each
+    // term left out is an add's latency off every evaluation (3 terms instead of 9 for a typical
+    // composite). Exact against adding every feature with its zero weight masked in: such a term is
+    // +0.0, and x + (+0.0) == x for every x but -0.0, which this sum never is (it starts at +0.0, and
+    // a round-to-nearest sum is -0.0 only when both operands are). Unweighted slots are never read.
+    for (std::uint32_t k = 0; k < term_count_; ++k) sum += term_weights_[k] * values[term_features_[k]];
     // Comparisons, not fmin/fmax: those are library calls unless NaN semantics are relaxed (sum is never NaN).
     if (mode_ == CompositeMode::kClamped) sum = sum > 1.0 ? 1.0 : sum < -1.0 ? -1.0 : sum;
     out.value = sum;
@@ -341,8 +346,15 @@ class Composite {
   [[nodiscard]] CompositeMode mode() const noexcept { return mode_; }
 
  private:
+  /// Rebuilds the packed terms from weights_ (after a weight changed).
+  void pack_terms() noexcept;
+
   std::array<double, kFeatureCount> weights_{};
   std::uint32_t needed_ = 0;  // bit i set when weights_[i] != 0
+  // The non-zero weights packed in feature order, with their features: what evaluate() sums.
+  std::array<double, kFeatureCount> term_weights_{};
+  std::array<std::uint8_t, kFeatureCount> term_features_{};
+  std::uint32_t term_count_ = 0;
   double threshold_ = 1.0;
   CompositeMode mode_ = CompositeMode::kClamped;
 };
@@ -367,9 +379,9 @@ class SignalSet {
   /// Routes one event already applied to `book` (the book of event.instrument_id): trades go to the
   /// flow, and a book-changing event flagged kFlagLastInMessage updates the book features. Returns
   /// true when the book features were updated. Every event of the instrument must pass through here
-  /// (the top-N sums rely on it; else call on_book()). `old_qty`: level_before() of the event, read
-  /// before the book applied it (-1 when unknown: correct, but a change inside the top N then walks
-  /// the side again). Unchecked id: callers test id < size().
+  /// (the top-N sums rely on it; else call on_book()). `old_qty`: the level's size before the event, as
+  /// Book::try_apply(event, old_qty) reported it or level_before() read it (-1 when unknown: correct, but
+  /// a change inside the top N then walks the side again). Unchecked id: callers test id < size().
   bool on_event(const common::Event& event, const book::Book& book, std::int64_t old_qty = -1) noexcept {
     FeatureState& state = states_[event.instrument_id];
     if (event.kind == common::EventKind::kTrade) {
