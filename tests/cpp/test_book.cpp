@@ -464,6 +464,18 @@ void assign_bit_matches_portable() {
   }
 }
 
+// highest_bit_or_garbage() (bsr on x86-64) against its portable form for every non-zero word shape.
+void highest_bit_matches_portable() {
+  sim::Rng rng(12);
+  for (int i = 0; i < 20'000; ++i) {
+    std::uint64_t word = rng.next() >> rng.below(64);  // every highest bit
+    if (word == 0) word = 1;
+    const std::uint64_t bit = book::highest_bit_or_garbage(word);
+    CHECK(bit == book::highest_bit_portable(word) && bit < 64 && (word >> bit) == 1);
+  }
+  for (std::uint64_t bit = 0; bit < 64; ++bit) CHECK(book::highest_bit_or_garbage(std::uint64_t{1} << bit) == bit);
+}
+
 common::Event level_event(Side side, std::int64_t px, std::int64_t qty, std::uint64_t seq) {
   common::Event event{};
   event.kind = common::EventKind::kDelta;
@@ -670,6 +682,7 @@ int main() {
   assign_bit_matches_portable();
   cap_leaves_no_stale_quantity();
   event_prices_at_the_bottom_of_the_range();
+  highest_bit_matches_portable();
   best_removal_cases();
   best_removal_against_reference(7, 6, 1'000'000);      // a few levels: words empty often, sides too
   best_removal_against_reference(8, 100, 1'000'000);    // the next best mostly in the same word
