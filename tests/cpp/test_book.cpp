@@ -464,6 +464,18 @@ void assign_bit_matches_portable() {
   }
 }
 
+// highest_bit_or_garbage() (bsr on x86-64) against its portable form for every non-zero word shape.
+void highest_bit_matches_portable() {
+  sim::Rng rng(12);
+  for (int i = 0; i < 20'000; ++i) {
+    std::uint64_t word = rng.next() >> rng.below(64);  // every highest bit
+    if (word == 0) word = 1;
+    const std::uint64_t bit = book::highest_bit_or_garbage(word);
+    CHECK(bit == book::highest_bit_portable(word) && bit < 64 && (word >> bit) == 1);
+  }
+  for (std::uint64_t bit = 0; bit < 64; ++bit) CHECK(book::highest_bit_or_garbage(std::uint64_t{1} << bit) == bit);
+}
+
 common::Event level_event(Side side, std::int64_t px, std::int64_t qty, std::uint64_t seq) {
   common::Event event{};
   event.kind = common::EventKind::kDelta;
@@ -533,6 +545,119 @@ void event_prices_at_the_bottom_of_the_range() {
   const book::BatchResult result = book.try_apply_batch(batch, 0);
   CHECK(result.applied == 1 && result.error == book::ApplyError::kBadPrice && book.seq() == 5);
 }
+
+// Removing the best level, the update that has to find the next best: in the same 64-slot bitmap
+// word, in a lower word, in the overflow below the window (far), or nowhere (the side empties);
+// near the window's floor (which moves the window) and at the cap. Against the reference after every
+// step; a third of the steps cancel the current best on purpose (a feed does it about one update in ten).
+void best_removal_against_reference(std::uint64_t seed, std::int64_t spread, std::uint32_t cap) {
+  sim::Rng rng(seed);
+  Book book(cap);
+  Reference reference;
+  std::int64_t center = -3'000'000 + static_cast<std::int64_t>(seed) * 1'000'003;  // negative and positive prices
+  for (int step = 0; step < 150'000; ++step) {
+    if (rng.below(5000) == 0) center += static_cast<std::int64_t>(rng.below(40'001)) - 20'000;
+    const Side side = rng.below(2) == 0 ? Side::kBid : Side::kAsk;
+    std::int64_t px = center + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(2 * spread + 1))) - spread;
+    std::int64_t qty = rng.below(3) == 0 ? 0 : 1 + static_cast<std::int64_t>(rng.below(50));
+    const auto best = book.best(side);
+    if (best && rng.below(3) == 0) {  // cancel the best
+      px = best->px_ticks;
+      qty = 0;
+    }
+    CHECK(book.try_apply(level_event(side, px, qty, static_cast<std::uint64_t>(step) + 1)) == book::ApplyError::kOk);
+    if (cap >= 1'000'000) reference.set(side, px, qty);
+    if (cap < 1'000'000) continue;  // the reference does not model the cap: checked separately below
+    const bool bids_empty = reference.bids.empty();
+    const bool asks_empty = reference.asks.empty();
+    CHECK(book.bids().empty() == bids_empty && book.asks().empty() == asks_empty);
+    if (!bids_empty) CHECK(book.best(Side::kBid)->px_ticks == reference.bids.begin()->first);
+    if (!bids_empty) CHECK(book.best(Side::kBid)->qty_lots == reference.bids.begin()->second);
+    if (!asks_empty) CHECK(book.best(Side::kAsk)->px_ticks == reference.asks.begin()->first);
+    if (!asks_empty) CHECK(book.best(Side::kAsk)->qty_lots == reference.asks.begin()->second);
+    if (step % 2003 == 0) {
+      CHECK(same_side(book.bids(), reference.bids));
+      CHECK(same_side(book.asks(), reference.asks));
+    }
+  }
+  if (cap >= 1'000'000) {
+    CHECK(same_side(book.bids(), reference.bids));
+    CHECK(same_side(book.asks(), reference.asks));
+  }
+  // Under a cap the best is still the best of what is kept: the highest bid and lowest ask listed.
+  for (const book::BookSide* side : {&book.bids(), &book.asks()}) {
+    CHECK(side->size() <= cap);
+    bool first = true;
+    std::int64_t previous = 0;
+    side->for_each_level([&](Level level) {
+      if (first) CHECK(level.px_ticks == side->best().px_ticks && level.qty_lots == side->best().qty_lots);
+      if (!first) CHECK(side->better(previous, level.px_ticks));
+      first = false;
+      previous = level.px_ticks;
+      return true;
+    });
+  }
+}
+
+// The cases of best_removal_against_reference one by one, on both sides (asks are stored negated).
+void best_removal_cases() {
+  for (const Side side : {Side::kBid, Side::kAsk}) {
+    const std::int64_t dir = side == Side::kBid ? 1 : -1;  // +1: better is higher
+    std::uint64_t seq = 0;
+    Book book;
+    auto set = [&](std::int64_t px, std::int64_t qty) {
+      CHECK(book.try_apply(level_event(side, px, qty, ++seq)) == book::ApplyError::kOk);
+    };
+    auto best_px = [&]() { return book.best(side) ? book.best(side)->px_ticks : std::int64_t{-1}; };
+    const std::int64_t top = 1'000'000;
+    // Neighbours (mostly in the same 64-slot bitmap word), one 40 away and one 300 away
+    // (other words), one 20,000 away (below the 8,192-slot window: in far).
+    for (const std::int64_t depth : {0, 1, 3, 40, 300, 20'000}) set(top - dir * depth, 10 + depth);
+    CHECK(best_px() == top);
+    set(top, 0);
+    CHECK(best_px() == top - dir * 1 && book.best(side)->qty_lots == 11);
+    set(top - dir * 1, 0);
+    CHECK(best_px() == top - dir * 3 && book.best(side)->qty_lots == 13);
+    set(top - dir * 3, 0);
+    CHECK(best_px() == top - dir * 40 && book.best(side)->qty_lots == 50);
+    set(top - dir * 40, 0);
+    CHECK(best_px() == top - dir * 300 && book.best(side)->qty_lots == 310);
+    set(top - dir * 300, 0);  // only far is left: the window moves down to it
+    CHECK(best_px() == top - dir * 20'000 && book.best(side)->qty_lots == 20'010);
+    CHECK(book.side(side).size() == 1);
+    set(top - dir * 20'000, 0);  // the side empties
+    CHECK(book.side(side).empty() && book.side(side).size() == 0 && !book.best(side));
+    // Starts afresh anywhere; removing a level that is not the best leaves the best alone.
+    set(-top, 5);
+    set(-top - dir, 6);
+    set(-top - dir, 0);
+    CHECK(best_px() == -top && book.side(side).size() == 1);
+    // A best that walks down one level at a time, across many words, with deeper levels in far:
+    // the window follows it (it moves when the best nears its floor).
+    book.clear();
+    for (std::int64_t depth = 0; depth < 30'000; depth += 7) set(top - dir * depth, 1 + depth);
+    for (std::int64_t depth = 0; depth < 30'000; depth += 7) {
+      CHECK(best_px() == top - dir * depth && book.best(side)->qty_lots == 1 + depth);
+      set(top - dir * depth, 0);
+    }
+    CHECK(book.side(side).empty());
+  }
+  // At the cap, removing the best frees room and the next best is the next kept level.
+  Book book(3);
+  std::uint64_t seq = 0;
+  for (const std::int64_t px : {100, 101, 102, 103, 104}) {
+    CHECK(book.try_apply(level_event(Side::kBid, px, px, ++seq)) == book::ApplyError::kOk);
+  }
+  CHECK(book.bids().size() == 3 && book.best(Side::kBid)->px_ticks == 104 && book.dropped_levels() == 2);
+  CHECK(book.try_apply(level_event(Side::kBid, 104, 0, ++seq)) == book::ApplyError::kOk);
+  CHECK(book.best(Side::kBid)->px_ticks == 103 && book.bids().size() == 2);
+  CHECK(book.try_apply(level_event(Side::kBid, 99, 9, ++seq)) == book::ApplyError::kOk);  // room again
+  CHECK(book.bids().size() == 3 && book.bids().qty_at(99) == 9 && book.dropped_levels() == 2);
+  for (const std::int64_t px : {103, 102, 99}) {
+    CHECK(book.try_apply(level_event(Side::kBid, px, 0, ++seq)) == book::ApplyError::kOk);
+  }
+  CHECK(book.bids().empty() && book.bids().size() == 0);
+}
 }  // namespace
 
 int main() {
@@ -557,5 +682,11 @@ int main() {
   assign_bit_matches_portable();
   cap_leaves_no_stale_quantity();
   event_prices_at_the_bottom_of_the_range();
+  highest_bit_matches_portable();
+  best_removal_cases();
+  best_removal_against_reference(7, 6, 1'000'000);      // a few levels: words empty often, sides too
+  best_removal_against_reference(8, 100, 1'000'000);    // the next best mostly in the same word
+  best_removal_against_reference(9, 5'000, 1'000'000);  // sparse: other words and far
+  best_removal_against_reference(10, 100, 4);           // at the cap
   return report("test_book");
 }

@@ -11,6 +11,7 @@
 ///   - stored quantities are > 0 and size() <= max_levels() (room_ == max_levels() - size());
 ///   - base_ <= INT64_MAX - (kWindow - 1): the window never wraps, so offset(key) < kWindow alone
 ///     means "in the window".
+///   - base_ is a multiple of 64: a key's low 6 bits are its slot's bit in its bitmap word.
 /// An update inside the window is O(1): one slot, one bitmap bit, and a bitmap scan when the best
 /// level goes. Levels below it cost O(log far levels + one block). Memory is fixed per
 /// side (kWindow slots) plus the overflow, which max_levels bounds.
@@ -76,6 +77,25 @@ enum class LevelChange : std::uint8_t {
 #endif
 }
 
+/// Index of the highest set bit of a non-zero `word` (0 for 0). Portable form, and the reference
+/// highest_bit_or_garbage() is tested against.
+[[gnu::always_inline]] inline std::uint64_t highest_bit_portable(std::uint64_t word) noexcept {
+  return static_cast<std::uint64_t>(63 - std::countl_zero(word | 1));
+}
+
+/// highest_bit_portable() for a non-zero `word` as one bsr on x86-64 (any value for 0): std::countl_zero
+/// is bsr plus a test for zero on baseline x86-64 (no lzcnt), and `word | 1` an instruction more.
+/// Inline asm, so a zero word is not undefined behaviour in C++ (callers test it themselves).
+[[gnu::always_inline]] inline std::uint64_t highest_bit_or_garbage(std::uint64_t word) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  std::uint64_t bit;
+  asm("bsrq %[word], %[bit]" : [bit] "=r"(bit) : [word] "rm"(word) : "cc");
+  return bit;
+#else
+  return highest_bit_portable(word);
+#endif
+}
+
 class BookSide {
  public:
   /// Ticks covered by the dense window: 8,192 slots (64 KiB a side, about 130 MiB for 1,000 books).
@@ -87,6 +107,7 @@ class BookSide {
   static constexpr std::uint64_t kHeadroom = kWindow / 4;
   /// The window moves down when the best falls this close to its bottom and deeper levels exist.
   static constexpr std::uint64_t kLowWater = kWindow / 8;
+  static_assert(kLowWater % 64 == 0, "set_key_fast tests the removed best's slot for the next best's word");
 
   BookSide(bool is_bid, std::uint32_t max_levels) : room_(max_levels), store_(new_storage(nullptr)) {
     store_->max_levels = max_levels;
@@ -127,7 +148,8 @@ class BookSide {
     kNothing,      ///< The update is complete.
     kSlow,         ///< The key is outside the window (nothing changed), or a new level at the cap (only
                    ///< its quantity slot was written; finish() settles it).
-    kBestRemoved,  ///< The best level was removed; the next best is still to be found.
+    kBestRemoved,  ///< The best level was removed and its bitmap word is empty or near the window's
+                   ///< floor; the next best is still to be found.
   };
 
   /// set_level() for a price already turned into this side's key (Book passes -side as the mask).
@@ -188,8 +210,22 @@ class BookSide {
     const auto candidate = static_cast<std::int64_t>(
         static_cast<std::uint64_t>(best) ^ ((static_cast<std::uint64_t>(key) ^ static_cast<std::uint64_t>(best)) & has));
     best_key_ = std::max(best, candidate);
-    // Removing the best is a branch: rarer (about one update in ten) and its scan is not branch-free.
-    if (removes_best) [[unlikely]] return Left::kBestRemoved;
+    // Removing the best is a branch: rarer (about one update in ten). Computing the next best on every
+    // update instead (branch-free, a bsr and a cmov) halved callgrind's mispredictions but was slower
+    // in the runs-of-16 A/B (bench/BENCHMARKS.md, best-removal section); this branch was not.
+    if (removes_best) [[unlikely]] {
+      // Nearly always the next best is in the same bitmap word: no window bit is set above the best,
+      // so it is the word's highest set bit, and the base is a multiple of 64 (window_base_for), so
+      // its key is the removed key's word start plus that bit. Inline, no call (finish() cost about
+      // 50 instructions per removal). An empty word, or a next best within kLowWater of the window's
+      // floor (which may move the window), is left to finish().
+      if (new_word != 0 && slot >= kLowWater) {
+        best_key_ = static_cast<std::int64_t>((static_cast<std::uint64_t>(key) & ~std::uint64_t{63}) +
+                                              highest_bit_or_garbage(new_word));
+        return Left::kNothing;
+      }
+      return Left::kBestRemoved;
+    }
     return Left::kNothing;
   }
 
@@ -352,6 +388,7 @@ class BookSide {
 
   // Highest base: the window's top is the top of the key range.
   static constexpr std::int64_t kTopBase = std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(kWindow - 1);
+  static_assert(kTopBase % 64 == 0, "window bases are multiples of 64");
 
   // Marks the side empty (its window must be empty and far too) and parks the window at the top of
   // the key range, where no realistic price lands, so the next level goes through set_key_slow(),
@@ -366,7 +403,10 @@ class BookSide {
   static std::int64_t window_base_for(std::int64_t best) noexcept {
     constexpr auto kBelow = static_cast<std::int64_t>(kWindow - kHeadroom);
     if (best < std::numeric_limits<std::int64_t>::min() + kBelow) return std::numeric_limits<std::int64_t>::min();
-    return best - kBelow < kTopBase ? best - kBelow : kTopBase;
+    // Rounded down to a multiple of 64 (at most 63 less headroom): a key's low 6 bits are then its
+    // bitmap bit, which set_key_fast() uses to find the next best. INT64_MIN and kTopBase are multiples.
+    const std::int64_t base = best - kBelow < kTopBase ? best - kBelow : kTopBase;
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(base) & ~std::uint64_t{63});
   }
 
   // Cold (reached through finish()): every case but an in-window update with room under the cap.
