@@ -455,6 +455,139 @@ void test_overflow_is_refused() {
   CHECK(check(e, order(Side::kBid, 5000, 2, 0, INT64_MAX), m) == RiskReason::kOk);
 }
 
+// The check compares notionals, collars and the book's age in 64 bits when the operands provably fit and
+// falls back to exact 128-bit arithmetic otherwise; on both sides of each bound it must decide the same.
+Instrument make_steps(const std::string& symbol, const char* tick, const char* lot) {
+  Instrument instrument;
+  fastcore::common::InstrumentField failed{};
+  CHECK(fastcore::common::try_make_instrument(symbol, "x", tick, lot, "0", "0", "1", false, instrument, failed) ==
+        fastcore::common::DecimalError::kOk);
+  return instrument;
+}
+
+void test_fast_path_boundaries() {
+  constexpr std::int64_t k31 = std::int64_t{1} << 31;
+  constexpr std::int64_t k32 = std::int64_t{1} << 32;
+  constexpr std::int64_t k50 = std::int64_t{1} << 50;
+  // Notional: px x qty just inside int64 (2^63 - 2^31) and just past it (2^63), with no limits, an order
+  // limit, and a minimum; then 2^100 (the ceiling) and one lot more.
+  {
+    RiskEngine e = make_engine();
+    CHECK(check(e, order(Side::kBid, k31, k32 - 1, 1)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, k31, k32, 1)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, k50, k50, 1)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, k50, k50 + 1, 1)) == RiskReason::kNotionalAboveMax);
+    InstrumentLimits l;
+    l.max_order_notional = INT64_MAX;
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, k31, k32 - 1, 1)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, k31, k32, 1)) == RiskReason::kNotionalAboveMax);
+    l.max_order_notional = k31 * (k32 - 1);
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, k31, k32 - 1, 1)) == RiskReason::kOk);
+    l.max_order_notional = k31 * (k32 - 1) - 1;
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, k31, k32 - 1, 1)) == RiskReason::kNotionalAboveMax);
+    l.max_order_notional = 0;
+    l.min_notional = INT64_MAX;
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, k31, k32 - 1, 1)) == RiskReason::kNotionalBelowMin);
+    CHECK(check(e, order(Side::kBid, k31, k32, 1)) == RiskReason::kOk);
+  }
+  // A money factor beyond int64 (1e10 x 1e9 = 1e19) takes the 128-bit path for every order; 9e18 fits,
+  // so 1 x 1 is 64-bit and 1 x 2 (1.8e19) is not.
+  {
+    const std::vector<Instrument> instruments{make_steps("BIG", "10000000000", "1000000000"),
+                                              make_steps("FIT", "9000000000", "1000000000")};
+    RiskEngine e;
+    CHECK(e.try_init(instruments, 8) == OrderError::kOk);
+    CHECK(e.scale() == 0);
+    CHECK(check(e, order(Side::kBid, 1, 1, 0)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, 1, 1, 1)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, 1, 2, 1)) == RiskReason::kOk);
+    InstrumentLimits l;
+    l.max_order_notional = INT64_MAX;
+    CHECK(e.try_set_limits(0, l) == OrderError::kOk);
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, 1, 1, 0)) == RiskReason::kNotionalAboveMax);
+    CHECK(check(e, order(Side::kBid, 1, 1, 1)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, 1, 2, 1)) == RiskReason::kNotionalAboveMax);
+    l.max_order_notional = 0;
+    l.min_notional = INT64_MAX;
+    CHECK(e.try_set_limits(0, l) == OrderError::kOk);
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, 1, 1, 0)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, 1, 1, 1)) == RiskReason::kNotionalBelowMin);
+    CHECK(check(e, order(Side::kBid, 1, 2, 1)) == RiskReason::kOk);
+  }
+  // Collars: prices just below 2^40 (64-bit) and at 2^40 (128-bit), collars just below 2^22 bps and at it,
+  // and a negative bid (128-bit). The allowed distance is worked out here by division instead of the
+  // check's cross-multiplication.
+  {
+    RiskEngine e = make_engine();
+    InstrumentLimits l;
+    const auto mid_bound = [](std::int64_t mid, std::int64_t bps) {
+      return static_cast<std::int64_t>(static_cast<__int128>(mid) * bps / 10'000);
+    };
+    for (const std::int64_t mid : {(std::int64_t{1} << 40) - 1, std::int64_t{1} << 40}) {
+      for (const std::int64_t bps : {std::int64_t{1}, std::int64_t{100}}) {
+        l.collar_mid_bps = bps;
+        l.collar_last_bps = 0;
+        CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+        const MarketView m = market(mid, mid);
+        const std::int64_t d = mid_bound(mid, bps);
+        CHECK(check(e, order(Side::kAsk, mid - d, 1, 1), m) == RiskReason::kOk);
+        CHECK(check(e, order(Side::kAsk, mid - d - 1, 1, 1), m) == RiskReason::kOutsideCollarMid);
+        CHECK(check(e, order(Side::kBid, mid + d, 1, 1), m) == RiskReason::kOk);
+        CHECK(check(e, order(Side::kBid, mid + d + 1, 1, 1), m) == RiskReason::kOutsideCollarMid);
+        l.collar_mid_bps = 0;
+        l.collar_last_bps = bps;
+        CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+        MarketView last = market();
+        last.last_trade_px_ticks = mid;
+        CHECK(check(e, order(Side::kAsk, mid - d, 1, 1), last) == RiskReason::kOk);
+        CHECK(check(e, order(Side::kAsk, mid - d - 1, 1, 1), last) == RiskReason::kOutsideCollarLast);
+        CHECK(check(e, order(Side::kBid, mid + d, 1, 1), last) == RiskReason::kOk);
+        CHECK(check(e, order(Side::kBid, mid + d + 1, 1, 1), last) == RiskReason::kOutsideCollarLast);
+      }
+    }
+    for (const std::int64_t bps : {(std::int64_t{1} << 22) - 1, std::int64_t{1} << 22}) {
+      l.collar_mid_bps = bps;
+      l.collar_last_bps = 0;
+      CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+      const std::int64_t d = mid_bound(1000, bps);
+      CHECK(check(e, order(Side::kBid, 1000 + d, 1, 1), market(1000, 1000)) == RiskReason::kOk);
+      CHECK(check(e, order(Side::kBid, 1000 + d + 1, 1, 1), market(1000, 1000)) == RiskReason::kOutsideCollarMid);
+      // Largest operands of the 64-bit path: no product may wrap (a wrapped one would refuse this order).
+      const std::int64_t top = (std::int64_t{1} << 40) - 1;
+      CHECK(check(e, order(Side::kBid, 1, 1, 1), market(top, top)) == RiskReason::kOk);
+    }
+    l.collar_mid_bps = 100;
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    CHECK(check(e, order(Side::kBid, 1010, 1, 1), market(-1, 2001)) == RiskReason::kOk);
+    CHECK(check(e, order(Side::kBid, 1011, 1, 1), market(-1, 2001)) == RiskReason::kOutsideCollarMid);
+  }
+  // Book age: ts - book_ts exactly INT64_MAX (fits) is not beyond a threshold of INT64_MAX; one more (does
+  // not fit) is; a difference below INT64_MIN never is.
+  {
+    RiskEngine e = make_engine();
+    InstrumentLimits l;
+    l.stale_after_ns = INT64_MAX;
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    MarketView m = market();
+    m.book_ts_local_ns = 0;
+    CHECK(check(e, order(Side::kBid, 1000, 1, 1, INT64_MAX), m) == RiskReason::kOk);
+    m.book_ts_local_ns = -1;
+    CHECK(check(e, order(Side::kBid, 1000, 1, 1, INT64_MAX), m) == RiskReason::kBookStale);
+    m.book_ts_local_ns = 1;
+    CHECK(check(e, order(Side::kBid, 1000, 1, 1, INT64_MIN), m) == RiskReason::kOk);
+    l.stale_after_ns = INT64_MAX - 1;
+    CHECK(e.try_set_limits(1, l) == OrderError::kOk);
+    m.book_ts_local_ns = 0;
+    CHECK(check(e, order(Side::kBid, 1000, 1, 1, INT64_MAX), m) == RiskReason::kBookStale);
+  }
+}
+
 void test_market_view_of_a_book() {
   fastcore::book::Book book;
   MarketView empty = market_view(book, std::nullopt, false);
@@ -499,6 +632,7 @@ int main() {
   test_book_health();
   test_self_trade();
   test_overflow_is_refused();
+  test_fast_path_boundaries();
   test_market_view_of_a_book();
   test_init_errors();
   return report("test_risk");

@@ -38,6 +38,24 @@ bool try_notional(std::int64_t px_ticks, std::int64_t qty_lots, __int128 money_p
   return !__builtin_mul_overflow(base, money_per_tick_lot, &out) && out <= kMaxNotional;
 }
 
+/// Operands below 2^kCollarPxBits (prices, sums of two prices) and collars below 2^kCollarBpsBits keep both
+/// sides of a collar comparison inside int64: |2px - 2mid| x 10^4 < 2^41 x 2^14 and bps x 2mid < 2^22 x 2^41.
+constexpr int kCollarPxBits = 40;
+constexpr int kCollarBpsBits = 22;
+
+/// |px - ref| x 10^4 > bps x ref for operands within the bounds above (callers check them).
+bool outside_collar64(std::int64_t px, std::int64_t ref, std::int64_t bps) noexcept {
+  const std::int64_t distance = px >= ref ? px - ref : ref - px;
+  return distance * static_cast<std::int64_t>(kBpsDenominator) > bps * ref;
+}
+
+/// The same comparison exact for any int64 operands.
+bool outside_collar128(__int128 px, __int128 ref, std::int64_t bps) noexcept {
+  __int128 distance = px - ref;
+  if (distance < 0) distance = -distance;
+  return distance * kBpsDenominator > static_cast<__int128>(bps) * ref;
+}
+
 bool valid_throttle(const Throttle& t) noexcept {
   // The rate bound keeps burst x 10^9 and rate x elapsed well inside 128 bits and burst inside 64.
   return t.orders_per_s >= 0 && t.orders_per_s <= 1'000'000'000 && (t.orders_per_s == 0 || (t.burst >= 1 && t.burst <= 1'000'000'000));
@@ -129,6 +147,12 @@ std::int64_t RiskEngine::Bucket::level_at(std::int64_t now_ns) const noexcept {
   return refilled >= capacity ? capacity : static_cast<std::int64_t>(refilled);
 }
 
+bool RiskEngine::Bucket::has_token(std::int64_t now_ns) const noexcept {
+  // level_at() never returns less than min(level, capacity) and capacity >= one order whenever rate != 0,
+  // so a bucket already holding a token needs no refill arithmetic; the answer is the same either way.
+  return rate == 0 || level >= kNanoTokensPerOrder || level_at(now_ns) >= kNanoTokensPerOrder;
+}
+
 void RiskEngine::Bucket::configure(const Throttle& throttle) noexcept {
   rate = throttle.orders_per_s;
   capacity = rate == 0 ? 0 : throttle.burst * kNanoTokensPerOrder;
@@ -153,6 +177,10 @@ OrderError RiskEngine::try_init(std::span<const common::Instrument> instruments,
     if (found == venue_names_.end()) venue_names_.push_back(source.venue);
     const __int128 to_scale = pow10(scale_ - source.notional_decimals());
     ins.money_per_tick_lot = source.notional_factor() * to_scale;
+    ins.money_per_tick_lot64 =
+        ins.money_per_tick_lot > 0 && ins.money_per_tick_lot <= std::numeric_limits<std::int64_t>::max()
+            ? static_cast<std::int64_t>(ins.money_per_tick_lot)
+            : 0;
     ins.min_qty_lots = ins.instrument_min_qty_lots = source.min_qty_lots;
     ins.min_notional = ins.instrument_min_notional = static_cast<std::int64_t>(source.min_notional_units * to_scale);
   }
@@ -223,12 +251,23 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
   if (l.max_qty_lots != 0 && r.qty_lots > l.max_qty_lots) return {RiskReason::kQtyAboveMax, false};
   if (l.qty_step_lots != 1 && r.qty_lots % l.qty_step_lots != 0) return {RiskReason::kNotLotMultiple, false};
   if (l.px_step_ticks != 1 && r.px_ticks % l.px_step_ticks != 0) return {RiskReason::kNotTickMultiple, false};
+  // px, qty > 0 here. Common case: px x qty x factor fits int64 (so it is far below 2^100) and is compared
+  // in 64 bits; otherwise the exact 128-bit path. Same decisions either way.
   __int128 notional = 0;
-  if (!try_notional(r.px_ticks, r.qty_lots, ins.money_per_tick_lot, notional)) {
-    return {RiskReason::kNotionalAboveMax, false};
+  std::int64_t base64 = 0;
+  std::int64_t notional64 = 0;
+  if (ins.money_per_tick_lot64 > 0 && !__builtin_mul_overflow(r.px_ticks, r.qty_lots, &base64) &&
+      !__builtin_mul_overflow(base64, ins.money_per_tick_lot64, &notional64)) [[likely]] {
+    if (notional64 < ins.min_notional) return {RiskReason::kNotionalBelowMin, false};
+    if (l.max_order_notional != 0 && notional64 > l.max_order_notional) return {RiskReason::kNotionalAboveMax, false};
+    notional = notional64;
+  } else {
+    if (!try_notional(r.px_ticks, r.qty_lots, ins.money_per_tick_lot, notional)) {
+      return {RiskReason::kNotionalAboveMax, false};
+    }
+    if (notional < ins.min_notional) return {RiskReason::kNotionalBelowMin, false};
+    if (l.max_order_notional != 0 && notional > l.max_order_notional) return {RiskReason::kNotionalAboveMax, false};
   }
-  if (notional < ins.min_notional) return {RiskReason::kNotionalBelowMin, false};
-  if (l.max_order_notional != 0 && notional > l.max_order_notional) return {RiskReason::kNotionalAboveMax, false};
 
   // Reducing: opposite to the position and, with every working order on the same side filled, still
   // not through zero. Only such orders pass REDUCE_ONLY, an unhealthy book and the exposure limits.
@@ -241,8 +280,12 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
     if (r.reduce_only) return {RiskReason::kReduceOnlyWouldIncrease, false};
   }
 
-  const bool stale =
-      l.stale_after_ns != 0 && static_cast<__int128>(r.ts_ns) - m.book_ts_local_ns > l.stale_after_ns;
+  // ts - book_ts in 64 bits; when it overflows its true value is beyond int64 in the direction of the
+  // operands' order, so it exceeds any threshold exactly when the order is the later one.
+  std::int64_t age_ns = 0;
+  const bool stale = l.stale_after_ns != 0 && (__builtin_sub_overflow(r.ts_ns, m.book_ts_local_ns, &age_ns)
+                                                   ? r.ts_ns > m.book_ts_local_ns
+                                                   : age_ns > l.stale_after_ns);
   const bool healthy = !m.resyncing && !m.crossed && !stale;
   if (!d.reduces && !healthy) {
     if (m.resyncing) return {RiskReason::kBookResyncing, false};
@@ -254,23 +297,27 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
   // an unhealthy book skips the mid collar: a crossed or stale mid would only block getting flat.
   if (l.collar_mid_bps != 0 && healthy) {
     if (m.has_bid && m.has_ask) {
-      const __int128 twice_mid = static_cast<__int128>(m.bid_px_ticks) + m.ask_px_ticks;
-      __int128 distance = 2 * static_cast<__int128>(r.px_ticks) - twice_mid;
-      if (distance < 0) distance = -distance;
-      if (distance * kBpsDenominator > static_cast<__int128>(l.collar_mid_bps) * twice_mid) {
-        return {RiskReason::kOutsideCollarMid, d.reduces};
-      }
+      // Non-negative operands below the bounds (one OR tests them all) compare in 64 bits.
+      const bool fits = ((static_cast<std::uint64_t>(r.px_ticks) | static_cast<std::uint64_t>(m.bid_px_ticks) |
+                          static_cast<std::uint64_t>(m.ask_px_ticks)) >> kCollarPxBits) == 0 &&
+                        (static_cast<std::uint64_t>(l.collar_mid_bps) >> kCollarBpsBits) == 0;
+      const bool outside =
+          fits ? outside_collar64(2 * r.px_ticks, m.bid_px_ticks + m.ask_px_ticks, l.collar_mid_bps)
+               : outside_collar128(2 * static_cast<__int128>(r.px_ticks),
+                                   static_cast<__int128>(m.bid_px_ticks) + m.ask_px_ticks, l.collar_mid_bps);
+      if (outside) return {RiskReason::kOutsideCollarMid, d.reduces};
     } else if (!d.reduces) {
       return {RiskReason::kNoReferencePrice, false};
     }
   }
   if (l.collar_last_bps != 0) {
     if (m.has_last_trade) {
-      __int128 distance = static_cast<__int128>(r.px_ticks) - m.last_trade_px_ticks;
-      if (distance < 0) distance = -distance;
-      if (distance * kBpsDenominator > static_cast<__int128>(l.collar_last_bps) * m.last_trade_px_ticks) {
-        return {RiskReason::kOutsideCollarLast, d.reduces};
-      }
+      const bool fits = ((static_cast<std::uint64_t>(r.px_ticks) | static_cast<std::uint64_t>(m.last_trade_px_ticks)) >>
+                         kCollarPxBits) == 0 &&
+                        (static_cast<std::uint64_t>(l.collar_last_bps) >> kCollarBpsBits) == 0;
+      const bool outside = fits ? outside_collar64(r.px_ticks, m.last_trade_px_ticks, l.collar_last_bps)
+                                : outside_collar128(r.px_ticks, m.last_trade_px_ticks, l.collar_last_bps);
+      if (outside) return {RiskReason::kOutsideCollarLast, d.reduces};
     } else if (!d.reduces) {
       return {RiskReason::kNoReferencePrice, false};
     }
@@ -301,8 +348,8 @@ RiskDecision RiskEngine::try_check(const OrderRequest& r, const MarketView& m) c
     }
   }
 
-  if (ins.bucket.level_at(r.ts_ns) < kNanoTokensPerOrder) return {RiskReason::kInstrumentThrottled, d.reduces};
-  if (venue.bucket.level_at(r.ts_ns) < kNanoTokensPerOrder) return {RiskReason::kVenueThrottled, d.reduces};
+  if (!ins.bucket.has_token(r.ts_ns)) return {RiskReason::kInstrumentThrottled, d.reduces};
+  if (!venue.bucket.has_token(r.ts_ns)) return {RiskReason::kVenueThrottled, d.reduces};
   if (free_head_ == kNil) return {RiskReason::kOrderTableFull, d.reduces};
   return d;
 }

@@ -275,6 +275,8 @@ class RiskEngine {
     std::int64_t rate = 0;       ///< orders/s = nano-tokens per ns; 0 = unlimited.
     std::int64_t capacity = 0;   ///< burst x 10^9.
     [[nodiscard]] std::int64_t level_at(std::int64_t now_ns) const noexcept;
+    /// level_at(now_ns) holds at least one order's tokens (no refill arithmetic when the level already does).
+    [[nodiscard]] bool has_token(std::int64_t now_ns) const noexcept;
     void configure(const Throttle& throttle) noexcept;
   };
 
@@ -287,6 +289,7 @@ class RiskEngine {
     std::int64_t net_lots = 0;
     std::int64_t working_buy_lots = 0;
     std::int64_t working_sell_lots = 0;
+    std::int64_t money_per_tick_lot64 = 1;  ///< money_per_tick_lot when in 1..INT64_MAX, else 0 (128-bit path).
     __int128 gross_notional = 0;         ///< position_notional + working_notional.
     std::int64_t own_best_bid = 0;       ///< Highest working buy price (valid when own_bids > 0).
     std::int64_t own_best_ask = 0;       ///< Lowest working sell price (valid when own_asks > 0).
