@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
+
+from rentrade._fastcore import Instrument
+from rentrade.backtest import load_market
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +30,17 @@ def shared_data() -> Path:
             pytest.fail(message + " (RENTRADE_REQUIRE_RECORDINGS=1 requires it)", pytrace=False)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def btcusdt_usdm_market(shared_data: Path) -> tuple[npt.NDArray[np.void], list[Instrument]]:
+    """The Binance USD-M BTCUSDT recording of 2024-08-08 as backtest events (tick 0.1) and its instrument.
+
+    Loaded once per session; tests must not modify the array.
+    """
+    path = shared_data / "hftbacktest" / "examples" / "usdm" / "btcusdt_20240808.gz"
+    events, instruments, _ = load_market([str(path)], tick_size="0.1")
+    return events, list(instruments)
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object] | None:

@@ -9,7 +9,6 @@ identical. (tests/cpp/test_sim_fast_path.cpp compares the two paths event by eve
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import pytest
 
 from rentrade import Engine, _fastcore
 from rentrade._fastcore import Instrument
-from rentrade.backtest import SYNTHETIC_INSTRUMENT, BacktestReport, load_market, run_backtest
+from rentrade.backtest import SYNTHETIC_INSTRUMENT, BacktestReport, run_backtest
 from rentrade.events import KIND_TRADE, SIDE_BID
 from rentrade.orders import (
     INTENT_CANCEL,
@@ -148,15 +147,10 @@ def _kinds(reports: list[bytes]) -> set[int]:
     return kinds
 
 
-@pytest.fixture(scope="module")
-def recording(shared_data: Path) -> tuple[npt.NDArray[np.void], list[Instrument]]:
-    path = shared_data / "hftbacktest" / "examples" / "usdm" / "btcusdt_20240808.gz"
-    events, instruments, _ = load_market([str(path)], tick_size="0.1")
-    return events, list(instruments)
-
-
-def test_mixed_orders_on_the_recording(recording: tuple[npt.NDArray[np.void], list[Instrument]]) -> None:
-    events, instruments = recording
+def test_mixed_orders_on_the_recording(
+    btcusdt_usdm_market: tuple[npt.NDArray[np.void], list[Instrument]],
+) -> None:
+    events, instruments = btcusdt_usdm_market
     report, reports = _compare(events, instruments, seed=5)
     assert report.venue["fills"] > 100 and report.venue["rejects"] > 0
     assert _kinds(reports) == {1, 2, 3, 4}  # acks, rejects, fills, cancels
@@ -182,7 +176,7 @@ def test_mixed_orders_on_synthetic_data() -> None:
 @pytest.mark.parametrize("source", ["recording", "synthetic"])
 def test_engine_backtest_same_on_both_paths(source: str, request: pytest.FixtureRequest) -> None:
     if source == "recording":
-        events, instruments = request.getfixturevalue("recording")
+        events, instruments = request.getfixturevalue("btcusdt_usdm_market")
     else:
         events, instruments = _fastcore.synthetic_events(1, 300_000, seed=3), [SYNTHETIC_INSTRUMENT]
     results = []

@@ -9,16 +9,12 @@ compares every intent and report byte for byte on synthetic data.)
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pytest
 
 from rentrade import Engine, _fastcore
-from rentrade._fastcore import Instrument
-from rentrade.backtest import SYNTHETIC_INSTRUMENT, BacktestReport, load_market, run_backtest
+from rentrade.backtest import SYNTHETIC_INSTRUMENT, BacktestReport, run_backtest
 
 
 def _deterministic(report: BacktestReport) -> dict[str, Any]:
@@ -34,20 +30,13 @@ def _deterministic(report: BacktestReport) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture(scope="module")
-def recording(shared_data: Path) -> tuple[npt.NDArray[np.void], list[Instrument]]:
-    path = shared_data / "hftbacktest" / "examples" / "usdm" / "btcusdt_20240808.gz"
-    events, instruments, _ = load_market([str(path)], tick_size="0.1")
-    return events, list(instruments)
-
-
 @pytest.mark.parametrize("source", ["recording", "synthetic"])
 @pytest.mark.parametrize("stop_distance", [10, 2])
 def test_gated_engine_backtest_same_as_ungated(
     source: str, stop_distance: int, request: pytest.FixtureRequest
 ) -> None:
     if source == "recording":
-        events, instruments = request.getfixturevalue("recording")
+        events, instruments = request.getfixturevalue("btcusdt_usdm_market")
     else:
         events, instruments = _fastcore.synthetic_events(1, 400_000, seed=3), [SYNTHETIC_INSTRUMENT]
     results = []

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "check.hpp"
+#include "synthetic_support.hpp"
 #include "fastcore/engine/bracket_strategy.hpp"
 #include "fastcore/sim/backtest.hpp"
 #include "fastcore/sim/engine_strategy.hpp"
 #include "fastcore/sim/exchange.hpp"
-#include "fastcore/sim/synthetic_market.hpp"
 
 namespace {
 
@@ -30,17 +30,6 @@ using fastcore::engine::Engine;
 using fastcore::engine::ExecutionReport;
 using fastcore::engine::OrderIntent;
 using fastcore::engine::WorkingOrder;
-
-std::vector<Event> synthetic(std::uint32_t instruments, std::size_t count, std::uint64_t seed) {
-  fastcore::sim::SyntheticMarketConfig config;
-  config.instruments = instruments;
-  config.seed = seed;
-  config.snapshot_levels = 100;
-  fastcore::sim::SyntheticMarket market(config);
-  std::vector<Event> events(count);
-  market.generate(events);
-  return events;
-}
 
 // The bracket strategy, counting the decision points it is called at.
 class Counting final : public fastcore::engine::Strategy {
@@ -170,7 +159,7 @@ void compare(const char* what, const std::vector<Event>& events, std::uint32_t i
 }
 
 void test_gated_same_as_every_decision() {
-  const auto one = synthetic(1, 400'000, 7);
+  const auto one = synthetic_support::events(1, 400'000, 7);
   BracketConfig wide;
   wide.fixed_qty_lots = 10;
   wide.stop_distance = 10;
@@ -190,13 +179,13 @@ void test_gated_same_as_every_decision() {
   bps.take_profit_distance = 3;
   bps.budget = {60'000, 1};
   compare("1 instrument, bps and budget", one, 1, bps);
-  const auto three = synthetic(3, 400'000, 11);
+  const auto three = synthetic_support::events(3, 400'000, 11);
   compare("3 instruments, stop 2 ticks", three, 3, tight);
 }
 
 // The gate itself: what each bracket phase lets through.
 void test_bracket_gate() {
-  const auto events = synthetic(1, 50'000, 3);
+  const auto events = synthetic_support::events(1, 50'000, 3);
   fastcore::common::Instrument instrument;
   fastcore::common::InstrumentField failed{};
   CHECK(fastcore::common::try_make_instrument("SYNTH-PERP", "synthetic", "0.1", "0.001", "0", "0", "1", false,

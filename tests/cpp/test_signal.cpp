@@ -200,7 +200,7 @@ void top_n_sums_follow_level_changes() {
       e.side = side;
       e.px_ticks = px;
       e.qty_lots = qty;
-      const std::int64_t old_qty = s.level_before(e, book);
+      const std::int64_t old_qty = book.side(side).qty_at(px);
       set(book, side, px, qty);
       if (known) s.note_level(e, old_qty, book);
       else s.note_level(e);
@@ -229,7 +229,7 @@ void top_n_sums_follow_level_changes() {
   }
 }
 
-// The incremental top-N sums (level_before or the book's reported size + note_level) against a full recompute (on_book) after
+// The incremental top-N sums (the book's reported size + note_level) against a full recompute (on_book) after
 // every message of random order flow: levels entering and leaving the top N (dense and sparse prices,
 // so the probes both find the next level and give up), sides emptied, crossed and locked books, clears,
 // snapshots, cancels where no level rests, refused events, a capped book, and notes without the
@@ -260,15 +260,9 @@ void incremental_top_n_matches_full_recompute() {
         if (rng.below(200) == 0) e.qty_lots = -1;  // refused by the book: not noted (as the engine does)
         e.ts_exchange_ns = ts;
         if (i + 1 == length) e.flags = common::kFlagLastInMessage;
-        // Odd rounds read the previous size the engine's way (level_before, then the update), even
-        // rounds take it from the book's update (Book::try_apply(event, old_qty)).
+        // The previous size as the engine takes it: from the book's update.
         std::int64_t old_qty = -1;
-        if (round % 2 != 0) {
-          old_qty = tracked.level_before(e, book);
-          if (book.try_apply(e) != book::ApplyError::kOk) break;
-        } else if (book.try_apply(e, old_qty) != book::ApplyError::kOk) {
-          break;
-        }
+        if (book.try_apply(e, old_qty) != book::ApplyError::kOk) break;
         if (rng.below(50) == 0) tracked.note_level(e);  // previous size unknown
         else tracked.note_level(e, old_qty, book);
       }
@@ -454,8 +448,8 @@ std::vector<std::uint64_t> run_synthetic(std::uint32_t instruments, std::uint32_
   std::vector<std::uint64_t> trace;
   for (const common::Event& event : events) {
     // The engine's order: the level's previous size, the book update, then the signal.
-    const std::int64_t old_qty = signals.level_before(event, books[event.instrument_id]);
-    CHECK(books[event.instrument_id].try_apply(event) == book::ApplyError::kOk);
+    std::int64_t old_qty = -1;
+    CHECK(books[event.instrument_id].try_apply(event, old_qty) == book::ApplyError::kOk);
     const bool book_updated = signals.on_event(event, books[event.instrument_id], old_qty);
     if (book_updated) plain[event.instrument_id].on_book(books[event.instrument_id], signal::event_time_ns(event));
     if (event.kind == common::EventKind::kTrade) plain[event.instrument_id].on_trade(event);

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "check.hpp"
+#include "synthetic_support.hpp"
 #include "fastcore/engine/bracket_strategy.hpp"
 #include "fastcore/sim/backtest.hpp"
 #include "fastcore/sim/engine_strategy.hpp"
 #include "fastcore/sim/exchange.hpp"
-#include "fastcore/sim/synthetic_market.hpp"
 
 namespace {
 
@@ -35,17 +35,6 @@ using fastcore::sim::Rng;
 using fastcore::sim::SimulatedExchange;
 
 constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
-
-std::vector<Event> synthetic(std::uint32_t instruments, std::size_t count, std::uint64_t seed) {
-  fastcore::sim::SyntheticMarketConfig config;
-  config.instruments = instruments;
-  config.seed = seed;
-  config.snapshot_levels = 100;
-  fastcore::sim::SyntheticMarket market(config);
-  std::vector<Event> events(count);
-  market.generate(events);
-  return events;
-}
 
 bool same_histogram(const fastcore::common::Histogram& a, const fastcore::common::Histogram& b) {
   return a.count() == b.count() && a.min() == b.min() && a.max() == b.max() && a.mean() == b.mean() &&
@@ -236,13 +225,13 @@ ExchangeConfig base_config(std::size_t instruments) {
 }
 
 void test_synthetic_one_instrument() {
-  const auto events = synthetic(1, 120'000, 3);
+  const auto events = synthetic_support::events(1, 120'000, 3);
   const std::size_t reports = differential(events, base_config(1), 41);
   CHECK(reports > 1'000);  // the flow really traded: acks, fills, cancels, rejects
 }
 
 void test_synthetic_three_instruments_probabilistic() {
-  const auto events = synthetic(3, 150'000, 5);
+  const auto events = synthetic_support::events(3, 150'000, 5);
   ExchangeConfig config = base_config(3);
   config.queue_model = QueueModel::kProbabilistic;
   config.queue_power = 3;
@@ -255,7 +244,7 @@ void test_synthetic_three_instruments_probabilistic() {
 // A clock offset and events with no exchange time (their local time is the venue's time) or with a
 // local time before the shifted exchange time (no feed latency sample).
 void test_clock_offset_and_missing_exchange_times() {
-  auto events = synthetic(2, 60'000, 8);
+  auto events = synthetic_support::events(2, 60'000, 8);
   Rng rng(17);
   for (Event& event : events) {
     const std::uint64_t roll = rng.below(10);
@@ -271,7 +260,7 @@ void test_clock_offset_and_missing_exchange_times() {
 // both paths stop at the same event with the same error and leave the same state.
 void test_refusals_inside_a_run() {
   for (const int variant : {0, 1, 2}) {
-    auto events = synthetic(1, 5'000, 11);
+    auto events = synthetic_support::events(1, 5'000, 11);
     Event& bad = events[3'000];
     if (variant == 0) bad.qty_lots = -1;
     if (variant == 1) bad.instrument_id = 5;
@@ -359,7 +348,7 @@ void test_arrival_at_an_event_time() {
 // The engine-driven backtest (what `rentrade backtest` and the built-in-strategy benchmark run): same
 // trips, fills and engine counters on both paths.
 void test_engine_backtest_same_trips() {
-  const auto events = synthetic(1, 300'000, 21);
+  const auto events = synthetic_support::events(1, 300'000, 21);
   std::vector<fastcore::sim::RoundTrip> trips[2];
   std::uint64_t fills[2] = {0, 0};
   std::uint64_t intents[2] = {0, 0};

@@ -85,8 +85,8 @@ class alignas(64) Book {
   /// level rested there), for every other event (trades, clears, refusals) -1. Same book, sequence,
   /// timestamps and updates() as try_apply(event).
   // For the signal's incremental top-N sums (FeatureState::note_level): the update reads the slot it is
-  // about to write, where a separate lookup before the update (FeatureState::level_before) tests the
-  // event and the side again and reads the side's cold is_bid line for its key.
+  // about to write, where a separate lookup before the update would test the event and the side again
+  // and read the side's cold is_bid line for its key.
   [[nodiscard, gnu::always_inline]] ApplyError try_apply(const Event& event, std::int64_t& old_qty) noexcept {
     if (is_valid_level(event)) [[likely]] {
       const auto index = static_cast<std::size_t>(event.side);

@@ -109,8 +109,8 @@ struct FeatureConfig {
 ///
 /// Tracked top-N sums (on_book_tracked): per side the sum of the best N sizes, the number of levels in
 /// it and the N-th level's price (the edge) are kept from the notes. A note below the edge changes
-/// nothing; a new size at a level inside adjusts the sum by new - old (the old size comes from
-/// level_before(), read before the book applies the event); a level appearing inside pushes the N-th
+/// nothing; a new size at a level inside adjusts the sum by new - old (the old size as the book's
+/// update reported it, Book::try_apply(event, old_qty)); a level appearing inside pushes the N-th
 /// out and a level going pulls the next one in, found by probing at most kMaxProbes ticks next to the
 /// edge with BookSide::qty_at. Whatever a note cannot settle that way (a clear, an unknown old size,
 /// a sparse book, a side at its cap) walks the side again. Exact: the sums are integers below 2^53,
@@ -150,23 +150,9 @@ class alignas(64) FeatureState {
     }
     update_averages(mid, dt, ts_ns);
   }
-  /// What note_level() needs from the book before `event` is applied to it: the quantity resting at the
-  /// event's price when the event is a level update inside this side's top N, else -1 (not needed).
-  /// Read-only; call it just before the book applies `event`.
-  [[nodiscard]] std::int64_t level_before(const common::Event& event, const book::Book& book) const noexcept {
-    // Most events of a depth feed land below the N-th level: that test first, on a key that is defined
-    // for any field values (unsigned negation); -1 is a safe answer for anything else.
-    if (edge_key(event) < depth_edge_key_[static_cast<unsigned>(event.side) & 1U]) [[likely]] return -1;
-    if (event.kind != common::EventKind::kDelta && event.kind != common::EventKind::kSnapshotLevel) return -1;
-    const auto side = static_cast<unsigned>(event.side);
-    if (side > 1U || event.px_ticks == std::numeric_limits<std::int64_t>::min()) return -1;  // refused by the book
-    if ((static_cast<unsigned>(depth_dirty_) >> side & 1U) != 0) return -1;  // walked anyway
-    return book.side(event.side).qty_at(event.px_ticks);
-  }
   /// Records that a level event (kDelta, kSnapshotLevel, kClear) was applied to `book`, this instrument's
-  /// book. `old_qty`: the level's size before the event, either as the book reported it
-  /// (Book::try_apply(event, old_qty): no second lookup) or level_before() of the same event, read before
-  /// the book applied it; -1 when unknown (a change inside the top N then walks that side again at the
+  /// book. `old_qty`: the level's size before the event, as the book's update reported it
+  /// (Book::try_apply(event, old_qty)); -1 when unknown (a change inside the top N then walks that side again at the
   /// next update).
   void note_level(const common::Event& event, std::int64_t old_qty, const book::Book& book) noexcept {
     const auto side = static_cast<unsigned>(event.side);
@@ -370,17 +356,11 @@ class SignalSet {
   [[nodiscard]] FeatureState& operator[](std::size_t id) noexcept { return states_[id]; }
   [[nodiscard]] const FeatureState& operator[](std::size_t id) const noexcept { return states_[id]; }
 
-  /// FeatureState::level_before() of the instrument of `event`: call it just before `book` (the book of
-  /// event.instrument_id) applies `event`, and pass the result to on_event(). Unchecked id.
-  [[nodiscard]] std::int64_t level_before(const common::Event& event, const book::Book& book) const noexcept {
-    return states_[event.instrument_id].level_before(event, book);
-  }
-
   /// Routes one event already applied to `book` (the book of event.instrument_id): trades go to the
   /// flow, and a book-changing event flagged kFlagLastInMessage updates the book features. Returns
   /// true when the book features were updated. Every event of the instrument must pass through here
   /// (the top-N sums rely on it; else call on_book()). `old_qty`: the level's size before the event, as
-  /// Book::try_apply(event, old_qty) reported it or level_before() read it (-1 when unknown: correct, but
+  /// Book::try_apply(event, old_qty) reported it (-1 when unknown: correct, but
   /// a change inside the top N then walks the side again). Unchecked id: callers test id < size().
   bool on_event(const common::Event& event, const book::Book& book, std::int64_t old_qty = -1) noexcept {
     FeatureState& state = states_[event.instrument_id];

@@ -1129,8 +1129,8 @@ class BinanceFeed::FastReader {
   }
 
   // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
-  // and `stay_bytes` point (the masks 16-byte aligned). On x86 both at once in one 16-byte register (SSE2): the two words' digits gathered
-  // with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
+  // and `stay_bytes` point (the masks 16-byte aligned). On x86 both at once in one 16-byte register
+  // (SSE2): the two words' digits gathered with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
   // digit0 + 256 * digit1 times 2561 is 10 * digit0 + digit1), quads (pmaddwd by 100, 1) and the
   // eight (pmaddwd by 10000, 1 after packing the quads to 16 bits) for both decimals: 13
   // instructions against ~40 for two scalar conversions.
@@ -1175,8 +1175,8 @@ class BinanceFeed::FastReader {
     floor = is_digit_byte ? 0x75 : 0x7E;
   }
 
-  // The layout test for one 8-byte word (the portable form of block_match()): non-zero where a wanted digit (`digit_high`, 0x80 per byte) is
-  // none or a wanted literal (`literal`) differs from `pattern`.
+  // The layout test for one 8-byte word (the portable form of block_match()): non-zero where a wanted
+  // digit (`digit_high`, 0x80 per byte) is none or a wanted literal (`literal`) differs from `pattern`.
   [[gnu::always_inline]] static std::uint64_t word_mismatch(std::uint64_t word, std::uint64_t pattern,
                                                             std::uint64_t literal, std::uint64_t digit_high) noexcept {
     return (non_digit_bytes(word ^ kAsciiZeros) & digit_high) | ((word ^ pattern) & literal);
@@ -1203,7 +1203,7 @@ class BinanceFeed::FastReader {
       // level, so that the caller may read it unchecked (a frame never ends with a level: ']' follows).
       if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
-      // Two 16-byte blocks (at 0 and size - 16), checked by block_bad().
+      // Two 16-byte blocks (at 0 and size - 16), each checked by block_match().
       const auto block_ok = [&](const char* at, int i) {
         return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
