@@ -164,8 +164,6 @@ class Engine final : public common::EventSink {
   [[nodiscard]] std::uint32_t instrument_count() const noexcept { return static_cast<std::uint32_t>(instruments_.size()); }
   [[nodiscard]] const common::Instrument& instrument(std::uint32_t id) const noexcept { return instruments_[id]; }
   [[nodiscard]] const book::BookSet& books() const noexcept { return *books_; }
-  /// Whether books() are the engine's own (no caller shares or changes them).
-  [[nodiscard]] bool owns_books() const noexcept { return books_ == &own_books_; }
   [[nodiscard]] const signal::SignalSet& signals() const noexcept { return signals_; }
   /// The composite the decision points evaluate; configure before trading.
   [[nodiscard]] signal::Composite& composite() noexcept { return composite_; }

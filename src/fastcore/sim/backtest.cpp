@@ -135,68 +135,10 @@ void Backtest::deliver_reports(std::int64_t until_local_ns) {
   }
 }
 
-const book::BookSet* Backtest::usable_mirror() const noexcept {
-  if (!config_.lazy_venue_books || mirror_broken_ || !exchange_.config().batch_runs) return nullptr;
-  const book::BookSet* mirror = strategy_.mirror_books();
-  if (mirror == nullptr || mirror->size() != exchange_.instruments()) return nullptr;
-  // Both sides hold the same events: the strategy's books every event it was given, the venue every
-  // event this loop gave it (and none from elsewhere), and those are the same events.
-  if (strategy_.mirror_events() != given_ || exchange_.stats().events != stats_.events || given_ != stats_.events) {
-    return nullptr;
-  }
-  for (std::uint32_t id = 0; id < mirror->size(); ++id) {
-    const book::Book& venue = exchange_.book(id);
-    const book::Book& own = (*mirror)[id];
-    if (own.bids().max_levels() != venue.bids().max_levels() || own.asks().max_levels() != venue.asks().max_levels()) {
-      return nullptr;
-    }
-  }
-  return mirror;
-}
-
-void Backtest::catch_up_books(const book::BookSet& mirror) {
-  if (!exchange_.books_behind()) return;
-  for (std::uint32_t id = 0; id < mirror.size(); ++id) {
-    if (!exchange_.book_behind(id)) continue;
-    exchange_.adopt_book(id, mirror[id]);
-    ++stats_.venue_book_copies;
-  }
-}
-
-std::size_t Backtest::venue_span(std::span<const common::Event> span, bool lazy, ExchangeError& error) {
-  error = ExchangeError::kOk;
-  if (!lazy) {
-    const std::size_t done = exchange_.on_events(span, error);
-    // The strategy's books refused an event the venue's took, or the reverse: they part ways here.
-    if (mirror_ != nullptr && (strategy_.mirror_events() != given_ || done != span.size())) {
-      mirror_ = nullptr;
-      mirror_broken_ = true;
-    }
-    return done;
-  }
-  // The strategy's books applied the span's first `held` events (all unless one refused an event; a
-  // refused event leaves a book as it was).
-  const std::uint64_t before = given_ - span.size();
-  const std::uint64_t mirrored = strategy_.mirror_events();
-  const std::size_t held =
-      mirrored <= before ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(mirrored - before, span.size()));
-  exchange_.skip_books(span.first(held));
-  stats_.venue_skipped_events += held;
-  if (held == span.size() && mirrored == given_) return held;
-  // The strategy's books stopped at a refused event: they hold what the venue's must before it (no
-  // intent arrives inside the span), so the venue takes them and applies the rest itself, refusing
-  // the same event with its own error.
-  catch_up_books(*mirror_);
-  mirror_ = nullptr;
-  mirror_broken_ = true;
-  return held + exchange_.on_events(span.subspan(held), error);
-}
-
 ExchangeError Backtest::try_run(std::span<const common::Event> events, std::size_t& applied) {
   applied = 0;
   const std::size_t n = events.size();
   std::size_t i = 0;
-  mirror_ = usable_mirror();
   while (i < n) {
     const std::int64_t first_local = events[i].ts_local_ns;
     deliver_reports(first_local);
@@ -213,15 +155,6 @@ ExchangeError Backtest::try_run(std::span<const common::Event> events, std::size
     }
     while (j < limit && events[j].ts_local_ns < bound) ++j;
     const std::span<const common::Event> span = events.subspan(i, j - i);
-    // The venue may skip its books for this span when it will need none inside it (an intent decided in
-    // the span has ts_ns >= the earliest trigger submit_all() can give it, plus the decision latency).
-    // Otherwise its books catch up now, while the strategy's hold exactly the events before the span.
-    bool lazy = false;
-    if (mirror_ != nullptr) {
-      const std::int64_t earliest = std::min(first_local, span.back().ts_local_ns);
-      lazy = exchange_.books_only(span, saturating_add(earliest, config_.decision_latency_ns));
-      if (!lazy) catch_up_books(*mirror_);
-    }
     // Two clock reads per span (a read costs ~0.1 us on the VMs we run on, a third of a span's
     // venue work on a recording): the venue's interval runs from the strategy's return to the next
     // read, which is the next strategy call's start (or the end of this call).
@@ -235,9 +168,8 @@ ExchangeError Backtest::try_run(std::span<const common::Event> events, std::size
     venue_since_ns_ = middle;
     const std::int64_t last_local = span.back().ts_local_ns;
     submit_all(first_local, last_local, last_local);
-    given_ += span.size();
     ExchangeError error = ExchangeError::kOk;
-    const std::size_t done = venue_span(span, lazy, error);
+    const std::size_t done = exchange_.on_events(span, error);
     applied += done;
     stats_.events += done;
     if (error != ExchangeError::kOk) {
@@ -247,8 +179,6 @@ ExchangeError Backtest::try_run(std::span<const common::Event> events, std::size
     last_seen_local_ns_ = std::max(last_seen_local_ns_, last_local);
     i = j;
   }
-  // The venue's books are whole again between runs (finish(), readers of SimulatedExchange::book()).
-  if (mirror_ != nullptr) catch_up_books(*mirror_);
   close_venue_interval(common::monotonic_ns());
   return ExchangeError::kOk;
 }

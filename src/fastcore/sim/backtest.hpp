@@ -12,19 +12,10 @@
 /// or once it covers max_span_ns of local time. Reports produced while the venue applies a span are
 /// seen by the strategy at the next span: up to max_span_ns late, never early. With max_span_ns at the
 /// minimum round trip (order + response latency) and no resting orders, that is exact.
-///
-/// Lazy venue books (BacktestConfig::lazy_venue_books): a strategy that keeps books of its own from the
-/// same events (the engine) offers them (Strategy::mirror_books). While nothing of ours rests at the
-/// venue and no intent can arrive inside a span, the venue's books could only follow the events, so the
-/// venue skips its book updates for that span (SimulatedExchange::skip_books: clock, feed latency and
-/// counters as before) and copies the strategy's book (adopt_book) before a span that needs its own:
-/// before the strategy sees that span, when the strategy's book holds exactly the events the venue's
-/// would. Same reports, fills, trips, stats and histograms as updating the venue's books per event.
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "fastcore/book/book_set.hpp"
 #include "fastcore/common/histogram.hpp"
 #include "fastcore/position/position.hpp"
 #include "fastcore/sim/exchange.hpp"
@@ -41,13 +32,6 @@ class Strategy {
   virtual void on_events(std::span<const common::Event> events, std::vector<OrderIntent>& out) = 0;
   /// Sees execution reports as they reach the engine.
   virtual void on_reports(std::span<const ExecutionReport> reports, std::vector<OrderIntent>& out) = 0;
-  /// Books the strategy keeps from exactly the events on_events() gave it (Book::try_apply in order, from
-  /// empty books, one per instrument id), for the venue to copy (see the file comment); nullptr when it
-  /// keeps none or cannot vouch for them now (the default).
-  [[nodiscard]] virtual const book::BookSet* mirror_books() const noexcept { return nullptr; }
-  /// How many of the events given to on_events() so far the mirror books applied: all of them unless a
-  /// book refused one (the strategy's books then hold the events before it).
-  [[nodiscard]] virtual std::uint64_t mirror_events() const noexcept { return 0; }
 };
 
 /// One round trip: from flat to flat (a flip closes one and opens the next), per instrument.
@@ -97,10 +81,6 @@ struct BacktestConfig {
   std::int64_t decision_latency_ns = 0;  ///< Added to the trigger's local time to stamp an intent.
   std::size_t max_span = 4096;           ///< Events per strategy call at most.
   std::int64_t max_span_ns = -1;         ///< Local time per strategy call at most; < 0: the minimum round trip.
-  /// Let the venue skip its book updates while it needs no book and copy the strategy's books when it
-  /// does (see the file comment); used only with a strategy that offers mirror_books() and a venue with
-  /// batch_runs. Same results either way (false: the venue updates its books per event, the reference).
-  bool lazy_venue_books = true;
 };
 
 /// Counters and timings of a run.
@@ -112,8 +92,6 @@ struct BacktestStats {
   std::uint64_t intents = 0;
   std::int64_t strategy_ns = 0;  ///< Wall time inside the strategy.
   std::int64_t venue_ns = 0;     ///< Wall time between strategy calls: venue apply + match, the loop.
-  std::uint64_t venue_book_copies = 0;    ///< Books the venue copied from the strategy (lazy_venue_books).
-  std::uint64_t venue_skipped_events = 0;  ///< Of `events`, those whose venue book update was skipped.
 };
 
 class Backtest {
@@ -146,13 +124,6 @@ class Backtest {
   void submit_all(std::int64_t lo_ns, std::int64_t hi_ns, std::int64_t fallback_ns);
   /// Adds the venue's open interval (since venue_since_ns_) up to now_ns to stats_.venue_ns.
   void close_venue_interval(std::int64_t now_ns) noexcept;
-  /// The strategy's books when the venue may skip its own this run: they and the venue's hold the same
-  /// events (nothing else fed either since the start), same instruments and capacity. Else nullptr.
-  [[nodiscard]] const book::BookSet* usable_mirror() const noexcept;
-  /// Copies the strategy's books into the venue for every instrument skip_books() left behind.
-  void catch_up_books(const book::BookSet& mirror);
-  /// The venue's part of span: skipped books (`lazy`) or on_events(). Returns the events it applied.
-  std::size_t venue_span(std::span<const common::Event> span, bool lazy, ExchangeError& error);
 
   SimulatedExchange& exchange_;
   Strategy& strategy_;
@@ -164,9 +135,6 @@ class Backtest {
   std::int64_t last_seen_local_ns_ = std::numeric_limits<std::int64_t>::min();
   std::int64_t venue_since_ns_ = std::numeric_limits<std::int64_t>::min();  // min: no interval open
   BacktestStats stats_;
-  std::uint64_t given_ = 0;                  // events given to strategy_.on_events() so far
-  const book::BookSet* mirror_ = nullptr;    // this run's usable_mirror() while it stays usable
-  bool mirror_broken_ = false;               // the strategy's books once missed or refused an event: never again
   common::Histogram strategy_call_ns_;
   common::Histogram decision_ns_;
 };

@@ -102,7 +102,6 @@ ExchangeError validate(const ExchangeConfig& config) noexcept {
 SimulatedExchange::SimulatedExchange(const ExchangeConfig& config)
     : config_(config),
       books_(config.instruments.size(), book::Book(config.max_levels_per_side)),
-      behind_(config.instruments.size(), 0),
       head_(config.instruments.size(), kNone),
       tail_(config.instruments.size(), kNone),
       position_lots_(config.instruments.size(), 0),
@@ -282,57 +281,6 @@ std::size_t SimulatedExchange::apply_run(std::span<const Event> events, Exchange
 }
 
 ExchangeError SimulatedExchange::try_on_event(const Event& event) noexcept { return apply_one(event); }
-
-// on_events() touches no order and matches no intent over these events exactly when nothing rests and
-// every arrival is at or after each event's time (apply_one() matches an intent before an event only
-// when it arrived strictly earlier; apply_run() ends a run after an event later than the arrival).
-bool SimulatedExchange::books_only(std::span<const Event> events, std::int64_t earliest_decision_ns) const noexcept {
-  if (!config_.batch_runs || open_count_ != 0) return false;
-  // submit() stamps an arrival of at least ts_ns + the drawn latency (>= the model's minimum), the
-  // same saturating sum; the queue's head is its earliest arrival (arrivals never decrease).
-  std::int64_t arrival = saturating_add(earliest_decision_ns, config_.order_latency.min_ns());
-  if (inbound_head_ < inbound_.size()) arrival = std::min(arrival, inbound_[inbound_head_].arrival_ns);
-  const std::size_t books = books_.size();
-  for (const Event& event : events) {
-    if (event.instrument_id >= books || event_time(event) > arrival) return false;
-  }
-  return true;
-}
-
-// What on_events() does to events books_only() passed, but the book updates: with nothing resting and
-// no arrival due, apply_run() takes every event (runs end at an instrument change or after 256 events
-// and the next run starts there), so each event moves the clock and the feed latency as note_applied()
-// does, in order (the same-time skip is apply_run()'s), and counts as batched, except that with an
-// intent queued a run also ends before an event passes_orders() refuses with no order bounds (a level
-// or trade at a price no order can have: the limits of int64); apply_one() takes that one alone. A
-// refused event is not among these: the caller's books refuse it too and it goes through on_events().
-void SimulatedExchange::skip_books(std::span<const Event> events) noexcept {
-  if (events.empty()) return;
-  const bool queued = inbound_head_ < inbound_.size();
-  const OrderBounds none{};
-  std::size_t alone = 0;
-  const Event* previous = nullptr;
-  for (const Event& event : events) {
-    behind_[event.instrument_id] = 1;
-    if (queued && !passes_orders(event, none.bid_lo, none.bid_hi, none.ask_lo, none.ask_hi)) ++alone;
-    if (previous != nullptr && event.ts_local_ns == previous->ts_local_ns &&
-        event.ts_exchange_ns == previous->ts_exchange_ns) {
-      previous = &event;
-      continue;
-    }
-    note_applied(event, event_time(event));
-    previous = &event;
-  }
-  books_behind_ = true;
-  stats_.events += events.size();
-  stats_.batched_events += events.size() - alone;
-}
-
-void SimulatedExchange::adopt_book(std::uint32_t instrument_id, const book::Book& book) {
-  books_[instrument_id] = book;
-  behind_[instrument_id] = 0;
-  books_behind_ = std::find(behind_.begin(), behind_.end(), std::uint8_t{1}) != behind_.end();
-}
 
 std::size_t SimulatedExchange::on_events(std::span<const Event> events, ExchangeError& error) noexcept {
   error = ExchangeError::kOk;

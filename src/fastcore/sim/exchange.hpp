@@ -135,26 +135,6 @@ class SimulatedExchange {
   /// Applies events in order; stops at the first refused one. Returns how many were applied.
   [[nodiscard]] std::size_t on_events(std::span<const common::Event> events, ExchangeError& error) noexcept;
 
-  /// Whether on_events(events) would change only the books, the clock, the feed latency and the counters:
-  /// batch_runs on, nothing resting, every instrument known, and no intent arriving before the latest
-  /// of the events' times, counting those queued and any submitted later with an OrderIntent::ts_ns of
-  /// at least `earliest_decision_ns` (arrivals are at least that plus the order latency's minimum).
-  [[nodiscard]] bool books_only(std::span<const common::Event> events, std::int64_t earliest_decision_ns) const noexcept;
-  /// on_events() for events that books_only() passed (intents submitted since as it allowed for), with the
-  /// books left alone: the clock, the feed latency and the counters (batched_events too) as on_events()
-  /// would leave them. The books of the events' instruments are marked behind until adopt_book(); until
-  /// then book() shows them as they were. For a caller that keeps identical books itself (the backtest
-  /// with the engine: see BacktestConfig::lazy_venue_books).
-  void skip_books(std::span<const common::Event> events) noexcept;
-  /// Makes instrument `instrument_id`'s book a copy of `book`, which must have applied (Book::try_apply, in
-  /// order, from empty, with this venue's max_levels_per_side) every event this venue was given for the
-  /// instrument, and clears its behind mark. Allocates the copy (once per catch-up, not per event).
-  void adopt_book(std::uint32_t instrument_id, const book::Book& book);
-  /// Whether skip_books() left any book behind (adopt_book() has not caught it up yet).
-  [[nodiscard]] bool books_behind() const noexcept { return books_behind_; }
-  /// Whether skip_books() left instrument `instrument_id`'s book behind.
-  [[nodiscard]] bool book_behind(std::uint32_t instrument_id) const noexcept { return behind_[instrument_id] != 0; }
-
   /// Queues an intent; it arrives at intent.ts_ns + order latency (kept in send order). Bad intents are
   /// rejected at arrival with a kReject report, like a venue would.
   void submit(const OrderIntent& intent);
@@ -262,8 +242,6 @@ class SimulatedExchange {
 
   ExchangeConfig config_;
   std::vector<book::Book> books_;
-  std::vector<std::uint8_t> behind_;  // per instrument: skip_books() left the book behind (adopt_book() clears)
-  bool books_behind_ = false;         // any behind_ set
   std::vector<std::uint32_t> head_;  // first resting order per instrument
   std::vector<std::uint32_t> tail_;
   std::vector<std::int64_t> position_lots_;
