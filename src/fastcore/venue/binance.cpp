@@ -206,18 +206,23 @@ struct EventProto {
   // All of the event but px_ticks and qty_lots (bytes 16 to 31), which the level reader writes for
   // every level it accepts.
   [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept {
-    // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
-    // copy (when the parts spill to the stack in the reader) and may emit `rep movs` (microcoded,
-    // tens of cycles to start) for every event. Unrolled by hand for the same reason.
-    static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24);
-    __m128i v0 = head;
-    __m128i v2 = seq;
-    __m128i v3 = tail;
-    asm("" : "+x"(v0), "+x"(v2), "+x"(v3));
+    // Each part is stored by an asm `movaps` of the register: otherwise GCC sees a copy (when the
+    // parts spill to the stack in the reader) and may emit `rep movs` (microcoded, tens of cycles
+    // to start) for every event. (Passing the parts through an empty asm instead made GCC copy the
+    // three registers at every level: three more instructions an event.)
+    static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24 && alignof(Event) >= 16);
     auto* out = reinterpret_cast<__m128i*>(to);
-    _mm_store_si128(out, v0);
-    _mm_store_si128(out + 2, v2);
-    _mm_store_si128(out + 3, v3);
+    asm volatile("movaps %1, %0" : "=m"(out[0]) : "x"(head));
+    asm volatile("movaps %1, %0" : "=m"(out[2]) : "x"(seq));
+    asm volatile("movaps %1, %0" : "=m"(out[3]) : "x"(tail));
+  }
+  // A copy whose parts the compiler cannot trace back to this one, for a loop without calls: there
+  // they stay in registers, where values live across the level reader's calls (the byte reader's
+  // learn_shape(), the buffer's growth) are kept on the stack (every xmm register is caller-saved).
+  [[gnu::always_inline]] EventProto in_registers() const noexcept {
+    EventProto copy = *this;
+    asm("" : "+x"(copy.head), "+x"(copy.seq), "+x"(copy.tail));
+    return copy;
   }
 };
 
@@ -251,6 +256,7 @@ struct EventProto {
     event.venue_id = venue_id;
   }
   [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept { *to = event; }
+  [[gnu::always_inline]] const EventProto& in_registers() const noexcept { return *this; }
 };
 
 [[gnu::always_inline]] inline const char* find_string_stop(const char* p, const char* end) noexcept {
@@ -1052,23 +1058,26 @@ class BinanceFeed::FastReader {
   // (Fields::stamped), and the array's events are committed at its end; a refused frame's events are
   // dropped with scratch_.
   //
-  // A level laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
-  // pads prices and quantities to fixed decimals) is checked and read by shaped_level(); any other is
-  // read byte by byte, and then becomes the shape when the previous level missed it too.
+  // Levels laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
+  // pads prices and quantities to fixed decimals) are read in runs by shaped_level(): the bytes and
+  // the buffer room a run may use are worked out once, before it, as the last position at which a
+  // level may start, so that each level costs one compare of the cursor besides its own checks. Any
+  // other level is read byte by byte, and then becomes the shape when the previous level missed it
+  // too.
   template <bool kUnitSteps>
   [[gnu::noinline]] bool levels_impl(Side side) noexcept {
     if (!lit("[")) return false;
     if (lit("]")) return true;
     Symbol& symbol = feed_.symbols_[f_.id];
-    const WireStep tick = symbol.wire_tick;
-    const WireStep lot = symbol.wire_lot;
+    const WireStep& tick = symbol.wire_tick;
+    const WireStep& lot = symbol.wire_lot;
     if (symbol.instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
     LevelShape& shape = symbol.level_shape;
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
     const EventProto proto(static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs)),
                            ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side, feed_.config_.venue_id);
     EventBuffer& out = feed_.scratch_;
-    // Room for 64 levels, then 64 more at a time: one pointer compare per level.
+    // Room for 64 levels, then 64 more at a time.
     out.reserve_more(64);
     Event* write = out.end();
     Event* room_end = out.capacity_end();
@@ -1076,6 +1085,41 @@ class BinanceFeed::FastReader {
     const char* const end = end_;
     std::uint32_t misses = 0;
     while (true) {
+      // A run of shaped levels. Each needs its `size` bytes and one more (a frame never ends with a
+      // level: `]` follows), so size + 1 >= 17 bytes with its `,`; and one event of room.
+      const std::size_t size = shape.size;  // kUnlearned (above any frame's rest) when nothing is learned
+      if (size < static_cast<std::size_t>(end - p)) {
+        const auto stride = static_cast<std::ptrdiff_t>(size + 1);
+        if (room_end - write < std::min<std::ptrdiff_t>(64, (end - p) / 16)) [[unlikely]] {
+          out.commit(write);
+          out.reserve_more(64);
+          write = out.end();
+          room_end = out.capacity_end();
+        }
+        // The last start of a level that leaves a byte after it, and that finds room for its event.
+        const char* last = end - stride;
+        const std::ptrdiff_t room = room_end - write;
+        if (room * stride <= end - p) last = p + (room - 1) * stride;
+        Event* const run_start = write;
+        // Made here, where they can stay in registers for the run (no call inside).
+        const EventProto run_proto = proto.in_registers();
+        const ShapedConstants k;
+        while (p <= last) {
+          run_proto.store_except_prices(write);  // shaped_level() writes px_ticks and qty_lots
+          if (!shaped_level<kUnitSteps>(p, size, shape, k, tick, lot, write)) break;
+          ++write;
+          const char next = p[size];
+          p += stride;
+          if (next != ',') {
+            if (next != ']') return false;
+            out.commit(write);
+            p_ = p;
+            return true;
+          }
+        }
+        if (write != run_start) misses = 0;
+      }
+      // One level byte by byte.
       if (write == room_end) [[unlikely]] {
         out.commit(write);
         out.reserve_more(64);
@@ -1083,33 +1127,23 @@ class BinanceFeed::FastReader {
         room_end = out.capacity_end();
       }
       Event* const event = write;
-      proto.store_except_prices(event);  // both paths below write px_ticks and qty_lots of a level they accept
-      if (shaped_level<kUnitSteps>(p, end, shape, tick, lot, event)) {
+      proto.store_except_prices(event);
+      const char* const level = p;
+      if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
+      p += 2;
+      if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
+      p += 2;
+      if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
+      ++p;
+      // A new layout once two levels in a row missed the shape (one odd level keeps it).
+      if (shape.size == LevelShape::kUnlearned || ++misses >= 2) {
+        learn_shape(level, static_cast<std::size_t>(p - level), tick, lot, shape);
         misses = 0;
-        ++write;
-        // shaped_level() left at least one byte after the level: no bounds check here.
-        if (*p == ',') {
-          ++p;
-          continue;
-        }
-      } else {
-        const char* const level = p;
-        if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
-        p += 2;
-        if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
-        p += 2;
-        if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
+      }
+      ++write;
+      if (p < end && *p == ',') {
         ++p;
-        // A new layout once two levels in a row missed the shape (one odd level keeps it).
-        if (shape.size == LevelShape::kUnlearned || ++misses >= 2) {
-          learn_shape(level, static_cast<std::size_t>(p - level), tick, lot, shape);
-          misses = 0;
-        }
-        ++write;
-        if (p < end && *p == ',') {
-          ++p;
-          continue;
-        }
+        continue;
       }
       if (p >= end || *p != ']') return false;
       out.commit(write);
@@ -1128,28 +1162,57 @@ class BinanceFeed::FastReader {
     return eight_digits_value(((x << 8) & up_bytes) | (x & stay_bytes));
   }
 
-  // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
-  // and `stay_bytes` point (the masks 16-byte aligned). On x86 both at once in one 16-byte register
-  // (SSE2): the two words' digits gathered with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
-  // digit0 + 256 * digit1 times 2561 is 10 * digit0 + digit1), quads (pmaddwd by 100, 1) and the
-  // eight (pmaddwd by 10000, 1 after packing the quads to 16 bits) for both decimals: 13
-  // instructions against ~40 for two scalar conversions.
-  [[gnu::always_inline]] static void shaped_value_pair(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
-                                                       const std::uint64_t* stay_bytes, std::uint64_t& first,
-                                                       std::uint64_t& second) noexcept {
 #if FASTCORE_BINANCE_X86
+  // Constants of the shaped conversion, made opaque once per level array or bookTicker: as
+  // compile-time constants GCC turns the 16-bit multiply by 2561 into two shifts and two adds (five
+  // instructions for one, and a longer chain) and reloads the others from memory at every level.
+  struct ShapedConstants {
+    __m128i zeros = _mm_set1_epi8('0');
+    __m128i pair = _mm_set1_epi16(10 * 256 + 1);
+    __m128i quad = _mm_set1_epi32(100 | (1 << 16));
+    __m128i ten_thousand = _mm_set1_epi64x(10000);
+    ShapedConstants() noexcept { asm("" : "+x"(zeros), "+x"(pair), "+x"(quad), "+x"(ten_thousand)); }
+  };
+
+  // Two decimals of a shape, whose parts lie side by side where `at`, `up_bytes` and `stay_bytes`
+  // point (the masks 16-byte aligned), in one 16-byte register (SSE2) as four 32-bit lanes: the
+  // first decimal's value of its word's first four digit bytes, of its last four, then the second
+  // one's (each word: shaped_value()'s digits). The words' digits gathered with one shift and two
+  // masks, then pairs (one 16-bit multiply: the high byte of digit0 + 256 * digit1 times 2561 is
+  // 10 * digit0 + digit1), then quads (pmaddwd by 100, 1).
+  [[gnu::always_inline]] static __m128i shaped_quads(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
+                                                     const std::uint64_t* stay_bytes, const ShapedConstants& k) noexcept {
     const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[0])),
                                              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[1])));
-    const __m128i x = _mm_xor_si128(words, _mm_set1_epi8('0'));
+    const __m128i x = _mm_xor_si128(words, k.zeros);
     __m128i digits = _mm_or_si128(_mm_and_si128(_mm_slli_epi64(x, 8), _mm_load_si128(reinterpret_cast<const __m128i*>(up_bytes))),
                                   _mm_and_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(stay_bytes))));
-    digits = _mm_srli_epi16(_mm_mullo_epi16(digits, _mm_set1_epi16(10 * 256 + 1)), 8);  // 0..99 per 16 bits
-    digits = _mm_madd_epi16(digits, _mm_set1_epi32(100 | (1 << 16)));                    // 0..9999 per 32 bits
-    digits = _mm_madd_epi16(_mm_packs_epi32(digits, digits), _mm_set1_epi32(10000 | (1 << 16)));
-    const auto both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(digits));
-    first = both & 0xFFFFFFFFU;
-    second = both >> 32;
+    digits = _mm_srli_epi16(_mm_mullo_epi16(digits, k.pair), 8);  // 0..99 per 16 bits
+    return _mm_madd_epi16(digits, k.quad);                        // 0..9999 per 32 bits
+  }
+
+  // The two decimals of shaped_quads() as 64-bit lanes, each times its lane of `multiplier` (below
+  // 2^32 / 10^4; `multiplier_hi` is 10^4 times it): two 32 x 32 -> 64-bit multiplies (pmuludq) and
+  // an add, exact (the values have at most 8 digits).
+  [[gnu::always_inline]] static __m128i quads_times(__m128i quads, __m128i multiplier_hi, __m128i multiplier) noexcept {
+    return _mm_add_epi64(_mm_mul_epu32(quads, multiplier_hi), _mm_mul_epu32(_mm_srli_epi64(quads, 32), multiplier));
+  }
 #else
+  struct ShapedConstants {};
+#endif
+
+  // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
+  // and `stay_bytes` point (the masks 16-byte aligned); on x86 both at once (shaped_quads()).
+  [[gnu::always_inline]] static void shaped_value_pair(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
+                                                       const std::uint64_t* stay_bytes, const ShapedConstants& k,
+                                                       std::uint64_t& first, std::uint64_t& second) noexcept {
+#if FASTCORE_BINANCE_X86
+    const __m128i quads = shaped_quads(p, at, up_bytes, stay_bytes, k);
+    const __m128i values = _mm_add_epi64(_mm_mul_epu32(quads, k.ten_thousand), _mm_srli_epi64(quads, 32));
+    first = static_cast<std::uint64_t>(_mm_cvtsi128_si64(values));
+    second = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(values, values)));
+#else
+    (void)k;
     first = shaped_value(p, at[0], up_bytes[0], stay_bytes[0]);
     second = shaped_value(p, at[1], up_bytes[1], stay_bytes[1]);
 #endif
@@ -1182,55 +1245,64 @@ class BinanceFeed::FastReader {
     return (non_digit_bytes(word ^ kAsciiZeros) & digit_high) | ((word ^ pattern) & literal);
   }
 
-  // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
-  // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
-  // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
-  // every load ends inside the level (a short price's word may start up to 5 bytes before it, on the
-  // frame's keys: see learn_field()), so only its bytes must be in the frame. False otherwise, with
-  // p unchanged and the event's price and quantity to be rewritten.
+  // Whether the level at p has the shape's layout byte for byte (digits where it has digits, the
+  // same bytes elsewhere), and then its price and quantity written to the event. The caller makes
+  // sure that the shape is learned and that the frame holds the level and one byte more. The level
+  // is checked as two 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words
+  // (the same check, SWAR); every load ends inside the level (a short price's word may start up to
+  // 5 bytes before it, on the frame's keys: see learn_field()). False otherwise, with the event's
+  // price and quantity to be rewritten.
   //
   // Same result as the byte reader: the digits and bytes checked are the ones the shape was learned
   // from, where quick_steps() accepted the decimals, so it accepts these with the same integer
   // digits, kept fraction digits and zeros past them (and the same overflow bound), and the count
-  // computed here is the value of those digits.
+  // computed here is the value of those digits. With unit steps (kUnitSteps) the counts are the
+  // values times the shape's multipliers, computed in two 64-bit lanes and stored with one 16-byte
+  // store (x86); otherwise the multiply by the step's odd_inverse and the exact-division test are
+  // scalar.
   template <bool kUnitSteps>
-  [[gnu::always_inline]] static bool shaped_level(const char*& p, const char* end, const LevelShape& shape,
-                                                  const WireStep& tick, const WireStep& lot, Event* event) noexcept {
+  [[gnu::always_inline]] static bool shaped_level(const char* p, std::size_t size, const LevelShape& shape,
+                                                  const ShapedConstants& k, const WireStep& tick, const WireStep& lot,
+                                                  Event* event) noexcept {
     if constexpr (std::endian::native != std::endian::little) {
       return false;  // the words are read as little-endian
     } else {
-      // size is 16..24 or kUnlearned (never below the bytes left). At least one byte must follow the
-      // level, so that the caller may read it unchecked (a frame never ends with a level: ']' follows).
-      if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
       // Two 16-byte blocks (at 0 and size - 16), each checked by block_match().
       const auto block_ok = [&](const char* at, int i) {
         return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
-      const bool bad = _mm_movemask_epi8(_mm_and_si128(block_ok(p, 0), block_ok(p + shape.size - 16, 1))) != 0xFFFF;
+      if (_mm_movemask_epi8(_mm_and_si128(block_ok(p, 0), block_ok(p + size - 16, 1))) != 0xFFFF) return false;
+      if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
+        static_assert(offsetof(Event, qty_lots) == offsetof(Event, px_ticks) + 8 && offsetof(Event, px_ticks) % 16 == 0);
+        const __m128i counts =
+            quads_times(shaped_quads(p, shape.at, shape.up_bytes, shape.stay_bytes, k),
+                        _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier_hi)),
+                        _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier)));
+        _mm_store_si128(reinterpret_cast<__m128i*>(&event->px_ticks), counts);
+        return true;
+      }
 #else
-      const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
+      const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + size - 8)};
       std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < LevelShape::kWords; ++i) {
         bad_bytes |= word_mismatch(words[i], shape.pattern[i], shape.literal[i], shape.digit_high[i]);
       }
-      const bool bad = bad_bytes != 0;
+      if (bad_bytes != 0) return false;
 #endif
-      if (bad) return false;
       std::uint64_t px = 0;
       std::uint64_t qty = 0;
-      shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, px, qty);
+      shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, k, px, qty);
       const std::uint64_t px_product = px * shape.multiplier[0];
       const std::uint64_t qty_product = qty * shape.multiplier[1];
-      if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
+      if constexpr (kUnitSteps) {
         event->px_ticks = static_cast<std::int64_t>(px_product);
         event->qty_lots = static_cast<std::int64_t>(qty_product);
-      } else if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
-                 !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
-        return false;
+        return true;
+      } else {
+        return wire_exact_steps_of_product(px_product, tick, event->px_ticks) &&
+               wire_exact_steps_of_product(qty_product, lot, event->qty_lots);
       }
-      p += shape.size;
-      return true;
     }
   }
 
@@ -1285,6 +1357,8 @@ class BinanceFeed::FastReader {
     shape.up_bytes[k] = field.up_bytes;
     shape.stay_bytes[k] = field.stay_bytes;
     shape.multiplier[k] = field.multiplier;
+    shape.lane_multiplier[k] = field.multiplier;  // used only when at most LevelShape::kMaxLaneMultiplier
+    shape.lane_multiplier_hi[k] = field.multiplier * 10000U;
     shape.at[k] = field.at;
   }
 
@@ -1313,6 +1387,12 @@ class BinanceFeed::FastReader {
     if (qty_end == 0 || qty_end + 2 != size) return;          // then `"]`
     set_field(learned, 0, px);
     set_field(learned, 1, qty);
+    // Unit steps take the two-lane multiply of shaped_level(): a layout whose multiplier is too
+    // large for it (a price with fewer fraction digits than the step's, by 6 or more) stays unlearned.
+    if (tick.unit && lot.unit &&
+        (px.multiplier > LevelShape::kMaxLaneMultiplier || qty.multiplier > LevelShape::kMaxLaneMultiplier)) {
+      return;
+    }
     learned.last_word = static_cast<std::uint32_t>(size - 8);
     const std::size_t block_at[2] = {0, size - 16};
     for (std::size_t b = 0; b < 2; ++b) {
@@ -1363,10 +1443,23 @@ class BinanceFeed::FastReader {
       }
       if (bad_bytes != 0) return false;
 #endif
+      const ShapedConstants k;
+#if FASTCORE_BINANCE_X86
+      if (shape.lanes) {  // unit steps: the products are the counts, b and B then a and A side by side
+        const auto lanes = [&](std::size_t i) {
+          return quads_times(shaped_quads(region, shape.at + i, shape.up_bytes + i, shape.stay_bytes + i, k),
+                             _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier_hi + i)),
+                             _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier + i)));
+        };
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), lanes(0));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), lanes(2));
+        return true;
+      }
+#endif
       std::uint64_t products[4];
-      shaped_value_pair(region, shape.at, shape.up_bytes, shape.stay_bytes, products[0], products[1]);
-      shaped_value_pair(region, shape.at + 2, shape.up_bytes + 2, shape.stay_bytes + 2, products[2], products[3]);
-      for (std::size_t k = 0; k < 4; ++k) products[k] *= shape.multiplier[k];
+      shaped_value_pair(region, shape.at, shape.up_bytes, shape.stay_bytes, k, products[0], products[1]);
+      shaped_value_pair(region, shape.at + 2, shape.up_bytes + 2, shape.stay_bytes + 2, k, products[2], products[3]);
+      for (std::size_t i = 0; i < 4; ++i) products[i] *= shape.multiplier[i];
       return wire_exact_steps_of_product(products[0], tick, out[0]) &&
              wire_exact_steps_of_product(products[1], lot, out[1]) &&
              wire_exact_steps_of_product(products[2], tick, out[2]) &&
@@ -1398,6 +1491,10 @@ class BinanceFeed::FastReader {
       at = field_end + 7;  // past `","B":"`
     }
     if (at - 7 + 1 != size) return;  // the region ends with A's closing quote
+    learned.lanes = tick.unit && lot.unit;
+    for (const std::uint64_t multiplier : learned.multiplier) {
+      learned.lanes = learned.lanes && multiplier <= LevelShape::kMaxLaneMultiplier;
+    }
     const std::size_t block_at[4] = {0, 16, size - 32, size - 16};
     for (std::size_t b = 0; b < 4; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {

@@ -291,6 +291,12 @@ class BinanceFeed {
     alignas(16) std::uint64_t up_bytes[2] = {};
     alignas(16) std::uint64_t stay_bytes[2] = {};
     std::uint64_t multiplier[2] = {1, 1};
+    /// Unit steps (x86): the multipliers (at most kMaxLaneMultiplier) as 64-bit lanes, and 10^4 times
+    /// them, for the two-lane multiply of FastReader::shaped_level(); a unit-step layout whose
+    /// multiplier is larger is not learned.
+    alignas(16) std::uint64_t lane_multiplier[2] = {1, 1};
+    alignas(16) std::uint64_t lane_multiplier_hi[2] = {10000, 10000};
+    static constexpr std::uint64_t kMaxLaneMultiplier = 100000;  ///< 10^4 times it stays below 2^32
     std::int32_t at[2] = {};
     /// Bytes from '[' to ']'; kUnlearned: nothing learned (larger than any frame's rest, so that one
     /// compare of the bytes left against it also says whether there is a layout)
@@ -316,6 +322,9 @@ class BinanceFeed {
     alignas(16) std::uint64_t up_bytes[4] = {};
     alignas(16) std::uint64_t stay_bytes[4] = {};
     std::uint64_t multiplier[4] = {1, 1, 1, 1};
+    alignas(16) std::uint64_t lane_multiplier[4] = {1, 1, 1, 1};  ///< As LevelShape's, valid when `lanes`
+    alignas(16) std::uint64_t lane_multiplier_hi[4] = {10000, 10000, 10000, 10000};
+    bool lanes = false;  ///< Unit tick and lot and every multiplier at most kMaxLaneMultiplier
     std::int32_t at[4] = {};
     std::uint32_t text_at[4] = {};     ///< Each decimal's first byte in the region
     std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
