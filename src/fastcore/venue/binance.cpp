@@ -279,6 +279,12 @@ struct EventProto {
   return count;
 }
 
+// The number of leading digits (0..8) of the 8 bytes at `p`.
+[[gnu::always_inline]] inline unsigned digit_count(const char* p) noexcept {
+  const std::uint64_t marks = non_digit_bytes(load_word(p) ^ kAsciiZeros);
+  return marks == 0 ? 8U : static_cast<unsigned>(__builtin_ctzll(marks)) / 8U;
+}
+
 constexpr std::size_t kFastSymbolBytes = 16;
 
 // The first `size` (1..16) bytes at `text` as two zero-padded little-endian words; reads 16 bytes,
@@ -928,6 +934,32 @@ class BinanceFeed::FastReader {
   // The cursor is copied to a register: through the member, every digit would store and reload it.
   [[gnu::always_inline]] bool uint(std::uint64_t& out) noexcept {
     const char* p = p_;
+    if (end_ - p >= 24) [[likely]] {
+      // Up to 19 digits and the byte after them lie within 24 bytes: at most three words, no byte
+      // loop and no count check past the third word.
+      std::uint64_t value = 0;
+      const unsigned first = leading_digits(p, value);
+      if (first < 8) {
+        if (first == 0) return false;
+        out = value;
+        p_ = p + first;
+        return true;
+      }
+      std::uint64_t chunk = 0;
+      const unsigned second = leading_digits(p + 8, chunk);
+      value = value * static_cast<std::uint64_t>(detail::kPow10[second]) + chunk;
+      if (second < 8) {
+        out = value;
+        p_ = p + 8 + second;
+        return true;
+      }
+      chunk = 0;
+      const unsigned third = leading_digits(p + 16, chunk);
+      if (third > 3) return false;  // 20 digits or more: the Scanner's (overflow checks)
+      out = value * static_cast<std::uint64_t>(detail::kPow10[third]) + chunk;
+      p_ = p + 16 + third;
+      return true;
+    }
     if (p >= end_) return false;
     const char* const start = p;
     std::uint64_t value = 0;
@@ -954,7 +986,21 @@ class BinanceFeed::FastReader {
     return true;
   }
 
+  // uint() without its value: only the digits' count (1 to 19) is checked.
   bool skip_uint() noexcept {
+    const char* const p = p_;
+    if (end_ - p >= 24) [[likely]] {
+      const unsigned first = digit_count(p);
+      unsigned count = first;
+      if (first == 8) {
+        const unsigned second = digit_count(p + 8);
+        count += second;
+        if (second == 8) count += digit_count(p + 16);
+      }
+      if (count == 0 || count > 19) return false;
+      p_ = p + count;
+      return true;
+    }
     std::uint64_t ignored = 0;
     return uint(ignored);
   }
@@ -996,20 +1042,51 @@ class BinanceFeed::FastReader {
   }
 
   bool symbol() noexcept {
+    const char* const start = p_;
+    // The last symbol found again (nearly every frame): its bytes and the closing quote after them.
+    // Its bytes hold no quote, backslash or control byte (plain_string() delimited them), so the
+    // string ends at that quote, as plain_string() would find, and fast_find() would give the same id.
+    const BinanceFeed::LastSymbol& last = feed_.last_symbol_;
+    if (end_ - start > 16 && last.size != 0) {
+      const std::uint64_t word0 = load_word(start) & last.mask0;
+      const std::uint64_t word1 = load_word(start + 8) & last.mask1;
+      if (((word0 ^ last.word0) | (word1 ^ last.word1)) == 0 && start[last.size] == '"') {
+        f_.symbol = std::string_view(start, last.size);
+        f_.present |= kHasSymbol;
+        f_.id = last.id;
+        p_ = start + last.size + 1;
+        return true;
+      }
+    }
     if (!plain_string(f_.symbol)) return false;
     f_.present |= kHasSymbol;
     std::uint32_t id = kNoInstrument;
     // fast_find() loads 16 bytes from the symbol's start: a frame always has more after it.
-    if (end_ - f_.symbol.data() < 16 || !feed_.fast_find(f_.symbol.data(), f_.symbol.size(), id)) return false;
+    if (end_ - start < 16 || !feed_.fast_find(start, f_.symbol.size(), id)) return false;
     f_.id = id;
+    remember_symbol(start, f_.symbol.size(), id);
     return true;
+  }
+
+  // Keeps a symbol fast_find() found (1 to 16 bytes, 16 loadable at `text`) as the feed's last one.
+  [[gnu::noinline]] void remember_symbol(const char* text, std::size_t size, std::uint32_t id) noexcept {
+    BinanceFeed::LastSymbol& last = feed_.last_symbol_;
+    const auto bytes = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
+    last.mask0 = bytes(size);
+    last.mask1 = size <= 8 ? 0 : bytes(size - 8);
+    last.word0 = load_word(text) & last.mask0;
+    last.word1 = load_word(text + 8) & last.mask1;
+    last.size = size;
+    last.id = id;
   }
 
   // Steps of units 1 (nearly every instrument: "0.10" is 1 x 10^-1) need no exact-division test:
   // the level loop is built for them apart, without that test's branches per decimal.
-  bool levels(Side side) noexcept {
+  // Both level arrays, from the bids' `[` to the asks' `]` (`,"a":` between them): one call, so that
+  // the setup (symbol, steps, shape, buffer room) is done once a frame.
+  bool levels() noexcept {
     const Symbol& symbol = feed_.symbols_[f_.id];
-    return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>(side) : levels_impl<false>(side);
+    return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>() : levels_impl<false>();
   }
 
   bool message() noexcept {
@@ -1043,9 +1120,7 @@ class BinanceFeed::FastReader {
     }
     if (!lit(",\"b\":")) return false;
     f_.bid_levels = p_;
-    if (!levels(Side::kBid) || !lit(",\"a\":")) return false;
-    f_.ask_levels = p_;
-    if (!levels(Side::kAsk)) return false;
+    if (!levels()) return false;  // sets f_.ask_levels
     f_.present |= kHasBidLevels | kHasAskLevels;
     f_.bid_levels_read = true;
     f_.ask_levels_read = true;
@@ -1065,91 +1140,109 @@ class BinanceFeed::FastReader {
   // other level is read byte by byte, and then becomes the shape when the previous level missed it
   // too.
   template <bool kUnitSteps>
-  [[gnu::noinline]] bool levels_impl(Side side) noexcept {
-    if (!lit("[")) return false;
-    if (lit("]")) return true;
+  [[gnu::noinline]] bool levels_impl() noexcept {
     Symbol& symbol = feed_.symbols_[f_.id];
     const WireStep& tick = symbol.wire_tick;
     const WireStep& lot = symbol.wire_lot;
     if (symbol.instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
     LevelShape& shape = symbol.level_shape;
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
-    const EventProto proto(static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs)),
-                           ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side, feed_.config_.venue_id);
+    const auto ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
     EventBuffer& out = feed_.scratch_;
-    // Room for 64 levels, then 64 more at a time.
-    out.reserve_more(64);
-    Event* write = out.end();
-    Event* room_end = out.capacity_end();
-    const char* p = p_;
     const char* const end = end_;
-    std::uint32_t misses = 0;
-    while (true) {
-      // A run of shaped levels. Each needs its `size` bytes and one more (a frame never ends with a
-      // level: `]` follows), so size + 1 >= 17 bytes with its `,`; and one event of room.
-      const std::size_t size = shape.size;  // kUnlearned (above any frame's rest) when nothing is learned
-      if (size < static_cast<std::size_t>(end - p)) {
-        const auto stride = static_cast<std::ptrdiff_t>(size + 1);
-        if (room_end - write < std::min<std::ptrdiff_t>(64, (end - p) / 16)) [[unlikely]] {
+    // Unrolled: a loop over the two sides costs a branch that the predictor misses once a frame.
+#pragma GCC unroll 2
+    for (const Side side : {Side::kBid, Side::kAsk}) {
+      if (side == Side::kAsk) {
+        if (!lit(",\"a\":")) return false;
+        f_.ask_levels = p_;
+      }
+      if (!lit("[")) return false;
+      if (lit("]")) continue;
+      const EventProto proto(ts_exchange_ns, ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side,
+                             feed_.config_.venue_id);
+      // Room for 64 levels, then 64 more at a time.
+      out.reserve_more(64);
+      Event* write = out.end();
+      Event* room_end = out.capacity_end();
+      const char* p = p_;
+      std::uint32_t misses = 0;
+      while (true) {
+        // A run of shaped levels. Each needs its `size` bytes and one more (a frame never ends with a
+        // level: `]` follows), so size + 1 >= 17 bytes with its `,`; and one event of room.
+        const std::size_t size = shape.size;  // kUnlearned (above any frame's rest) when nothing is learned
+        const auto left = static_cast<std::size_t>(end - p);
+        if (size < left) {
+          const std::size_t stride = size + 1;
+          if (static_cast<std::size_t>(room_end - write) < std::min<std::size_t>(64, left / 16)) [[unlikely]] {
+            out.commit(write);
+            out.reserve_more(64);
+            write = out.end();
+            room_end = out.capacity_end();
+          }
+          // The last start of a level that leaves a byte after it, and that finds room for its event.
+          const char* last = end - stride;
+          const auto room = static_cast<std::size_t>(room_end - write);  // >= 1: left >= 17
+          if (room * stride <= left) last = p + (room - 1) * stride;
+          Event* const run_start = write;
+          // Made here, where they can stay in registers for the run (no call inside).
+          const EventProto run_proto = proto.in_registers();
+          const ShapedConstants k;
+          const std::ptrdiff_t px_at = shape.at[0];
+          const std::ptrdiff_t qty_at = shape.at[1];
+          bool array_end = false;
+          while (p <= last) {
+            run_proto.store_except_prices(write);  // shaped_level() writes px_ticks and qty_lots
+            if (!shaped_level<kUnitSteps>(p, size, px_at, qty_at, shape, k, tick, lot, write)) break;
+            ++write;
+            const char next = p[size];
+            p += stride;
+            if (next != ',') {
+              if (next != ']') return false;
+              array_end = true;
+              break;
+            }
+          }
+          if (array_end) {
+            out.commit(write);
+            p_ = p;
+            break;
+          }
+          if (write != run_start) misses = 0;
+        }
+        // One level byte by byte.
+        if (write == room_end) [[unlikely]] {
           out.commit(write);
           out.reserve_more(64);
           write = out.end();
           room_end = out.capacity_end();
         }
-        // The last start of a level that leaves a byte after it, and that finds room for its event.
-        const char* last = end - stride;
-        const std::ptrdiff_t room = room_end - write;
-        if (room * stride <= end - p) last = p + (room - 1) * stride;
-        Event* const run_start = write;
-        // Made here, where they can stay in registers for the run (no call inside).
-        const EventProto run_proto = proto.in_registers();
-        const ShapedConstants k;
-        while (p <= last) {
-          run_proto.store_except_prices(write);  // shaped_level() writes px_ticks and qty_lots
-          if (!shaped_level<kUnitSteps>(p, size, shape, k, tick, lot, write)) break;
-          ++write;
-          const char next = p[size];
-          p += stride;
-          if (next != ',') {
-            if (next != ']') return false;
-            out.commit(write);
-            p_ = p;
-            return true;
-          }
-        }
-        if (write != run_start) misses = 0;
-      }
-      // One level byte by byte.
-      if (write == room_end) [[unlikely]] {
-        out.commit(write);
-        out.reserve_more(64);
-        write = out.end();
-        room_end = out.capacity_end();
-      }
-      Event* const event = write;
-      proto.store_except_prices(event);
-      const char* const level = p;
-      if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
-      p += 2;
-      if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
-      p += 2;
-      if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
-      ++p;
-      // A new layout once two levels in a row missed the shape (one odd level keeps it).
-      if (shape.size == LevelShape::kUnlearned || ++misses >= 2) {
-        learn_shape(level, static_cast<std::size_t>(p - level), tick, lot, shape);
-        misses = 0;
-      }
-      ++write;
-      if (p < end && *p == ',') {
+        Event* const event = write;
+        proto.store_except_prices(event);
+        const char* const level = p;
+        if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
+        p += 2;
+        if (!quick_steps(p, tick, event->px_ticks) || !starts_with(p, end, ",\"")) return false;
+        p += 2;
+        if (p >= end || !quick_steps(p, lot, event->qty_lots) || p >= end || *p != ']') return false;
         ++p;
-        continue;
+        // A new layout once two levels in a row missed the shape (one odd level keeps it).
+        if (shape.size == LevelShape::kUnlearned || ++misses >= 2) {
+          learn_shape(level, static_cast<std::size_t>(p - level), tick, lot, shape);
+          misses = 0;
+        }
+        ++write;
+        if (p < end && *p == ',') {
+          ++p;
+          continue;
+        }
+        if (p >= end || *p != ']') return false;
+        out.commit(write);
+        p_ = p + 1;
+        break;
       }
-      if (p >= end || *p != ']') return false;
-      out.commit(write);
-      p_ = p + 1;
-      return true;
     }
+    return true;
   }
 
   // The value of one decimal of a text that matched its shape (LevelShape::Field, in parts): its word's
@@ -1163,32 +1256,31 @@ class BinanceFeed::FastReader {
   }
 
 #if FASTCORE_BINANCE_X86
-  // Constants of the shaped conversion, made opaque once per level array or bookTicker: as
-  // compile-time constants GCC turns the 16-bit multiply by 2561 into two shifts and two adds (five
-  // instructions for one, and a longer chain) and reloads the others from memory at every level.
+  // Constants of the shaped conversion. The pair multiplier is made opaque (once per run of levels
+  // or bookTicker): as a compile-time constant GCC turns the 16-bit multiply by 2561 into two shifts
+  // and two adds (five instructions for one, and a longer chain). The others stay constants (memory
+  // operands).
   struct ShapedConstants {
-    __m128i zeros = _mm_set1_epi8('0');
     __m128i pair = _mm_set1_epi16(10 * 256 + 1);
-    __m128i quad = _mm_set1_epi32(100 | (1 << 16));
-    __m128i ten_thousand = _mm_set1_epi64x(10000);
-    ShapedConstants() noexcept { asm("" : "+x"(zeros), "+x"(pair), "+x"(quad), "+x"(ten_thousand)); }
+    ShapedConstants() noexcept { asm("" : "+x"(pair)); }
   };
 
-  // Two decimals of a shape, whose parts lie side by side where `at`, `up_bytes` and `stay_bytes`
-  // point (the masks 16-byte aligned), in one 16-byte register (SSE2) as four 32-bit lanes: the
+  // Two decimals of a shape, whose words start at `at0` and `at1` and whose masks lie side by side
+  // where `up_bytes` and `stay_bytes` point (16-byte aligned), in one 16-byte register (SSE2) as four 32-bit lanes: the
   // first decimal's value of its word's first four digit bytes, of its last four, then the second
   // one's (each word: shaped_value()'s digits). The words' digits gathered with one shift and two
   // masks, then pairs (one 16-bit multiply: the high byte of digit0 + 256 * digit1 times 2561 is
   // 10 * digit0 + digit1), then quads (pmaddwd by 100, 1).
-  [[gnu::always_inline]] static __m128i shaped_quads(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
-                                                     const std::uint64_t* stay_bytes, const ShapedConstants& k) noexcept {
-    const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[0])),
-                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[1])));
-    const __m128i x = _mm_xor_si128(words, k.zeros);
+  [[gnu::always_inline]] static __m128i shaped_quads(const char* p, std::ptrdiff_t at0, std::ptrdiff_t at1,
+                                                     const std::uint64_t* up_bytes, const std::uint64_t* stay_bytes,
+                                                     const ShapedConstants& k) noexcept {
+    const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at0)),
+                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at1)));
+    const __m128i x = _mm_xor_si128(words, _mm_set1_epi8('0'));
     __m128i digits = _mm_or_si128(_mm_and_si128(_mm_slli_epi64(x, 8), _mm_load_si128(reinterpret_cast<const __m128i*>(up_bytes))),
                                   _mm_and_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(stay_bytes))));
     digits = _mm_srli_epi16(_mm_mullo_epi16(digits, k.pair), 8);  // 0..99 per 16 bits
-    return _mm_madd_epi16(digits, k.quad);                        // 0..9999 per 32 bits
+    return _mm_madd_epi16(digits, _mm_set1_epi32(100 | (1 << 16)));  // 0..9999 per 32 bits
   }
 
   // The two decimals of shaped_quads() as 64-bit lanes, each times its lane of `multiplier` (below
@@ -1201,20 +1293,20 @@ class BinanceFeed::FastReader {
   struct ShapedConstants {};
 #endif
 
-  // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
-  // and `stay_bytes` point (the masks 16-byte aligned); on x86 both at once (shaped_quads()).
-  [[gnu::always_inline]] static void shaped_value_pair(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
+  // shaped_value() of two decimals of a shape (as for shaped_quads()); on x86 both at once.
+  [[gnu::always_inline]] static void shaped_value_pair(const char* p, std::ptrdiff_t at0, std::ptrdiff_t at1,
+                                                       const std::uint64_t* up_bytes,
                                                        const std::uint64_t* stay_bytes, const ShapedConstants& k,
                                                        std::uint64_t& first, std::uint64_t& second) noexcept {
 #if FASTCORE_BINANCE_X86
-    const __m128i quads = shaped_quads(p, at, up_bytes, stay_bytes, k);
-    const __m128i values = _mm_add_epi64(_mm_mul_epu32(quads, k.ten_thousand), _mm_srli_epi64(quads, 32));
+    const __m128i quads = shaped_quads(p, at0, at1, up_bytes, stay_bytes, k);
+    const __m128i values = _mm_add_epi64(_mm_mul_epu32(quads, _mm_set1_epi64x(10000)), _mm_srli_epi64(quads, 32));
     first = static_cast<std::uint64_t>(_mm_cvtsi128_si64(values));
     second = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(values, values)));
 #else
     (void)k;
-    first = shaped_value(p, at[0], up_bytes[0], stay_bytes[0]);
-    second = shaped_value(p, at[1], up_bytes[1], stay_bytes[1]);
+    first = shaped_value(p, at0, up_bytes[0], stay_bytes[0]);
+    second = shaped_value(p, at1, up_bytes[1], stay_bytes[1]);
 #endif
   }
 
@@ -1261,7 +1353,8 @@ class BinanceFeed::FastReader {
   // store (x86); otherwise the multiply by the step's odd_inverse and the exact-division test are
   // scalar.
   template <bool kUnitSteps>
-  [[gnu::always_inline]] static bool shaped_level(const char* p, std::size_t size, const LevelShape& shape,
+  [[gnu::always_inline]] static bool shaped_level(const char* p, std::size_t size, std::ptrdiff_t px_at,
+                                                  std::ptrdiff_t qty_at, const LevelShape& shape,
                                                   const ShapedConstants& k, const WireStep& tick, const WireStep& lot,
                                                   Event* event) noexcept {
     if constexpr (std::endian::native != std::endian::little) {
@@ -1276,7 +1369,7 @@ class BinanceFeed::FastReader {
       if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
         static_assert(offsetof(Event, qty_lots) == offsetof(Event, px_ticks) + 8 && offsetof(Event, px_ticks) % 16 == 0);
         const __m128i counts =
-            quads_times(shaped_quads(p, shape.at, shape.up_bytes, shape.stay_bytes, k),
+            quads_times(shaped_quads(p, px_at, qty_at, shape.up_bytes, shape.stay_bytes, k),
                         _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier_hi)),
                         _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier)));
         _mm_store_si128(reinterpret_cast<__m128i*>(&event->px_ticks), counts);
@@ -1292,7 +1385,7 @@ class BinanceFeed::FastReader {
 #endif
       std::uint64_t px = 0;
       std::uint64_t qty = 0;
-      shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, k, px, qty);
+      shaped_value_pair(p, px_at, qty_at, shape.up_bytes, shape.stay_bytes, k, px, qty);
       const std::uint64_t px_product = px * shape.multiplier[0];
       const std::uint64_t qty_product = qty * shape.multiplier[1];
       if constexpr (kUnitSteps) {
@@ -1447,7 +1540,7 @@ class BinanceFeed::FastReader {
 #if FASTCORE_BINANCE_X86
       if (shape.lanes) {  // unit steps: the products are the counts, b and B then a and A side by side
         const auto lanes = [&](std::size_t i) {
-          return quads_times(shaped_quads(region, shape.at + i, shape.up_bytes + i, shape.stay_bytes + i, k),
+          return quads_times(shaped_quads(region, shape.at[i], shape.at[i + 1], shape.up_bytes + i, shape.stay_bytes + i, k),
                              _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier_hi + i)),
                              _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier + i)));
         };
@@ -1457,8 +1550,9 @@ class BinanceFeed::FastReader {
       }
 #endif
       std::uint64_t products[4];
-      shaped_value_pair(region, shape.at, shape.up_bytes, shape.stay_bytes, k, products[0], products[1]);
-      shaped_value_pair(region, shape.at + 2, shape.up_bytes + 2, shape.stay_bytes + 2, k, products[2], products[3]);
+      shaped_value_pair(region, shape.at[0], shape.at[1], shape.up_bytes, shape.stay_bytes, k, products[0], products[1]);
+      shaped_value_pair(region, shape.at[2], shape.at[3], shape.up_bytes + 2, shape.stay_bytes + 2, k, products[2],
+                        products[3]);
       for (std::size_t i = 0; i < 4; ++i) products[i] *= shape.multiplier[i];
       return wire_exact_steps_of_product(products[0], tick, out[0]) &&
              wire_exact_steps_of_product(products[1], lot, out[1]) &&

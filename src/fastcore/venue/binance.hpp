@@ -297,7 +297,7 @@ class BinanceFeed {
     alignas(16) std::uint64_t lane_multiplier[2] = {1, 1};
     alignas(16) std::uint64_t lane_multiplier_hi[2] = {10000, 10000};
     static constexpr std::uint64_t kMaxLaneMultiplier = 100000;  ///< 10^4 times it stays below 2^32
-    std::int32_t at[2] = {};
+    std::int64_t at[2] = {};  // 64-bit: used as an address offset at every level
     /// Bytes from '[' to ']'; kUnlearned: nothing learned (larger than any frame's rest, so that one
     /// compare of the bytes left against it also says whether there is a layout)
     static constexpr std::size_t kUnlearned = ~std::size_t{0};
@@ -385,6 +385,17 @@ class BinanceFeed {
   // Fast path's table: exact upper-case bytes to the id try_find() gives for them (power of two, <= half full).
   std::vector<FastSymbol> fast_table_;
   std::size_t fast_mask_ = 0;
+  /// The fast path's last symbol found (a frame's symbol is nearly always the last one's): its bytes
+  /// as fast_find() keys them, the masks over its bytes, and its id; size 0: none yet.
+  struct LastSymbol {
+    std::uint64_t word0 = 0;
+    std::uint64_t word1 = 0;
+    std::uint64_t mask0 = 0;
+    std::uint64_t mask1 = 0;
+    std::size_t size = 0;
+    std::uint32_t id = kNoInstrument;
+  };
+  LastSymbol last_symbol_;
   EventBuffer scratch_;                  ///< Events of the frame being read.
   std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
