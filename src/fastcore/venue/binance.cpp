@@ -279,6 +279,19 @@ struct EventProto {
   return count;
 }
 
+// The value of the n (1..19) digits at `p`, a word at a time: reads whole words from p on (up to 5
+// bytes past the digits), which the caller makes sure lie inside its buffer.
+[[gnu::always_inline]] inline std::uint64_t known_digits(const char* p, unsigned n) noexcept {
+  std::uint64_t value = 0;
+  while (n > 8) {
+    value = value * 100000000U + eight_digits_value(load_word(p) ^ kAsciiZeros);
+    p += 8;
+    n -= 8;
+  }
+  return value * static_cast<std::uint64_t>(detail::kPow10[n]) +
+         eight_digits_value((load_word(p) ^ kAsciiZeros) << ((8U * (8U - n)) & 63U));
+}
+
 // The number of leading digits (0..8) of the 8 bytes at `p`.
 [[gnu::always_inline]] inline unsigned digit_count(const char* p) noexcept {
   const std::uint64_t marks = non_digit_bytes(load_word(p) ^ kAsciiZeros);
@@ -908,11 +921,30 @@ class BinanceFeed::Scanner {
 // the Scanner, with its field names.
 //
 class BinanceFeed::FastReader {
+  // Where an integer's digits lie in the frame (from == nullptr: the field was not there).
+  struct Span {
+    const char* from;
+    const char* to;
+  };
+
  public:
   FastReader(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, std::int64_t ts_local_ns) noexcept
-      : feed_(feed), f_(fields), p_(begin), end_(end), ts_local_ns_(ts_local_ns) {}
+      : feed_(feed), f_(fields), begin_(begin), p_(begin), end_(end), ts_local_ns_(ts_local_ns) {}
 
-  bool frame() noexcept {
+  [[gnu::always_inline]] bool frame() noexcept {
+    // A depth frame of the last symbol's head layout (HeadShape): its head without the key reader.
+    // Other frames of the symbol (bookTickers) are told apart here by one word: "depthUpd" where
+    // the head has it. The integers' words may reach up to 7 bytes past the head (known_digits()).
+    const std::uint32_t last = feed_.last_symbol_.id;
+    if (last != kNoInstrument) {
+      HeadShape& head = feed_.symbols_[last].depth_head;
+      if (head.size != 0 && static_cast<std::size_t>(end_ - p_) >= head.size + 8 &&
+          load_word(p_ + head.type_at) == head.type_word) {
+        const HeadResult result = shaped_depth_frame(head, last);
+        if (result != HeadResult::kMiss) return result == HeadResult::kRead;
+        tried_head_ = last;
+      }
+    }
     if (lit("{\"stream\":\"")) {
       if (!plain_string(f_.stream) || !lit(",\"data\":{")) return false;
       f_.present |= kHasStream | kHasData;
@@ -1089,9 +1121,10 @@ class BinanceFeed::FastReader {
     return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>() : levels_impl<false>();
   }
 
-  bool message() noexcept {
+  [[gnu::always_inline]] bool message() noexcept {
     if (!lit("\"e\":\"")) return book_ticker();  // spot bookTickers carry no "e"
     f_.present |= kHasE;
+    type_at_ = p_;
     if (lit("depthUpdate\"")) {
       f_.type = EventType::kDepth;
       return depth();
@@ -1107,25 +1140,141 @@ class BinanceFeed::FastReader {
     return false;
   }
 
+  // An integer field after its key, its digits noted (for learn_head()).
+  bool uint_span(std::uint64_t& out, Span& span) noexcept {
+    span.from = p_;
+    if (!uint(out)) return false;
+    span.to = p_;
+    return true;
+  }
+
   bool depth() noexcept {
-    if (!lit(",\"E\":") || !uint(f_.event_time_ms)) return false;
+    t_.from = nullptr;
+    ints_[3].from = nullptr;
+    if (!lit(",\"E\":") || !uint_span(f_.event_time_ms, ints_[0])) return false;
     f_.present |= kHasEventTime;
-    if (lit(",\"T\":") && !skip_uint()) return false;
+    if (lit(",\"T\":")) {
+      t_.from = p_;
+      if (!skip_uint()) return false;
+      t_.to = p_;
+    }
     if (!lit(",\"s\":\"") || !symbol()) return false;
-    if (!lit(",\"U\":") || !uint(f_.first_id) || !lit(",\"u\":") || !uint(f_.last_id)) return false;
+    if (!lit(",\"U\":") || !uint_span(f_.first_id, ints_[1]) || !lit(",\"u\":") || !uint_span(f_.last_id, ints_[2])) {
+      return false;
+    }
     f_.present |= kHasFirstId | kHasLastId;
     if (lit(",\"pu\":")) {
-      if (!uint(f_.prev_id)) return false;
+      if (!uint_span(f_.prev_id, ints_[3])) return false;
       f_.present |= kHasPrevId;
     }
     if (!lit(",\"b\":")) return false;
     f_.bid_levels = p_;
+    // A new head layout for the symbol when it has none, or when two of its frames in a row missed it.
+    HeadShape& head = feed_.symbols_[f_.id].depth_head;
+    if (head.size == 0 || (tried_head_ == f_.id && ++head.misses >= 2)) learn_head(head);
+    return depth_levels();
+  }
+
+  // A depth frame from the bids' `[` (its head read key by key or by shaped_head()) to its `}`.
+  bool depth_levels() noexcept {
     if (!levels()) return false;  // sets f_.ask_levels
     f_.present |= kHasBidLevels | kHasAskLevels;
     f_.bid_levels_read = true;
     f_.ask_levels_read = true;
     f_.stamped = true;
     return lit("}");
+  }
+
+  enum class HeadResult : std::uint8_t { kMiss, kRead, kRefused };
+
+  // A depth frame whose head has the layout `head` of symbol `id` (see shaped_head()), read whole;
+  // kMiss (nothing read) when its head does not have it.
+  [[gnu::noinline]] HeadResult shaped_depth_frame(HeadShape& head, std::uint32_t id) noexcept {
+    if (!shaped_head(head, id)) return HeadResult::kMiss;
+    head.misses = 0;
+    ++feed_.head_shape_frames_;
+    const bool read = depth_levels() && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
+    return read ? HeadResult::kRead : HeadResult::kRefused;
+  }
+
+  // The head of a depth frame (from its first byte, at p_, to the bids' `[`) when it is laid out as
+  // `head` (learned from a head of symbol `id` the key reader read): every byte the same but the
+  // integers' digits, which must be digits. Then it fills the Fields the key reader fills from
+  // the same bytes and leaves p_ at the `[`. The key reader takes the same steps through such a head:
+  // its keys, names and symbol are the same bytes, and each integer has the same number of digits
+  // between the same bytes (so the same count check and, converted here, the same value).
+  [[gnu::always_inline]] bool shaped_head(const HeadShape& head, std::uint32_t id) noexcept {
+    const char* const b = p_;  // frame() checked the length and the type word
+#if FASTCORE_BINANCE_X86
+    __m128i all = _mm_set1_epi8(-1);
+    for (std::uint32_t i = 0; i < head.blocks; ++i) {
+      all = _mm_and_si128(all, block_match(b + head.block_at[i], head.block_offset[i], head.block_floor[i]));
+    }
+    if (_mm_movemask_epi8(all) != 0xFFFF) return false;
+#else
+    for (std::uint32_t i = 0; i < head.blocks; ++i) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const auto byte = static_cast<std::uint8_t>(b[head.block_at[i] + j]);
+        if (static_cast<std::int8_t>(static_cast<std::uint8_t>(byte + head.block_offset[i][j])) <=
+            static_cast<std::int8_t>(head.block_floor[i][j])) {
+          return false;
+        }
+      }
+    }
+#endif
+    f_.present = head.present;
+    f_.type = EventType::kDepth;
+    if ((head.present & kHasStream) != 0) f_.stream = std::string_view(b + head.stream_at, head.stream_len);
+    f_.event_time_ms = known_digits(b + head.int_at[0], head.int_digits[0]);
+    f_.first_id = known_digits(b + head.int_at[1], head.int_digits[1]);
+    f_.last_id = known_digits(b + head.int_at[2], head.int_digits[2]);
+    if (head.int_digits[3] != 0) f_.prev_id = known_digits(b + head.int_at[3], head.int_digits[3]);
+    f_.symbol = std::string_view(b + head.symbol_at, head.symbol_len);
+    f_.id = id;
+    p_ = b + head.size;
+    f_.bid_levels = p_;
+    return true;
+  }
+
+  // Learns the head the key reader just read (from begin_ to p_, the bids' `[`) as `head`, when it
+  // has 16 to HeadShape::kMax bytes; otherwise forgets the layout.
+  [[gnu::noinline]] void learn_head(HeadShape& head) noexcept {
+    head.size = 0;
+    const auto size = static_cast<std::size_t>(p_ - begin_);
+    if (size < 16 || size > HeadShape::kMax) return;
+    std::uint8_t digit[HeadShape::kMax] = {};
+    const auto mark = [&](const Span& span) {
+      if (span.from == nullptr) return;
+      for (const char* c = span.from; c < span.to; ++c) digit[c - begin_] = 1;
+    };
+    for (const Span& span : ints_) mark(span);
+    mark(t_);
+    HeadShape learned;
+    learned.blocks = static_cast<std::uint32_t>((size + 15) / 16);
+    for (std::size_t b = 0; b < learned.blocks; ++b) {
+      const std::size_t at = std::min(16 * b, size - 16);
+      learned.block_at[b] = static_cast<std::uint32_t>(at);
+      for (std::size_t j = 0; j < 16; ++j) {
+        learn_block_byte(digit[at + j] != 0, static_cast<std::uint8_t>(begin_[at + j]), learned.block_offset[b][j],
+                         learned.block_floor[b][j]);
+      }
+    }
+    for (std::size_t k = 0; k < HeadShape::kInts; ++k) {
+      if (ints_[k].from == nullptr) continue;
+      learned.int_at[k] = static_cast<std::uint32_t>(ints_[k].from - begin_);
+      learned.int_digits[k] = static_cast<std::uint32_t>(ints_[k].to - ints_[k].from);
+    }
+    if ((f_.present & kHasStream) != 0) {
+      learned.stream_at = static_cast<std::uint32_t>(f_.stream.data() - begin_);
+      learned.stream_len = static_cast<std::uint32_t>(f_.stream.size());
+    }
+    learned.symbol_at = static_cast<std::uint32_t>(f_.symbol.data() - begin_);
+    learned.symbol_len = static_cast<std::uint32_t>(f_.symbol.size());
+    learned.present = f_.present;
+    learned.type_at = static_cast<std::uint32_t>(type_at_ - begin_);
+    learned.type_word = load_word(type_at_);  // inside the head: `depthUpdate",` follows
+    learned.size = static_cast<std::uint32_t>(size);
+    head = learned;
   }
 
   // The level loop, with the cursor in a register: `["` px `","` qty `"]` then `,` or `]`. Each event
@@ -1664,9 +1813,15 @@ class BinanceFeed::FastReader {
 
   BinanceFeed& feed_;
   Fields& f_;
+  const char* const begin_;
   const char* p_;
   const char* end_;
   std::int64_t ts_local_ns_;
+  std::uint32_t tried_head_ = kNoInstrument;  // the symbol whose head layout this frame missed
+  // Left uninitialised (every frame builds a FastReader): depth() sets them before learn_head().
+  Span ints_[HeadShape::kInts];               // E, U, u, pu as depth() read them
+  Span t_;                                    // T
+  const char* type_at_ = nullptr;             // "depthUpdate" in a depth frame
 };
 
 // -------------------------------------------------------------------------------------------------

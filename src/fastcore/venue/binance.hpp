@@ -173,6 +173,9 @@ class BinanceFeed {
     return symbols_[id].diffs.size() - symbols_[id].head;
   }
   [[nodiscard]] const FeedCounters& counters() const noexcept { return counters_; }
+  /// Depth frames whose head (keys and integers up to the bids) the fast path read by its learned
+  /// layout (HeadShape) rather than key by key; diagnostics for tests and benchmarks.
+  [[nodiscard]] std::uint64_t head_shape_frames() const noexcept { return head_shape_frames_; }
   [[nodiscard]] BinanceMarket market() const noexcept { return config_.market; }
   [[nodiscard]] const BinanceFeedConfig& config() const noexcept { return config_; }
   /// Instrument id of the symbol the last frame was about, or UINT32_MAX when it named none.
@@ -330,9 +333,37 @@ class BinanceFeed {
     std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
     std::uint32_t size = 0;            ///< Bytes of the region; 0: nothing learned
   };
+  /// The byte layout of the head of the last depth frame the fast path read key by key for a
+  /// symbol: from the frame's first byte to the bids' `[` (`{"stream":"<name>","data":{"e":
+  /// "depthUpdate","E":<n>,"T":<n>,"s":"<S>","U":<n>,"u":<n>,"pu":<n>,"b":` or a shorter form), every
+  /// byte literal but the integers' digits. A frame whose head is laid out the same (nearly every
+  /// one: the integers keep their number of digits) is checked with one add and one compare per 16
+  /// bytes and its integers converted where they are (FastReader::shaped_head()); any other is read
+  /// key by key, and learned when two in a row missed. Only a cache.
+  struct HeadShape {
+    static constexpr std::size_t kMax = 192;  ///< Heads of 16 to 192 bytes (USD-M combined: ~150)
+    static constexpr std::size_t kBlocks = kMax / 16;
+    static constexpr std::size_t kInts = 4;   ///< E, U, u, pu (T is checked, not read)
+    alignas(16) std::uint8_t block_offset[kBlocks][16] = {};  ///< As LevelShape's
+    alignas(16) std::uint8_t block_floor[kBlocks][16] = {};
+    std::uint32_t block_at[kBlocks] = {};     ///< Blocks at 0, 16, ..., the last at size - 16
+    std::uint32_t blocks = 0;
+    std::uint32_t size = 0;                   ///< 0: nothing learned
+    std::uint32_t int_at[kInts] = {};
+    std::uint32_t int_digits[kInts] = {};     ///< 1..19; 0: absent (spot has no pu)
+    std::uint32_t stream_at = 0;              ///< The combined stream's name, when `present` says so
+    std::uint32_t stream_len = 0;
+    std::uint32_t symbol_at = 0;
+    std::uint32_t symbol_len = 0;
+    std::uint32_t present = 0;                ///< The Fields bits the head sets
+    std::uint32_t type_at = 0;                ///< Where `depthUpdate` is: checked first, as one word
+    std::uint64_t type_word = 0;
+    std::uint32_t misses = 0;                 ///< Frames of this symbol in a row that missed it
+  };
   struct Symbol {
     common::Instrument instrument;
     LevelShape level_shape;          ///< Fast path only: see LevelShape
+    HeadShape depth_head;            ///< Fast path only: see HeadShape
     BboShape bbo_shape;              ///< Fast path only: see BboShape
     WireStep wire_tick;              ///< instrument.tick prepared for the fast path
     WireStep wire_lot;               ///< instrument.lot prepared for the fast path
@@ -396,6 +427,7 @@ class BinanceFeed {
     std::uint32_t id = kNoInstrument;
   };
   LastSymbol last_symbol_;
+  std::uint64_t head_shape_frames_ = 0;
   EventBuffer scratch_;                  ///< Events of the frame being read.
   std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
