@@ -938,11 +938,12 @@ class BinanceFeed::FastReader {
     const std::uint32_t last = feed_.last_symbol_.id;
     if (last != kNoInstrument) {
       HeadShape& head = feed_.symbols_[last].depth_head;
-      if (head.size != 0 && static_cast<std::size_t>(end_ - p_) >= head.size + 8 &&
-          load_word(p_ + head.type_at) == head.type_word) {
-        const HeadResult result = shaped_depth_frame(head, last);
-        if (result != HeadResult::kMiss) return result == HeadResult::kRead;
-        tried_head_ = last;
+      if (head.size != 0) {
+        if (static_cast<std::size_t>(end_ - p_) >= head.size + 8 && load_word(p_ + head.type_at) == head.type_word) {
+          const HeadResult result = shaped_depth_frame(head, last);
+          if (result != HeadResult::kMiss) return result == HeadResult::kRead;
+        }
+        tried_head_ = last;  // a miss, if this is a depth frame of that symbol (depth() counts it)
       }
     }
     if (lit("{\"stream\":\"")) {
