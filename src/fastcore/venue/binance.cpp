@@ -193,12 +193,13 @@ struct EventProto {
   __m128i seq;   // seq, aux (0)
   __m128i tail;  // instrument_id, kind, side, flags (0), venue_id, reserved (0)
   EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
-             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+             EventKind kind, Side side, std::uint8_t venue_id, std::uint8_t flags = 0) noexcept {
     // Little-endian (x86); event.hpp pins these offsets.
     static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_ns) == 8 &&
                   offsetof(Event, seq) == 32 && offsetof(Event, aux) == 40);
     const std::uint64_t ids = instrument_id | std::uint64_t{static_cast<std::uint8_t>(kind)} << 32 |
-                              std::uint64_t{static_cast<std::uint8_t>(side)} << 40 | std::uint64_t{venue_id} << 56;
+                              std::uint64_t{static_cast<std::uint8_t>(side)} << 40 | std::uint64_t{flags} << 48 |
+                              std::uint64_t{venue_id} << 56;
     head = _mm_set_epi64x(ts_local_ns, ts_exchange_ns);
     seq = _mm_cvtsi64_si128(static_cast<std::int64_t>(sequence));
     tail = _mm_cvtsi64_si128(static_cast<std::int64_t>(ids));
@@ -246,7 +247,8 @@ struct EventProto {
 struct EventProto {
   Event event{};
   EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
-             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+             EventKind kind, Side side, std::uint8_t venue_id, std::uint8_t flags = 0) noexcept {
+    event.flags = flags;
     event.ts_exchange_ns = ts_exchange_ns;
     event.ts_local_ns = ts_local_ns;
     event.seq = sequence;
@@ -2209,21 +2211,19 @@ FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noe
     }
   }
   const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
-  // Written in place: a local Event[2] costs a 128-byte memset and a copy.
+  // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
+  // and a copy, and zeroing each event before filling it field by field twice the stores.
   scratch_.clear();
+  scratch_.reserve_more(2);
+  Event* const out = scratch_.end();
   for (int i = 0; i < 2; ++i) {
-    Event& event = scratch_.emplace_back();
-    event.ts_exchange_ns = ts_exchange_ns;
-    event.ts_local_ns = ts_local_ns;
-    event.px_ticks = values[2 * i];
-    event.qty_lots = values[2 * i + 1];
-    event.seq = f.last_id;
-    event.instrument_id = id;
-    event.kind = EventKind::kBbo;
-    event.side = i == 0 ? Side::kBid : Side::kAsk;
-    event.flags = i == 1 ? common::kFlagLastInMessage : std::uint8_t{0};
-    event.venue_id = config_.venue_id;
+    const EventProto proto(ts_exchange_ns, ts_local_ns, f.last_id, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
+                           config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
+    proto.store_except_prices(out + i);
+    out[i].px_ticks = values[2 * i];
+    out[i].qty_lots = values[2 * i + 1];
   }
+  scratch_.commit(out + 2);
   ++counters_.book_tickers;
   ++symbols_[id].counters.book_tickers;
   emit(scratch_);
