@@ -803,7 +803,8 @@ void test_shaped_book_tickers() {
 // Depth frames through the symbol's learned head layout (HeadShape): runs of frames sharing a head
 // layout (combined or raw stream, with and without "T", USD-M with "pu" and spot without, update
 // ids of 1 to 19 digits), symbols alternating in some runs, bookTickers of the same symbol in
-// between, and now and then one frame changed in its head: an integer a digit longer or shorter or
+// between (with head layouts of their own, changed now and then too), and now and then one frame
+// changed in its head: an integer a digit longer or shorter or
 // one of its digits made another digit (still the layout: read by it, with the new value) or a
 // non-digit, a key or name byte changed, the symbol in lower case. Both readers must give the same
 // events, statuses and errors; once a layout is learned, frames of it must be read by it (accepted
@@ -827,6 +828,10 @@ void test_shaped_heads() {
     int refused_by_layout = 0;
     int streak = 0;  // depth frames in a row with the same head layout (digits as '#'), one symbol
     std::string previous_layout;
+    int ticker_streak = 0;  // the same for the bookTickers between them
+    std::string previous_ticker_layout;
+    int tickers_by_layout = 0;
+    int tickers_refused = 0;
     for (int n = 0; n < 12'000; ++n) {
       if (n % 40 == 0) {  // a new head layout
         combined = rng() % 2 == 0;
@@ -900,12 +905,32 @@ void test_shaped_heads() {
       }
       by_layout += read_by_layout ? 1 : 0;
       if (change != 4 && change != 5) last_u[id] = last;
-      if (rng() % 4 == 0) {  // a bookTicker of the same symbol: not a depth head
-        const std::string ticker = R"({"e":"bookTicker","u":)" + std::to_string(last) + R"(,"s":")" + symbol +
-                                   R"(","b":"60000.10","B":"1.000","a":"60000.20","A":"2.500","T":1,"E":1})";
+      if (rng() % 3 == 0) {  // a bookTicker of the same symbol, with a head layout of its own (USD-M's "e")
+        std::string ticker = R"({"e":"bookTicker","u":)" + std::to_string(last) + R"(,"s":")" + symbol +
+                             R"(","b":"60000.10","B":"1.000","a":"60000.20","A":"2.500","T":1,"E":1})";
+        switch (rng() % 16) {  // now and then a changed head: u a digit longer, a key byte
+          case 0: ticker.insert(ticker.find("\"u\":") + 4, 1, '7'); break;
+          case 1: ticker[ticker.find("\"u\":") + 1] = 'v'; break;
+          default: break;
+        }
+        if (combined) ticker = "{\"stream\":\"" + lower + "@bookTicker\",\"data\":" + ticker + "}";
+        std::string ticker_layout = ticker.substr(0, ticker.find(",\"b\":"));
+        for (char& c : ticker_layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
+        const bool same_ticker_layout = ticker_layout == previous_ticker_layout;
+        const bool ticker_known = !alternate && ticker_streak >= 3;
+        ticker_streak = same_ticker_layout && !alternate ? ticker_streak + 1 : 1;
+        previous_ticker_layout = ticker_layout;
         const std::uint64_t ticker_before = twin.left->head_shape_frames();
         twin.frame(ticker, ticker, n);
-        CHECK_EQ(twin.left->head_shape_frames(), ticker_before);
+        const bool ticker_by_layout = twin.left->head_shape_frames() == ticker_before + 1;
+        if (ticker_known && same_ticker_layout) {
+          CHECK(ticker_by_layout);
+          ++tickers_by_layout;
+        }
+        if (ticker_known && !same_ticker_layout) {
+          CHECK(!ticker_by_layout);
+          ++tickers_refused;
+        }
       }
     }
     twin.check_end_state();
@@ -914,8 +939,12 @@ void test_shaped_heads() {
                 "heads refused by it, %llu bad\n",
                 usdm ? "usdm" : "spot", static_cast<unsigned long long>(twin.left->counters().frames), by_layout,
                 expected_by_layout, refused_by_layout, static_cast<unsigned long long>(twin.left->counters().bad_frames));
+    std::printf("shaped heads (%s): %d bookTickers by the layout, %d changed ones refused by it\n",
+                usdm ? "usdm" : "spot", tickers_by_layout, tickers_refused);
     CHECK(expected_by_layout > 5'000);
     CHECK(refused_by_layout > 100);
+    CHECK(tickers_by_layout > 1'000);
+    CHECK(tickers_refused > 50);
   }
 }
 

@@ -947,6 +947,16 @@ class BinanceFeed::FastReader {
         }
         tried_head_ = last;  // a miss, if this is a depth frame of that symbol (depth() counts it)
       }
+      // The same for a bookTicker (USD-M's, which carry "e"): its head ends where its decimals start.
+      HeadShape& ticker = feed_.symbols_[last].ticker_head;
+      if (ticker.size != 0) {
+        if (static_cast<std::size_t>(end_ - p_) >= ticker.size + 8 &&
+            load_word(p_ + ticker.type_at) == ticker.type_word) {
+          const HeadResult result = shaped_ticker_frame(ticker, last);
+          if (result != HeadResult::kMiss) return result == HeadResult::kRead;
+        }
+        tried_ticker_ = last;  // a miss, if this is a bookTicker of that symbol (book_ticker() counts it)
+      }
     }
     if (lit("{\"stream\":\"")) {
       if (!plain_string(f_.stream) || !lit(",\"data\":{")) return false;
@@ -1200,6 +1210,16 @@ class BinanceFeed::FastReader {
     return read ? HeadResult::kRead : HeadResult::kRefused;
   }
 
+  // A bookTicker whose head has the layout `head` of symbol `id` (see shaped_head()), read whole;
+  // kMiss (nothing read) when its head does not have it.
+  [[gnu::noinline]] HeadResult shaped_ticker_frame(HeadShape& head, std::uint32_t id) noexcept {
+    if (!shaped_head(head, id)) return HeadResult::kMiss;
+    head.misses = 0;
+    ++feed_.head_shape_frames_;
+    const bool read = book_ticker_rest() && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
+    return read ? HeadResult::kRead : HeadResult::kRefused;
+  }
+
   // The head of a depth frame (from its first byte, at p_, to the bids' `[`) when it is laid out as
   // `head` (learned from a head of symbol `id` the key reader read): every byte the same but the
   // integers' digits, which must be digits. Then it fills the Fields the key reader fills from
@@ -1226,16 +1246,21 @@ class BinanceFeed::FastReader {
     }
 #endif
     f_.present = head.present;
-    f_.type = EventType::kDepth;
     if ((head.present & kHasStream) != 0) f_.stream = std::string_view(b + head.stream_at, head.stream_len);
-    f_.event_time_ms = known_digits(b + head.int_at[0], head.int_digits[0]);
-    f_.first_id = known_digits(b + head.int_at[1], head.int_digits[1]);
-    f_.last_id = known_digits(b + head.int_at[2], head.int_digits[2]);
-    if (head.int_digits[3] != 0) f_.prev_id = known_digits(b + head.int_at[3], head.int_digits[3]);
+    if (head.depth) {  // E, U, u, pu
+      f_.type = EventType::kDepth;
+      f_.event_time_ms = known_digits(b + head.int_at[0], head.int_digits[0]);
+      f_.first_id = known_digits(b + head.int_at[1], head.int_digits[1]);
+      f_.last_id = known_digits(b + head.int_at[2], head.int_digits[2]);
+      if (head.int_digits[3] != 0) f_.prev_id = known_digits(b + head.int_at[3], head.int_digits[3]);
+    } else {  // a bookTicker's u
+      f_.type = EventType::kBookTicker;
+      f_.last_id = known_digits(b + head.int_at[0], head.int_digits[0]);
+    }
     f_.symbol = std::string_view(b + head.symbol_at, head.symbol_len);
     f_.id = id;
     p_ = b + head.size;
-    f_.bid_levels = p_;
+    if (head.depth) f_.bid_levels = p_;
     return true;
   }
 
@@ -1274,8 +1299,9 @@ class BinanceFeed::FastReader {
     learned.symbol_at = static_cast<std::uint32_t>(f_.symbol.data() - begin_);
     learned.symbol_len = static_cast<std::uint32_t>(f_.symbol.size());
     learned.present = f_.present;
+    learned.depth = f_.type == EventType::kDepth;
     learned.type_at = static_cast<std::uint32_t>(type_at_ - begin_);
-    learned.type_word = load_word(type_at_);  // inside the head: `depthUpdate",` follows
+    learned.type_word = load_word(type_at_);  // inside the head: `depthUpdate",` or `bookTicker",` follows
     learned.size = static_cast<std::uint32_t>(size);
     head = learned;
   }
@@ -1763,9 +1789,24 @@ class BinanceFeed::FastReader {
   }
 
   bool book_ticker() noexcept {
-    if (!lit("\"u\":") || !uint(f_.last_id)) return false;
+    if (!lit("\"u\":") || !uint_span(f_.last_id, ints_[0])) return false;
     f_.present |= kHasLastId;
     if (!lit(",\"s\":\"") || !symbol()) return false;
+    // A bookTicker with "e" (USD-M): a new head layout for the symbol when it has none, or when two
+    // of its bookTickers in a row missed it.
+    if ((f_.present & kHasE) != 0) {
+      HeadShape& head = feed_.symbols_[f_.id].ticker_head;
+      if (head.size == 0 || (tried_ticker_ == f_.id && ++head.misses >= 2)) {
+        for (std::size_t k = 1; k < HeadShape::kInts; ++k) ints_[k].from = nullptr;
+        t_.from = nullptr;
+        learn_head(head);
+      }
+    }
+    return book_ticker_rest();
+  }
+
+  // A bookTicker from its decimals (its head read key by key or by shaped_head()) to its `}`.
+  bool book_ticker_rest() noexcept {
     Symbol& symbol = feed_.symbols_[f_.id];
     const bool negative = symbol.instrument.allow_negative_price;
     BboShape& shape = symbol.bbo_shape;
@@ -1820,9 +1861,10 @@ class BinanceFeed::FastReader {
   const char* p_;
   const char* end_;
   std::int64_t ts_local_ns_;
-  std::uint32_t tried_head_ = kNoInstrument;  // the symbol whose head layout this frame missed
+  std::uint32_t tried_head_ = kNoInstrument;  // the symbol whose depth head layout this frame missed
+  std::uint32_t tried_ticker_ = kNoInstrument;  // the symbol whose bookTicker head layout this frame missed
   // Left uninitialised (every frame builds a FastReader): depth() sets them before learn_head().
-  Span ints_[HeadShape::kInts];               // E, U, u, pu as depth() read them
+  Span ints_[HeadShape::kInts];               // E, U, u, pu as depth() read them; u as book_ticker() did
   Span t_;                                    // T
   const char* type_at_ = nullptr;             // "depthUpdate" in a depth frame
 };

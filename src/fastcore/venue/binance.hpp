@@ -173,8 +173,9 @@ class BinanceFeed {
     return symbols_[id].diffs.size() - symbols_[id].head;
   }
   [[nodiscard]] const FeedCounters& counters() const noexcept { return counters_; }
-  /// Depth frames whose head (keys and integers up to the bids) the fast path read by its learned
-  /// layout (HeadShape) rather than key by key; diagnostics for tests and benchmarks.
+  /// Depth frames and bookTickers whose head (keys and integers up to the bids or the decimals) the
+  /// fast path read by its learned layout (HeadShape) rather than key by key; diagnostics for tests
+  /// and benchmarks.
   [[nodiscard]] std::uint64_t head_shape_frames() const noexcept { return head_shape_frames_; }
   [[nodiscard]] BinanceMarket market() const noexcept { return config_.market; }
   [[nodiscard]] const BinanceFeedConfig& config() const noexcept { return config_; }
@@ -339,7 +340,8 @@ class BinanceFeed {
   /// byte literal but the integers' digits. A frame whose head is laid out the same (nearly every
   /// one: the integers keep their number of digits) is checked with one add and one compare per 16
   /// bytes and its integers converted where they are (FastReader::shaped_head()); any other is read
-  /// key by key, and learned when two in a row missed. Only a cache.
+  /// key by key, and learned when two in a row missed. Only a cache. A symbol's USD-M bookTickers
+  /// have one too (Symbol::ticker_head: to the `,"b":"` of the decimals, its one integer `u`).
   struct HeadShape {
     static constexpr std::size_t kMax = 192;  ///< Heads of 16 to 192 bytes (USD-M combined: ~150)
     static constexpr std::size_t kBlocks = kMax / 16;
@@ -356,7 +358,8 @@ class BinanceFeed {
     std::uint32_t symbol_at = 0;
     std::uint32_t symbol_len = 0;
     std::uint32_t present = 0;                ///< The Fields bits the head sets
-    std::uint32_t type_at = 0;                ///< Where `depthUpdate` is: checked first, as one word
+    bool depth = true;                        ///< A depth head (E, U, u, pu); else a bookTicker's (u)
+    std::uint32_t type_at = 0;                ///< Where `depthUpdate` (`bookTicker`) is: checked first, as one word
     std::uint64_t type_word = 0;
     std::uint32_t misses = 0;                 ///< Frames of this symbol in a row that missed it
   };
@@ -364,6 +367,7 @@ class BinanceFeed {
     common::Instrument instrument;
     LevelShape level_shape;          ///< Fast path only: see LevelShape
     HeadShape depth_head;            ///< Fast path only: see HeadShape
+    HeadShape ticker_head;           ///< Fast path only: a bookTicker's head to its `,"b":"` (USD-M, with "e")
     BboShape bbo_shape;              ///< Fast path only: see BboShape
     WireStep wire_tick;              ///< instrument.tick prepared for the fast path
     WireStep wire_lot;               ///< instrument.lot prepared for the fast path
