@@ -1427,7 +1427,7 @@ class BinanceFeed::FastReader {
   // integer digits shifted up one byte over the point, its kept fraction digits left in place, so
   // that the digits fill the word's top bytes with zeros below (leading zeros). Times the field's
   // multiplier it is the value scaled to the step's decimals, times its odd_inverse.
-  [[gnu::always_inline]] static std::uint64_t shaped_value(const char* p, std::int32_t at, std::uint64_t up_bytes,
+  [[gnu::always_inline]] static std::uint64_t shaped_value(const char* p, std::ptrdiff_t at, std::uint64_t up_bytes,
                                                            std::uint64_t stay_bytes) noexcept {
     const std::uint64_t x = load_word(p + at) ^ kAsciiZeros;
     return eight_digits_value(((x << 8) & up_bytes) | (x & stay_bytes));
@@ -1664,7 +1664,6 @@ class BinanceFeed::FastReader {
         (px.multiplier > LevelShape::kMaxLaneMultiplier || qty.multiplier > LevelShape::kMaxLaneMultiplier)) {
       return;
     }
-    learned.last_word = static_cast<std::uint32_t>(size - 8);
     const std::size_t block_at[2] = {0, size - 16};
     for (std::size_t b = 0; b < 2; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {

@@ -284,7 +284,6 @@ class BinanceFeed {
     std::uint64_t pattern[kWords] = {};       ///< The level's bytes where `literal` is set
     std::uint64_t literal[kWords] = {};       ///< 0xFF over bytes that must equal `pattern`
     std::uint64_t digit_high[kWords] = {};    ///< 0x80 over bytes that must be digits
-    std::uint32_t last_word = 0;              ///< Offset of the third word: size - 8 (the others: 0, 8)
     /// The x86 check (SSE2) of the same bytes as two 16-byte blocks at 0 and size - 16: a byte is
     /// accepted when, plus `block_offset`, it is above `block_floor` as a signed byte (a digit:
     /// offset 0x7F - '9', floor 0x75; a literal byte c: offset 0x7F - c, floor 0x7E). One add and
