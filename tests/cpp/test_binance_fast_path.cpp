@@ -7,6 +7,7 @@
 // zlib for the .gz files) those parts are skipped, unless RENTRADE_REQUIRE_RECORDINGS=1, which makes
 // a missing recording a failure, as in the Python suite.
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -799,6 +800,154 @@ void test_shaped_book_tickers() {
   CHECK(counters.bad_frames > 0);
 }
 
+// Depth frames through the symbol's learned head layout (HeadShape): runs of frames sharing a head
+// layout (combined or raw stream, with and without "T", USD-M with "pu" and spot without, update
+// ids of 1 to 19 digits), symbols alternating in some runs, bookTickers of the same symbol in
+// between (with head layouts of their own, changed now and then too), and now and then one frame
+// changed in its head: an integer a digit longer or shorter or
+// one of its digits made another digit (still the layout: read by it, with the new value) or a
+// non-digit, a key or name byte changed, the symbol in lower case. Both readers must give the same
+// events, statuses and errors; once a layout is learned, frames of it must be read by it (accepted
+// side) and frames of any other layout never (refused side).
+void test_shaped_heads() {
+  for (const BinanceMarket market : {BinanceMarket::kUsdm, BinanceMarket::kSpot}) {
+    const bool usdm = market == BinanceMarket::kUsdm;
+    const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.01", "0.001")};
+    Twin twin(instruments, market);
+    std::mt19937_64 rng(usdm ? 57 : 58);
+    std::uint64_t last_u[2] = {1'000, 1'000};
+    for (std::uint32_t id = 0; id < 2; ++id) {
+      twin.snapshot(id, R"({"lastUpdateId":1000,"E":1,"T":1,"bids":[],"asks":[]})", 1);
+    }
+    bool combined = false;
+    bool with_t = true;
+    bool alternate = false;
+    std::uint64_t id_base = 1'000;
+    int by_layout = 0;
+    int expected_by_layout = 0;
+    int refused_by_layout = 0;
+    int streak = 0;  // depth frames in a row with the same head layout (digits as '#'), one symbol
+    std::string previous_layout;
+    int ticker_streak = 0;  // the same for the bookTickers between them
+    std::string previous_ticker_layout;
+    int tickers_by_layout = 0;
+    int tickers_refused = 0;
+    for (int n = 0; n < 12'000; ++n) {
+      if (n % 40 == 0) {  // a new head layout
+        combined = rng() % 2 == 0;
+        with_t = rng() % 3 != 0;
+        alternate = rng() % 4 == 0;
+        std::uint64_t base = 1;
+        for (std::uint64_t d = 1 + rng() % 18; d > 1; --d) base *= 10;
+        id_base = base + rng() % base;  // a few thousand frames on, still the same number of digits
+        for (auto& u : last_u) u = id_base;
+        for (std::uint32_t id = 0; id < 2; ++id) {
+          twin.snapshot(id, "{\"lastUpdateId\":" + std::to_string(id_base) + R"(,"E":1,"T":1,"bids":[],"asks":[]})", 1);
+        }
+        streak = 0;
+      }
+      const std::uint32_t id = alternate ? static_cast<std::uint32_t>(n % 2) : 0;
+      std::string symbol = instruments[id].symbol;
+      std::string lower;
+      for (const char c : symbol) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::uint64_t first = last_u[id] + 1;
+      const std::uint64_t last = first + rng() % 3;
+      const std::string time = std::to_string(std::uint64_t{1723161256000} + static_cast<std::uint64_t>(n));
+      std::string first_text = std::to_string(first);
+      std::string head = std::string(R"({"e":"depthUpdate","E":)") + time + (with_t ? ",\"T\":" + time : "") +
+                         ",\"s\":\"" + symbol + "\",\"U\":" + first_text + ",\"u\":" + std::to_string(last) +
+                         (usdm ? ",\"pu\":" + std::to_string(last_u[id]) : "") + ",\"b\":";
+      if (combined) head = "{\"stream\":\"" + lower + "@depth@0ms\",\"data\":" + head;
+      // Changes inside the head. 0: none; 1: a digit of E for another digit (still the layout);
+      // 2: U one digit longer; 3: U one digit shorter; 4: a digit of E made 'x'; 5: a key byte;
+      // 6: the symbol in lower case; 7: a stream name byte (combined only).
+      int change = rng() % 12 == 0 ? 1 + static_cast<int>(rng() % 7) : 0;
+      if (change == 7 && !combined) change = 0;
+      const std::size_t e_at = head.find("\"E\":") + 4;
+      const std::size_t u_at = head.find("\"U\":") + 4;
+      switch (change) {
+        case 1: head[e_at + 5] = head[e_at + 5] == '9' ? '0' : static_cast<char>(head[e_at + 5] + 1); break;
+        case 2: head.insert(u_at, 1, '1'); break;
+        case 3:
+          if (first_text.size() > 1) {
+            head.erase(u_at, 1);
+          } else {
+            change = 0;
+          }
+          break;
+        case 4: head[e_at + 3] = 'x'; break;
+        case 5: head[head.find("\"U\":") + 1] = 'V'; break;
+        case 6: head.replace(head.find(symbol), symbol.size(), lower); break;
+        case 7: head[head.find("@depth") + 1] = 'D'; break;
+        default: break;
+      }
+      const std::string frame = head + R"([["60000.10","1.000"],["59999.90","0.000"]],"a":[["60000.20","2.500"]]})" +
+                                (combined ? "}" : "");
+      // Once three frames of one head layout went before it (a layout is relearned after two misses in
+      // a row, and the first of them may have been tried against another symbol's layout), a frame is
+      // read by the layout exactly when its head has that layout too.
+      std::string layout = head;
+      for (char& c : layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
+      const bool same_layout = layout == previous_layout;
+      const bool known = !alternate && streak >= 3;
+      streak = same_layout && !alternate ? streak + 1 : 1;
+      previous_layout = layout;
+      const std::uint64_t before = twin.left->head_shape_frames();
+      twin.frame(frame, frame, n);
+      const bool read_by_layout = twin.left->head_shape_frames() == before + 1;
+      if (known && same_layout) {
+        ++expected_by_layout;
+        CHECK(read_by_layout);
+      }
+      if (known && !same_layout) {
+        CHECK(!read_by_layout);
+        ++refused_by_layout;
+      }
+      by_layout += read_by_layout ? 1 : 0;
+      if (change != 4 && change != 5) last_u[id] = last;
+      if (rng() % 3 == 0) {  // a bookTicker of the same symbol, with a head layout of its own (USD-M's "e")
+        std::string ticker = R"({"e":"bookTicker","u":)" + std::to_string(last) + R"(,"s":")" + symbol +
+                             R"(","b":"60000.10","B":"1.000","a":"60000.20","A":"2.500","T":1,"E":1})";
+        switch (rng() % 16) {  // now and then a changed head: u a digit longer, a key byte
+          case 0: ticker.insert(ticker.find("\"u\":") + 4, 1, '7'); break;
+          case 1: ticker[ticker.find("\"u\":") + 1] = 'v'; break;
+          default: break;
+        }
+        if (combined) ticker = "{\"stream\":\"" + lower + "@bookTicker\",\"data\":" + ticker + "}";
+        std::string ticker_layout = ticker.substr(0, ticker.find(",\"b\":"));
+        for (char& c : ticker_layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
+        const bool same_ticker_layout = ticker_layout == previous_ticker_layout;
+        const bool ticker_known = !alternate && ticker_streak >= 3;
+        ticker_streak = same_ticker_layout && !alternate ? ticker_streak + 1 : 1;
+        previous_ticker_layout = ticker_layout;
+        const std::uint64_t ticker_before = twin.left->head_shape_frames();
+        twin.frame(ticker, ticker, n);
+        const bool ticker_by_layout = twin.left->head_shape_frames() == ticker_before + 1;
+        if (ticker_known && same_ticker_layout) {
+          CHECK(ticker_by_layout);
+          ++tickers_by_layout;
+        }
+        if (ticker_known && !same_ticker_layout) {
+          CHECK(!ticker_by_layout);
+          ++tickers_refused;
+        }
+      }
+    }
+    twin.check_end_state();
+    CHECK_EQ(twin.right->head_shape_frames(), 0U);
+    std::printf("shaped heads (%s): %llu frames, %d depth heads by the layout (%d expected at least), %d changed "
+                "heads refused by it, %llu bad\n",
+                usdm ? "usdm" : "spot", static_cast<unsigned long long>(twin.left->counters().frames), by_layout,
+                expected_by_layout, refused_by_layout, static_cast<unsigned long long>(twin.left->counters().bad_frames));
+    std::printf("shaped heads (%s): %d bookTickers by the layout, %d changed ones refused by it\n",
+                usdm ? "usdm" : "spot", tickers_by_layout, tickers_refused);
+    CHECK(expected_by_layout > 5'000);
+    CHECK(refused_by_layout > 100);
+    CHECK(tickers_by_layout > 1'000);
+    CHECK(tickers_refused > 50);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -808,6 +957,7 @@ int main() {
   test_integer_fields();
   test_shaped_levels();
   test_shaped_book_tickers();
+  test_shaped_heads();
   test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();
   test_mutations_agree();

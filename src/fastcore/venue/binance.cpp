@@ -193,12 +193,13 @@ struct EventProto {
   __m128i seq;   // seq, aux (0)
   __m128i tail;  // instrument_id, kind, side, flags (0), venue_id, reserved (0)
   EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
-             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+             EventKind kind, Side side, std::uint8_t venue_id, std::uint8_t flags = 0) noexcept {
     // Little-endian (x86); event.hpp pins these offsets.
     static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_ns) == 8 &&
                   offsetof(Event, seq) == 32 && offsetof(Event, aux) == 40);
     const std::uint64_t ids = instrument_id | std::uint64_t{static_cast<std::uint8_t>(kind)} << 32 |
-                              std::uint64_t{static_cast<std::uint8_t>(side)} << 40 | std::uint64_t{venue_id} << 56;
+                              std::uint64_t{static_cast<std::uint8_t>(side)} << 40 | std::uint64_t{flags} << 48 |
+                              std::uint64_t{venue_id} << 56;
     head = _mm_set_epi64x(ts_local_ns, ts_exchange_ns);
     seq = _mm_cvtsi64_si128(static_cast<std::int64_t>(sequence));
     tail = _mm_cvtsi64_si128(static_cast<std::int64_t>(ids));
@@ -206,18 +207,23 @@ struct EventProto {
   // All of the event but px_ticks and qty_lots (bytes 16 to 31), which the level reader writes for
   // every level it accepts.
   [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept {
-    // Each part passes through an empty asm as an opaque register value: otherwise GCC sees a
-    // copy (when the parts spill to the stack in the reader) and may emit `rep movs` (microcoded,
-    // tens of cycles to start) for every event. Unrolled by hand for the same reason.
-    static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24);
-    __m128i v0 = head;
-    __m128i v2 = seq;
-    __m128i v3 = tail;
-    asm("" : "+x"(v0), "+x"(v2), "+x"(v3));
+    // Each part is stored by an asm `movaps` of the register: otherwise GCC sees a copy (when the
+    // parts spill to the stack in the reader) and may emit `rep movs` (microcoded, tens of cycles
+    // to start) for every event. (Passing the parts through an empty asm instead made GCC copy the
+    // three registers at every level: three more instructions an event.)
+    static_assert(offsetof(Event, px_ticks) == 16 && offsetof(Event, qty_lots) == 24 && alignof(Event) >= 16);
     auto* out = reinterpret_cast<__m128i*>(to);
-    _mm_store_si128(out, v0);
-    _mm_store_si128(out + 2, v2);
-    _mm_store_si128(out + 3, v3);
+    asm volatile("movaps %1, %0" : "=m"(out[0]) : "x"(head));
+    asm volatile("movaps %1, %0" : "=m"(out[2]) : "x"(seq));
+    asm volatile("movaps %1, %0" : "=m"(out[3]) : "x"(tail));
+  }
+  // A copy whose parts the compiler cannot trace back to this one, for a loop without calls: there
+  // they stay in registers, where values live across the level reader's calls (the byte reader's
+  // learn_shape(), the buffer's growth) are kept on the stack (every xmm register is caller-saved).
+  [[gnu::always_inline]] EventProto in_registers() const noexcept {
+    EventProto copy = *this;
+    asm("" : "+x"(copy.head), "+x"(copy.seq), "+x"(copy.tail));
+    return copy;
   }
 };
 
@@ -241,7 +247,8 @@ struct EventProto {
 struct EventProto {
   Event event{};
   EventProto(std::int64_t ts_exchange_ns, std::int64_t ts_local_ns, std::uint64_t sequence, std::uint32_t instrument_id,
-             EventKind kind, Side side, std::uint8_t venue_id) noexcept {
+             EventKind kind, Side side, std::uint8_t venue_id, std::uint8_t flags = 0) noexcept {
+    event.flags = flags;
     event.ts_exchange_ns = ts_exchange_ns;
     event.ts_local_ns = ts_local_ns;
     event.seq = sequence;
@@ -251,6 +258,7 @@ struct EventProto {
     event.venue_id = venue_id;
   }
   [[gnu::always_inline]] void store_except_prices(Event* to) const noexcept { *to = event; }
+  [[gnu::always_inline]] const EventProto& in_registers() const noexcept { return *this; }
 };
 
 [[gnu::always_inline]] inline const char* find_string_stop(const char* p, const char* end) noexcept {
@@ -271,6 +279,25 @@ struct EventProto {
   const unsigned count = marks == 0 ? 8U : static_cast<unsigned>(__builtin_ctzll(marks)) / 8U;
   if (count != 0) value = eight_digits_value(x << (8U * (8U - count) & 63U));
   return count;
+}
+
+// The value of the n (1..19) digits at `p`, a word at a time: reads whole words from p on (up to 5
+// bytes past the digits), which the caller makes sure lie inside its buffer.
+[[gnu::always_inline]] inline std::uint64_t known_digits(const char* p, unsigned n) noexcept {
+  std::uint64_t value = 0;
+  while (n > 8) {
+    value = value * 100000000U + eight_digits_value(load_word(p) ^ kAsciiZeros);
+    p += 8;
+    n -= 8;
+  }
+  return value * static_cast<std::uint64_t>(detail::kPow10[n]) +
+         eight_digits_value((load_word(p) ^ kAsciiZeros) << ((8U * (8U - n)) & 63U));
+}
+
+// The number of leading digits (0..8) of the 8 bytes at `p`.
+[[gnu::always_inline]] inline unsigned digit_count(const char* p) noexcept {
+  const std::uint64_t marks = non_digit_bytes(load_word(p) ^ kAsciiZeros);
+  return marks == 0 ? 8U : static_cast<unsigned>(__builtin_ctzll(marks)) / 8U;
 }
 
 constexpr std::size_t kFastSymbolBytes = 16;
@@ -896,11 +923,41 @@ class BinanceFeed::Scanner {
 // the Scanner, with its field names.
 //
 class BinanceFeed::FastReader {
+  // Where an integer's digits lie in the frame (from == nullptr: the field was not there).
+  struct Span {
+    const char* from;
+    const char* to;
+  };
+
  public:
   FastReader(BinanceFeed& feed, Fields& fields, const char* begin, const char* end, std::int64_t ts_local_ns) noexcept
-      : feed_(feed), f_(fields), p_(begin), end_(end), ts_local_ns_(ts_local_ns) {}
+      : feed_(feed), f_(fields), begin_(begin), p_(begin), end_(end), ts_local_ns_(ts_local_ns) {}
 
-  bool frame() noexcept {
+  [[gnu::always_inline]] bool frame() noexcept {
+    // A depth frame of the last symbol's head layout (HeadShape): its head without the key reader.
+    // Other frames of the symbol (bookTickers) are told apart here by one word: "depthUpd" where
+    // the head has it. The integers' words may reach up to 7 bytes past the head (known_digits()).
+    const std::uint32_t last = feed_.last_symbol_.id;
+    if (last != kNoInstrument) {
+      HeadShape& head = feed_.symbols_[last].depth_head;
+      if (head.size != 0) {
+        if (static_cast<std::size_t>(end_ - p_) >= head.size + 8 && load_word(p_ + head.type_at) == head.type_word) {
+          const HeadResult result = shaped_depth_frame(head, last);
+          if (result != HeadResult::kMiss) return result == HeadResult::kRead;
+        }
+        tried_head_ = last;  // a miss, if this is a depth frame of that symbol (depth() counts it)
+      }
+      // The same for a bookTicker (USD-M's, which carry "e"): its head ends where its decimals start.
+      HeadShape& ticker = feed_.symbols_[last].ticker_head;
+      if (ticker.size != 0) {
+        if (static_cast<std::size_t>(end_ - p_) >= ticker.size + 8 &&
+            load_word(p_ + ticker.type_at) == ticker.type_word) {
+          const HeadResult result = shaped_ticker_frame(ticker, last);
+          if (result != HeadResult::kMiss) return result == HeadResult::kRead;
+        }
+        tried_ticker_ = last;  // a miss, if this is a bookTicker of that symbol (book_ticker() counts it)
+      }
+    }
     if (lit("{\"stream\":\"")) {
       if (!plain_string(f_.stream) || !lit(",\"data\":{")) return false;
       f_.present |= kHasStream | kHasData;
@@ -922,6 +979,32 @@ class BinanceFeed::FastReader {
   // The cursor is copied to a register: through the member, every digit would store and reload it.
   [[gnu::always_inline]] bool uint(std::uint64_t& out) noexcept {
     const char* p = p_;
+    if (end_ - p >= 24) [[likely]] {
+      // Up to 19 digits and the byte after them lie within 24 bytes: at most three words, no byte
+      // loop and no count check past the third word.
+      std::uint64_t value = 0;
+      const unsigned first = leading_digits(p, value);
+      if (first < 8) {
+        if (first == 0) return false;
+        out = value;
+        p_ = p + first;
+        return true;
+      }
+      std::uint64_t chunk = 0;
+      const unsigned second = leading_digits(p + 8, chunk);
+      value = value * static_cast<std::uint64_t>(detail::kPow10[second]) + chunk;
+      if (second < 8) {
+        out = value;
+        p_ = p + 8 + second;
+        return true;
+      }
+      chunk = 0;
+      const unsigned third = leading_digits(p + 16, chunk);
+      if (third > 3) return false;  // 20 digits or more: the Scanner's (overflow checks)
+      out = value * static_cast<std::uint64_t>(detail::kPow10[third]) + chunk;
+      p_ = p + 16 + third;
+      return true;
+    }
     if (p >= end_) return false;
     const char* const start = p;
     std::uint64_t value = 0;
@@ -948,7 +1031,21 @@ class BinanceFeed::FastReader {
     return true;
   }
 
+  // uint() without its value: only the digits' count (1 to 19) is checked.
   bool skip_uint() noexcept {
+    const char* const p = p_;
+    if (end_ - p >= 24) [[likely]] {
+      const unsigned first = digit_count(p);
+      unsigned count = first;
+      if (first == 8) {
+        const unsigned second = digit_count(p + 8);
+        count += second;
+        if (second == 8) count += digit_count(p + 16);
+      }
+      if (count == 0 || count > 19) return false;
+      p_ = p + count;
+      return true;
+    }
     std::uint64_t ignored = 0;
     return uint(ignored);
   }
@@ -990,25 +1087,57 @@ class BinanceFeed::FastReader {
   }
 
   bool symbol() noexcept {
+    const char* const start = p_;
+    // The last symbol found again (nearly every frame): its bytes and the closing quote after them.
+    // Its bytes hold no quote, backslash or control byte (plain_string() delimited them), so the
+    // string ends at that quote, as plain_string() would find, and fast_find() would give the same id.
+    const BinanceFeed::LastSymbol& last = feed_.last_symbol_;
+    if (end_ - start > 16 && last.size != 0) {
+      const std::uint64_t word0 = load_word(start) & last.mask0;
+      const std::uint64_t word1 = load_word(start + 8) & last.mask1;
+      if (((word0 ^ last.word0) | (word1 ^ last.word1)) == 0 && start[last.size] == '"') {
+        f_.symbol = std::string_view(start, last.size);
+        f_.present |= kHasSymbol;
+        f_.id = last.id;
+        p_ = start + last.size + 1;
+        return true;
+      }
+    }
     if (!plain_string(f_.symbol)) return false;
     f_.present |= kHasSymbol;
     std::uint32_t id = kNoInstrument;
     // fast_find() loads 16 bytes from the symbol's start: a frame always has more after it.
-    if (end_ - f_.symbol.data() < 16 || !feed_.fast_find(f_.symbol.data(), f_.symbol.size(), id)) return false;
+    if (end_ - start < 16 || !feed_.fast_find(start, f_.symbol.size(), id)) return false;
     f_.id = id;
+    remember_symbol(start, f_.symbol.size(), id);
     return true;
+  }
+
+  // Keeps a symbol fast_find() found (1 to 16 bytes, 16 loadable at `text`) as the feed's last one.
+  [[gnu::noinline]] void remember_symbol(const char* text, std::size_t size, std::uint32_t id) noexcept {
+    BinanceFeed::LastSymbol& last = feed_.last_symbol_;
+    const auto bytes = [](std::size_t n) { return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1U; };
+    last.mask0 = bytes(size);
+    last.mask1 = size <= 8 ? 0 : bytes(size - 8);
+    last.word0 = load_word(text) & last.mask0;
+    last.word1 = load_word(text + 8) & last.mask1;
+    last.size = size;
+    last.id = id;
   }
 
   // Steps of units 1 (nearly every instrument: "0.10" is 1 x 10^-1) need no exact-division test:
   // the level loop is built for them apart, without that test's branches per decimal.
-  bool levels(Side side) noexcept {
+  // Both level arrays, from the bids' `[` to the asks' `]` (`,"a":` between them): one call, so that
+  // the setup (symbol, steps, shape, buffer room) is done once a frame.
+  bool levels() noexcept {
     const Symbol& symbol = feed_.symbols_[f_.id];
-    return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>(side) : levels_impl<false>(side);
+    return symbol.wire_tick.unit && symbol.wire_lot.unit ? levels_impl<true>() : levels_impl<false>();
   }
 
-  bool message() noexcept {
+  [[gnu::always_inline]] bool message() noexcept {
     if (!lit("\"e\":\"")) return book_ticker();  // spot bookTickers carry no "e"
     f_.present |= kHasE;
+    type_at_ = p_;
     if (lit("depthUpdate\"")) {
       f_.type = EventType::kDepth;
       return depth();
@@ -1024,22 +1153,44 @@ class BinanceFeed::FastReader {
     return false;
   }
 
+  // An integer field after its key, its digits noted (for learn_head()).
+  bool uint_span(std::uint64_t& out, Span& span) noexcept {
+    span.from = p_;
+    if (!uint(out)) return false;
+    span.to = p_;
+    return true;
+  }
+
   bool depth() noexcept {
-    if (!lit(",\"E\":") || !uint(f_.event_time_ms)) return false;
+    t_.from = nullptr;
+    ints_[3].from = nullptr;
+    if (!lit(",\"E\":") || !uint_span(f_.event_time_ms, ints_[0])) return false;
     f_.present |= kHasEventTime;
-    if (lit(",\"T\":") && !skip_uint()) return false;
+    if (lit(",\"T\":")) {
+      t_.from = p_;
+      if (!skip_uint()) return false;
+      t_.to = p_;
+    }
     if (!lit(",\"s\":\"") || !symbol()) return false;
-    if (!lit(",\"U\":") || !uint(f_.first_id) || !lit(",\"u\":") || !uint(f_.last_id)) return false;
+    if (!lit(",\"U\":") || !uint_span(f_.first_id, ints_[1]) || !lit(",\"u\":") || !uint_span(f_.last_id, ints_[2])) {
+      return false;
+    }
     f_.present |= kHasFirstId | kHasLastId;
     if (lit(",\"pu\":")) {
-      if (!uint(f_.prev_id)) return false;
+      if (!uint_span(f_.prev_id, ints_[3])) return false;
       f_.present |= kHasPrevId;
     }
     if (!lit(",\"b\":")) return false;
     f_.bid_levels = p_;
-    if (!levels(Side::kBid) || !lit(",\"a\":")) return false;
-    f_.ask_levels = p_;
-    if (!levels(Side::kAsk)) return false;
+    // A new head layout for the symbol when it has none, or when two of its frames in a row missed it.
+    HeadShape& head = feed_.symbols_[f_.id].depth_head;
+    if (head.size == 0 || (tried_head_ == f_.id && ++head.misses >= 2)) learn_head(head);
+    return depth_levels();
+  }
+
+  // A depth frame from the bids' `[` (its head read key by key or by shaped_head()) to its `}`.
+  bool depth_levels() noexcept {
+    if (!levels()) return false;  // sets f_.ask_levels
     f_.present |= kHasBidLevels | kHasAskLevels;
     f_.bid_levels_read = true;
     f_.ask_levels_read = true;
@@ -1047,52 +1198,205 @@ class BinanceFeed::FastReader {
     return lit("}");
   }
 
+  enum class HeadResult : std::uint8_t { kMiss, kRead, kRefused };
+
+  // A depth frame whose head has the layout `head` of symbol `id` (see shaped_head()), read whole;
+  // kMiss (nothing read) when its head does not have it.
+  [[gnu::noinline]] HeadResult shaped_depth_frame(HeadShape& head, std::uint32_t id) noexcept {
+    if (!shaped_head(head, id)) return HeadResult::kMiss;
+    head.misses = 0;
+    ++feed_.head_shape_frames_;
+    const bool read = depth_levels() && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
+    return read ? HeadResult::kRead : HeadResult::kRefused;
+  }
+
+  // A bookTicker whose head has the layout `head` of symbol `id` (see shaped_head()), read whole;
+  // kMiss (nothing read) when its head does not have it.
+  [[gnu::noinline]] HeadResult shaped_ticker_frame(HeadShape& head, std::uint32_t id) noexcept {
+    if (!shaped_head(head, id)) return HeadResult::kMiss;
+    head.misses = 0;
+    ++feed_.head_shape_frames_;
+    const bool read = book_ticker_rest() && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
+    return read ? HeadResult::kRead : HeadResult::kRefused;
+  }
+
+  // The head of a depth frame (from its first byte, at p_, to the bids' `[`) when it is laid out as
+  // `head` (learned from a head of symbol `id` the key reader read): every byte the same but the
+  // integers' digits, which must be digits. Then it fills the Fields the key reader fills from
+  // the same bytes and leaves p_ at the `[`. The key reader takes the same steps through such a head:
+  // its keys, names and symbol are the same bytes, and each integer has the same number of digits
+  // between the same bytes (so the same count check and, converted here, the same value).
+  [[gnu::always_inline]] bool shaped_head(const HeadShape& head, std::uint32_t id) noexcept {
+    const char* const b = p_;  // frame() checked the length and the type word
+#if FASTCORE_BINANCE_X86
+    __m128i all = _mm_set1_epi8(-1);
+    for (std::uint32_t i = 0; i < head.blocks; ++i) {
+      all = _mm_and_si128(all, block_match(b + head.block_at[i], head.block_offset[i], head.block_floor[i]));
+    }
+    if (_mm_movemask_epi8(all) != 0xFFFF) return false;
+#else
+    for (std::uint32_t i = 0; i < head.blocks; ++i) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const auto byte = static_cast<std::uint8_t>(b[head.block_at[i] + j]);
+        if (static_cast<std::int8_t>(static_cast<std::uint8_t>(byte + head.block_offset[i][j])) <=
+            static_cast<std::int8_t>(head.block_floor[i][j])) {
+          return false;
+        }
+      }
+    }
+#endif
+    f_.present = head.present;
+    if ((head.present & kHasStream) != 0) f_.stream = std::string_view(b + head.stream_at, head.stream_len);
+    if (head.depth) {  // E, U, u, pu
+      f_.type = EventType::kDepth;
+      f_.event_time_ms = known_digits(b + head.int_at[0], head.int_digits[0]);
+      f_.first_id = known_digits(b + head.int_at[1], head.int_digits[1]);
+      f_.last_id = known_digits(b + head.int_at[2], head.int_digits[2]);
+      if (head.int_digits[3] != 0) f_.prev_id = known_digits(b + head.int_at[3], head.int_digits[3]);
+    } else {  // a bookTicker's u
+      f_.type = EventType::kBookTicker;
+      f_.last_id = known_digits(b + head.int_at[0], head.int_digits[0]);
+    }
+    f_.symbol = std::string_view(b + head.symbol_at, head.symbol_len);
+    f_.id = id;
+    p_ = b + head.size;
+    if (head.depth) f_.bid_levels = p_;
+    return true;
+  }
+
+  // Learns the head the key reader just read (from begin_ to p_, the bids' `[`) as `head`, when it
+  // has 16 to HeadShape::kMax bytes; otherwise forgets the layout.
+  [[gnu::noinline]] void learn_head(HeadShape& head) noexcept {
+    head.size = 0;
+    const auto size = static_cast<std::size_t>(p_ - begin_);
+    if (size < 16 || size > HeadShape::kMax) return;
+    std::uint8_t digit[HeadShape::kMax] = {};
+    const auto mark = [&](const Span& span) {
+      if (span.from == nullptr) return;
+      for (const char* c = span.from; c < span.to; ++c) digit[c - begin_] = 1;
+    };
+    for (const Span& span : ints_) mark(span);
+    mark(t_);
+    HeadShape learned;
+    learned.blocks = static_cast<std::uint32_t>((size + 15) / 16);
+    for (std::size_t b = 0; b < learned.blocks; ++b) {
+      const std::size_t at = std::min(16 * b, size - 16);
+      learned.block_at[b] = static_cast<std::uint32_t>(at);
+      for (std::size_t j = 0; j < 16; ++j) {
+        learn_block_byte(digit[at + j] != 0, static_cast<std::uint8_t>(begin_[at + j]), learned.block_offset[b][j],
+                         learned.block_floor[b][j]);
+      }
+    }
+    for (std::size_t k = 0; k < HeadShape::kInts; ++k) {
+      if (ints_[k].from == nullptr) continue;
+      learned.int_at[k] = static_cast<std::uint32_t>(ints_[k].from - begin_);
+      learned.int_digits[k] = static_cast<std::uint32_t>(ints_[k].to - ints_[k].from);
+    }
+    if ((f_.present & kHasStream) != 0) {
+      learned.stream_at = static_cast<std::uint32_t>(f_.stream.data() - begin_);
+      learned.stream_len = static_cast<std::uint32_t>(f_.stream.size());
+    }
+    learned.symbol_at = static_cast<std::uint32_t>(f_.symbol.data() - begin_);
+    learned.symbol_len = static_cast<std::uint32_t>(f_.symbol.size());
+    learned.present = f_.present;
+    learned.depth = f_.type == EventType::kDepth;
+    learned.type_at = static_cast<std::uint32_t>(type_at_ - begin_);
+    learned.type_word = load_word(type_at_);  // inside the head: `depthUpdate",` or `bookTicker",` follows
+    learned.size = static_cast<std::uint32_t>(size);
+    head = learned;
+  }
+
   // The level loop, with the cursor in a register: `["` px `","` qty `"]` then `,` or `]`. Each event
   // is written whole into scratch_'s free capacity, stamped as on_depth() would stamp it
   // (Fields::stamped), and the array's events are committed at its end; a refused frame's events are
   // dropped with scratch_.
   //
-  // A level laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
-  // pads prices and quantities to fixed decimals) is checked and read by shaped_level(); any other is
-  // read byte by byte, and then becomes the shape when the previous level missed it too.
+  // Levels laid out as the symbol's last one (LevelShape; nearly every level on the wire: Binance
+  // pads prices and quantities to fixed decimals) are read in runs by shaped_level(): the bytes and
+  // the buffer room a run may use are worked out once, before it, as the last position at which a
+  // level may start, so that each level costs one compare of the cursor besides its own checks. Any
+  // other level is read byte by byte, and then becomes the shape when the previous level missed it
+  // too.
   template <bool kUnitSteps>
-  [[gnu::noinline]] bool levels_impl(Side side) noexcept {
-    if (!lit("[")) return false;
-    if (lit("]")) return true;
+  [[gnu::noinline]] bool levels_impl() noexcept {
     Symbol& symbol = feed_.symbols_[f_.id];
-    const WireStep tick = symbol.wire_tick;
-    const WireStep lot = symbol.wire_lot;
+    const WireStep& tick = symbol.wire_tick;
+    const WireStep& lot = symbol.wire_lot;
     if (symbol.instrument.allow_negative_price) return false;  // rare: the Scanner reads signed prices
     LevelShape& shape = symbol.level_shape;
     // Wraps for a timestamp out of range; on_depth() refuses such a frame before any event is used.
-    const EventProto proto(static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs)),
-                           ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side, feed_.config_.venue_id);
+    const auto ts_exchange_ns = static_cast<std::int64_t>(f_.event_time_ms * static_cast<std::uint64_t>(kNsPerMs));
     EventBuffer& out = feed_.scratch_;
-    // Room for 64 levels, then 64 more at a time: one pointer compare per level.
-    out.reserve_more(64);
-    Event* write = out.end();
-    Event* room_end = out.capacity_end();
-    const char* p = p_;
     const char* const end = end_;
-    std::uint32_t misses = 0;
-    while (true) {
-      if (write == room_end) [[unlikely]] {
-        out.commit(write);
-        out.reserve_more(64);
-        write = out.end();
-        room_end = out.capacity_end();
+    // Unrolled: a loop over the two sides costs a branch that the predictor misses once a frame.
+#pragma GCC unroll 2
+    for (const Side side : {Side::kBid, Side::kAsk}) {
+      if (side == Side::kAsk) {
+        if (!lit(",\"a\":")) return false;
+        f_.ask_levels = p_;
       }
-      Event* const event = write;
-      proto.store_except_prices(event);  // both paths below write px_ticks and qty_lots of a level they accept
-      if (shaped_level<kUnitSteps>(p, end, shape, tick, lot, event)) {
-        misses = 0;
-        ++write;
-        // shaped_level() left at least one byte after the level: no bounds check here.
-        if (*p == ',') {
-          ++p;
-          continue;
+      if (!lit("[")) return false;
+      if (lit("]")) continue;
+      const EventProto proto(ts_exchange_ns, ts_local_ns_, f_.last_id, f_.id, EventKind::kDelta, side,
+                             feed_.config_.venue_id);
+      // Room for 64 levels, then 64 more at a time.
+      out.reserve_more(64);
+      Event* write = out.end();
+      Event* room_end = out.capacity_end();
+      const char* p = p_;
+      std::uint32_t misses = 0;
+      while (true) {
+        // A run of shaped levels. Each needs its `size` bytes and one more (a frame never ends with a
+        // level: `]` follows), so size + 1 >= 17 bytes with its `,`; and one event of room.
+        const std::size_t size = shape.size;  // kUnlearned (above any frame's rest) when nothing is learned
+        const auto left = static_cast<std::size_t>(end - p);
+        if (size < left) {
+          const std::size_t stride = size + 1;
+          if (static_cast<std::size_t>(room_end - write) < std::min<std::size_t>(64, left / 16)) [[unlikely]] {
+            out.commit(write);
+            out.reserve_more(64);
+            write = out.end();
+            room_end = out.capacity_end();
+          }
+          // The last start of a level that leaves a byte after it, and that finds room for its event.
+          const char* last = end - stride;
+          const auto room = static_cast<std::size_t>(room_end - write);  // >= 1: left >= 17
+          if (room * stride <= left) last = p + (room - 1) * stride;
+          Event* const run_start = write;
+          // Made here, where they can stay in registers for the run (no call inside).
+          const EventProto run_proto = proto.in_registers();
+          const ShapedConstants k;
+          const std::ptrdiff_t px_at = shape.at[0];
+          const std::ptrdiff_t qty_at = shape.at[1];
+          bool array_end = false;
+          while (p <= last) {
+            run_proto.store_except_prices(write);  // shaped_level() writes px_ticks and qty_lots
+            if (!shaped_level<kUnitSteps>(p, size, px_at, qty_at, shape, k, tick, lot, write)) break;
+            ++write;
+            const char next = p[size];
+            p += stride;
+            if (next != ',') {
+              if (next != ']') return false;
+              array_end = true;
+              break;
+            }
+          }
+          if (array_end) {
+            out.commit(write);
+            p_ = p;
+            break;
+          }
+          if (write != run_start) misses = 0;
         }
-      } else {
+        // One level byte by byte.
+        if (write == room_end) [[unlikely]] {
+          out.commit(write);
+          out.reserve_more(64);
+          write = out.end();
+          room_end = out.capacity_end();
+        }
+        Event* const event = write;
+        proto.store_except_prices(event);
         const char* const level = p;
         if (end - p < 10 || !starts_with(p, end, "[\"")) return false;
         p += 2;
@@ -1110,48 +1414,77 @@ class BinanceFeed::FastReader {
           ++p;
           continue;
         }
+        if (p >= end || *p != ']') return false;
+        out.commit(write);
+        p_ = p + 1;
+        break;
       }
-      if (p >= end || *p != ']') return false;
-      out.commit(write);
-      p_ = p + 1;
-      return true;
     }
+    return true;
   }
 
   // The value of one decimal of a text that matched its shape (LevelShape::Field, in parts): its word's
   // integer digits shifted up one byte over the point, its kept fraction digits left in place, so
   // that the digits fill the word's top bytes with zeros below (leading zeros). Times the field's
   // multiplier it is the value scaled to the step's decimals, times its odd_inverse.
-  [[gnu::always_inline]] static std::uint64_t shaped_value(const char* p, std::int32_t at, std::uint64_t up_bytes,
+  [[gnu::always_inline]] static std::uint64_t shaped_value(const char* p, std::ptrdiff_t at, std::uint64_t up_bytes,
                                                            std::uint64_t stay_bytes) noexcept {
     const std::uint64_t x = load_word(p + at) ^ kAsciiZeros;
     return eight_digits_value(((x << 8) & up_bytes) | (x & stay_bytes));
   }
 
-  // shaped_value() of two decimals of a shape, whose parts lie side by side where `at`, `up_bytes`
-  // and `stay_bytes` point (the masks 16-byte aligned). On x86 both at once in one 16-byte register
-  // (SSE2): the two words' digits gathered with one shift and two masks, then pairs (one 16-bit multiply: the high byte of
-  // digit0 + 256 * digit1 times 2561 is 10 * digit0 + digit1), quads (pmaddwd by 100, 1) and the
-  // eight (pmaddwd by 10000, 1 after packing the quads to 16 bits) for both decimals: 13
-  // instructions against ~40 for two scalar conversions.
-  [[gnu::always_inline]] static void shaped_value_pair(const char* p, const std::int32_t* at, const std::uint64_t* up_bytes,
-                                                       const std::uint64_t* stay_bytes, std::uint64_t& first,
-                                                       std::uint64_t& second) noexcept {
 #if FASTCORE_BINANCE_X86
-    const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[0])),
-                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at[1])));
+  // Constants of the shaped conversion. The pair multiplier is made opaque (once per run of levels
+  // or bookTicker): as a compile-time constant GCC turns the 16-bit multiply by 2561 into two shifts
+  // and two adds (five instructions for one, and a longer chain). The others stay constants (memory
+  // operands).
+  struct ShapedConstants {
+    __m128i pair = _mm_set1_epi16(10 * 256 + 1);
+    ShapedConstants() noexcept { asm("" : "+x"(pair)); }
+  };
+
+  // Two decimals of a shape, whose words start at `at0` and `at1` and whose masks lie side by side
+  // where `up_bytes` and `stay_bytes` point (16-byte aligned), in one 16-byte register (SSE2) as four 32-bit lanes: the
+  // first decimal's value of its word's first four digit bytes, of its last four, then the second
+  // one's (each word: shaped_value()'s digits). The words' digits gathered with one shift and two
+  // masks, then pairs (one 16-bit multiply: the high byte of digit0 + 256 * digit1 times 2561 is
+  // 10 * digit0 + digit1), then quads (pmaddwd by 100, 1).
+  [[gnu::always_inline]] static __m128i shaped_quads(const char* p, std::ptrdiff_t at0, std::ptrdiff_t at1,
+                                                     const std::uint64_t* up_bytes, const std::uint64_t* stay_bytes,
+                                                     const ShapedConstants& k) noexcept {
+    const __m128i words = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at0)),
+                                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + at1)));
     const __m128i x = _mm_xor_si128(words, _mm_set1_epi8('0'));
     __m128i digits = _mm_or_si128(_mm_and_si128(_mm_slli_epi64(x, 8), _mm_load_si128(reinterpret_cast<const __m128i*>(up_bytes))),
                                   _mm_and_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(stay_bytes))));
-    digits = _mm_srli_epi16(_mm_mullo_epi16(digits, _mm_set1_epi16(10 * 256 + 1)), 8);  // 0..99 per 16 bits
-    digits = _mm_madd_epi16(digits, _mm_set1_epi32(100 | (1 << 16)));                    // 0..9999 per 32 bits
-    digits = _mm_madd_epi16(_mm_packs_epi32(digits, digits), _mm_set1_epi32(10000 | (1 << 16)));
-    const auto both = static_cast<std::uint64_t>(_mm_cvtsi128_si64(digits));
-    first = both & 0xFFFFFFFFU;
-    second = both >> 32;
+    digits = _mm_srli_epi16(_mm_mullo_epi16(digits, k.pair), 8);  // 0..99 per 16 bits
+    return _mm_madd_epi16(digits, _mm_set1_epi32(100 | (1 << 16)));  // 0..9999 per 32 bits
+  }
+
+  // The two decimals of shaped_quads() as 64-bit lanes, each times its lane of `multiplier` (below
+  // 2^32 / 10^4; `multiplier_hi` is 10^4 times it): two 32 x 32 -> 64-bit multiplies (pmuludq) and
+  // an add, exact (the values have at most 8 digits).
+  [[gnu::always_inline]] static __m128i quads_times(__m128i quads, __m128i multiplier_hi, __m128i multiplier) noexcept {
+    return _mm_add_epi64(_mm_mul_epu32(quads, multiplier_hi), _mm_mul_epu32(_mm_srli_epi64(quads, 32), multiplier));
+  }
 #else
-    first = shaped_value(p, at[0], up_bytes[0], stay_bytes[0]);
-    second = shaped_value(p, at[1], up_bytes[1], stay_bytes[1]);
+  struct ShapedConstants {};
+#endif
+
+  // shaped_value() of two decimals of a shape (as for shaped_quads()); on x86 both at once.
+  [[gnu::always_inline]] static void shaped_value_pair(const char* p, std::ptrdiff_t at0, std::ptrdiff_t at1,
+                                                       const std::uint64_t* up_bytes,
+                                                       const std::uint64_t* stay_bytes, const ShapedConstants& k,
+                                                       std::uint64_t& first, std::uint64_t& second) noexcept {
+#if FASTCORE_BINANCE_X86
+    const __m128i quads = shaped_quads(p, at0, at1, up_bytes, stay_bytes, k);
+    const __m128i values = _mm_add_epi64(_mm_mul_epu32(quads, _mm_set1_epi64x(10000)), _mm_srli_epi64(quads, 32));
+    first = static_cast<std::uint64_t>(_mm_cvtsi128_si64(values));
+    second = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(values, values)));
+#else
+    (void)k;
+    first = shaped_value(p, at0, up_bytes[0], stay_bytes[0]);
+    second = shaped_value(p, at1, up_bytes[1], stay_bytes[1]);
 #endif
   }
 
@@ -1182,55 +1515,65 @@ class BinanceFeed::FastReader {
     return (non_digit_bytes(word ^ kAsciiZeros) & digit_high) | ((word ^ pattern) & literal);
   }
 
-  // The level at p when it has the shape's layout byte for byte (digits where it has digits, the same
-  // bytes elsewhere): its price and quantity, p moved past its ']'. The level is checked as two
-  // 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words (the same check, SWAR);
-  // every load ends inside the level (a short price's word may start up to 5 bytes before it, on the
-  // frame's keys: see learn_field()), so only its bytes must be in the frame. False otherwise, with
-  // p unchanged and the event's price and quantity to be rewritten.
+  // Whether the level at p has the shape's layout byte for byte (digits where it has digits, the
+  // same bytes elsewhere), and then its price and quantity written to the event. The caller makes
+  // sure that the shape is learned and that the frame holds the level and one byte more. The level
+  // is checked as two 16-byte blocks (SSE2, x86-64's baseline) or, elsewhere, three 8-byte words
+  // (the same check, SWAR); every load ends inside the level (a short price's word may start up to
+  // 5 bytes before it, on the frame's keys: see learn_field()). False otherwise, with the event's
+  // price and quantity to be rewritten.
   //
   // Same result as the byte reader: the digits and bytes checked are the ones the shape was learned
   // from, where quick_steps() accepted the decimals, so it accepts these with the same integer
   // digits, kept fraction digits and zeros past them (and the same overflow bound), and the count
-  // computed here is the value of those digits.
+  // computed here is the value of those digits. With unit steps (kUnitSteps) the counts are the
+  // values times the shape's multipliers, computed in two 64-bit lanes and stored with one 16-byte
+  // store (x86); otherwise the multiply by the step's odd_inverse and the exact-division test are
+  // scalar.
   template <bool kUnitSteps>
-  [[gnu::always_inline]] static bool shaped_level(const char*& p, const char* end, const LevelShape& shape,
-                                                  const WireStep& tick, const WireStep& lot, Event* event) noexcept {
+  [[gnu::always_inline]] static bool shaped_level(const char* p, std::size_t size, std::ptrdiff_t px_at,
+                                                  std::ptrdiff_t qty_at, const LevelShape& shape,
+                                                  const ShapedConstants& k, const WireStep& tick, const WireStep& lot,
+                                                  Event* event) noexcept {
     if constexpr (std::endian::native != std::endian::little) {
       return false;  // the words are read as little-endian
     } else {
-      // size is 16..24 or kUnlearned (never below the bytes left). At least one byte must follow the
-      // level, so that the caller may read it unchecked (a frame never ends with a level: ']' follows).
-      if (static_cast<std::size_t>(end - p) <= shape.size) return false;
 #if FASTCORE_BINANCE_X86
       // Two 16-byte blocks (at 0 and size - 16), each checked by block_match().
       const auto block_ok = [&](const char* at, int i) {
         return block_match(at, shape.block_offset[i], shape.block_floor[i]);
       };
-      const bool bad = _mm_movemask_epi8(_mm_and_si128(block_ok(p, 0), block_ok(p + shape.size - 16, 1))) != 0xFFFF;
+      if (_mm_movemask_epi8(_mm_and_si128(block_ok(p, 0), block_ok(p + size - 16, 1))) != 0xFFFF) return false;
+      if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
+        static_assert(offsetof(Event, qty_lots) == offsetof(Event, px_ticks) + 8 && offsetof(Event, px_ticks) % 16 == 0);
+        const __m128i counts =
+            quads_times(shaped_quads(p, px_at, qty_at, shape.up_bytes, shape.stay_bytes, k),
+                        _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier_hi)),
+                        _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier)));
+        _mm_store_si128(reinterpret_cast<__m128i*>(&event->px_ticks), counts);
+        return true;
+      }
 #else
-      const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + shape.last_word)};
+      const std::uint64_t words[LevelShape::kWords] = {load_word(p), load_word(p + 8), load_word(p + size - 8)};
       std::uint64_t bad_bytes = 0;
       for (std::size_t i = 0; i < LevelShape::kWords; ++i) {
         bad_bytes |= word_mismatch(words[i], shape.pattern[i], shape.literal[i], shape.digit_high[i]);
       }
-      const bool bad = bad_bytes != 0;
+      if (bad_bytes != 0) return false;
 #endif
-      if (bad) return false;
       std::uint64_t px = 0;
       std::uint64_t qty = 0;
-      shaped_value_pair(p, shape.at, shape.up_bytes, shape.stay_bytes, px, qty);
+      shaped_value_pair(p, px_at, qty_at, shape.up_bytes, shape.stay_bytes, k, px, qty);
       const std::uint64_t px_product = px * shape.multiplier[0];
       const std::uint64_t qty_product = qty * shape.multiplier[1];
-      if constexpr (kUnitSteps) {  // tick.unit and lot.unit: the products are the counts
+      if constexpr (kUnitSteps) {
         event->px_ticks = static_cast<std::int64_t>(px_product);
         event->qty_lots = static_cast<std::int64_t>(qty_product);
-      } else if (!wire_exact_steps_of_product(px_product, tick, event->px_ticks) ||
-                 !wire_exact_steps_of_product(qty_product, lot, event->qty_lots)) {
-        return false;
+        return true;
+      } else {
+        return wire_exact_steps_of_product(px_product, tick, event->px_ticks) &&
+               wire_exact_steps_of_product(qty_product, lot, event->qty_lots);
       }
-      p += shape.size;
-      return true;
     }
   }
 
@@ -1285,6 +1628,8 @@ class BinanceFeed::FastReader {
     shape.up_bytes[k] = field.up_bytes;
     shape.stay_bytes[k] = field.stay_bytes;
     shape.multiplier[k] = field.multiplier;
+    shape.lane_multiplier[k] = field.multiplier;  // used only when at most LevelShape::kMaxLaneMultiplier
+    shape.lane_multiplier_hi[k] = field.multiplier * 10000U;
     shape.at[k] = field.at;
   }
 
@@ -1313,7 +1658,12 @@ class BinanceFeed::FastReader {
     if (qty_end == 0 || qty_end + 2 != size) return;          // then `"]`
     set_field(learned, 0, px);
     set_field(learned, 1, qty);
-    learned.last_word = static_cast<std::uint32_t>(size - 8);
+    // Unit steps take the two-lane multiply of shaped_level(): a layout whose multiplier is too
+    // large for it (a price with fewer fraction digits than the step's, by 6 or more) stays unlearned.
+    if (tick.unit && lot.unit &&
+        (px.multiplier > LevelShape::kMaxLaneMultiplier || qty.multiplier > LevelShape::kMaxLaneMultiplier)) {
+      return;
+    }
     const std::size_t block_at[2] = {0, size - 16};
     for (std::size_t b = 0; b < 2; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {
@@ -1363,10 +1713,24 @@ class BinanceFeed::FastReader {
       }
       if (bad_bytes != 0) return false;
 #endif
+      const ShapedConstants k;
+#if FASTCORE_BINANCE_X86
+      if (shape.lanes) {  // unit steps: the products are the counts, b and B then a and A side by side
+        const auto lanes = [&](std::size_t i) {
+          return quads_times(shaped_quads(region, shape.at[i], shape.at[i + 1], shape.up_bytes + i, shape.stay_bytes + i, k),
+                             _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier_hi + i)),
+                             _mm_load_si128(reinterpret_cast<const __m128i*>(shape.lane_multiplier + i)));
+        };
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), lanes(0));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2), lanes(2));
+        return true;
+      }
+#endif
       std::uint64_t products[4];
-      shaped_value_pair(region, shape.at, shape.up_bytes, shape.stay_bytes, products[0], products[1]);
-      shaped_value_pair(region, shape.at + 2, shape.up_bytes + 2, shape.stay_bytes + 2, products[2], products[3]);
-      for (std::size_t k = 0; k < 4; ++k) products[k] *= shape.multiplier[k];
+      shaped_value_pair(region, shape.at[0], shape.at[1], shape.up_bytes, shape.stay_bytes, k, products[0], products[1]);
+      shaped_value_pair(region, shape.at[2], shape.at[3], shape.up_bytes + 2, shape.stay_bytes + 2, k, products[2],
+                        products[3]);
+      for (std::size_t i = 0; i < 4; ++i) products[i] *= shape.multiplier[i];
       return wire_exact_steps_of_product(products[0], tick, out[0]) &&
              wire_exact_steps_of_product(products[1], lot, out[1]) &&
              wire_exact_steps_of_product(products[2], tick, out[2]) &&
@@ -1398,6 +1762,10 @@ class BinanceFeed::FastReader {
       at = field_end + 7;  // past `","B":"`
     }
     if (at - 7 + 1 != size) return;  // the region ends with A's closing quote
+    learned.lanes = tick.unit && lot.unit;
+    for (const std::uint64_t multiplier : learned.multiplier) {
+      learned.lanes = learned.lanes && multiplier <= LevelShape::kMaxLaneMultiplier;
+    }
     const std::size_t block_at[4] = {0, 16, size - 32, size - 16};
     for (std::size_t b = 0; b < 4; ++b) {
       for (std::size_t j = 0; j < 16; ++j) {
@@ -1420,9 +1788,24 @@ class BinanceFeed::FastReader {
   }
 
   bool book_ticker() noexcept {
-    if (!lit("\"u\":") || !uint(f_.last_id)) return false;
+    if (!lit("\"u\":") || !uint_span(f_.last_id, ints_[0])) return false;
     f_.present |= kHasLastId;
     if (!lit(",\"s\":\"") || !symbol()) return false;
+    // A bookTicker with "e" (USD-M): a new head layout for the symbol when it has none, or when two
+    // of its bookTickers in a row missed it.
+    if ((f_.present & kHasE) != 0) {
+      HeadShape& head = feed_.symbols_[f_.id].ticker_head;
+      if (head.size == 0 || (tried_ticker_ == f_.id && ++head.misses >= 2)) {
+        for (std::size_t k = 1; k < HeadShape::kInts; ++k) ints_[k].from = nullptr;
+        t_.from = nullptr;
+        learn_head(head);
+      }
+    }
+    return book_ticker_rest();
+  }
+
+  // A bookTicker from its decimals (its head read key by key or by shaped_head()) to its `}`.
+  bool book_ticker_rest() noexcept {
     Symbol& symbol = feed_.symbols_[f_.id];
     const bool negative = symbol.instrument.allow_negative_price;
     BboShape& shape = symbol.bbo_shape;
@@ -1473,9 +1856,16 @@ class BinanceFeed::FastReader {
 
   BinanceFeed& feed_;
   Fields& f_;
+  const char* const begin_;
   const char* p_;
   const char* end_;
   std::int64_t ts_local_ns_;
+  std::uint32_t tried_head_ = kNoInstrument;  // the symbol whose depth head layout this frame missed
+  std::uint32_t tried_ticker_ = kNoInstrument;  // the symbol whose bookTicker head layout this frame missed
+  // Left uninitialised (every frame builds a FastReader): depth() sets them before learn_head().
+  Span ints_[HeadShape::kInts];               // E, U, u, pu as depth() read them; u as book_ticker() did
+  Span t_;                                    // T
+  const char* type_at_ = nullptr;             // "depthUpdate" in a depth frame
 };
 
 // -------------------------------------------------------------------------------------------------
@@ -1862,21 +2252,19 @@ FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noe
     }
   }
   const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
-  // Written in place: a local Event[2] costs a 128-byte memset and a copy.
+  // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
+  // and a copy, and zeroing each event before filling it field by field twice the stores.
   scratch_.clear();
+  scratch_.reserve_more(2);
+  Event* const out = scratch_.end();
   for (int i = 0; i < 2; ++i) {
-    Event& event = scratch_.emplace_back();
-    event.ts_exchange_ns = ts_exchange_ns;
-    event.ts_local_ns = ts_local_ns;
-    event.px_ticks = values[2 * i];
-    event.qty_lots = values[2 * i + 1];
-    event.seq = f.last_id;
-    event.instrument_id = id;
-    event.kind = EventKind::kBbo;
-    event.side = i == 0 ? Side::kBid : Side::kAsk;
-    event.flags = i == 1 ? common::kFlagLastInMessage : std::uint8_t{0};
-    event.venue_id = config_.venue_id;
+    const EventProto proto(ts_exchange_ns, ts_local_ns, f.last_id, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
+                           config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
+    proto.store_except_prices(out + i);
+    out[i].px_ticks = values[2 * i];
+    out[i].qty_lots = values[2 * i + 1];
   }
+  scratch_.commit(out + 2);
   ++counters_.book_tickers;
   ++symbols_[id].counters.book_tickers;
   emit(scratch_);

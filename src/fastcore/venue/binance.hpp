@@ -173,6 +173,10 @@ class BinanceFeed {
     return symbols_[id].diffs.size() - symbols_[id].head;
   }
   [[nodiscard]] const FeedCounters& counters() const noexcept { return counters_; }
+  /// Depth frames and bookTickers whose head (keys and integers up to the bids or the decimals) the
+  /// fast path read by its learned layout (HeadShape) rather than key by key; diagnostics for tests
+  /// and benchmarks.
+  [[nodiscard]] std::uint64_t head_shape_frames() const noexcept { return head_shape_frames_; }
   [[nodiscard]] BinanceMarket market() const noexcept { return config_.market; }
   [[nodiscard]] const BinanceFeedConfig& config() const noexcept { return config_; }
   /// Instrument id of the symbol the last frame was about, or UINT32_MAX when it named none.
@@ -280,7 +284,6 @@ class BinanceFeed {
     std::uint64_t pattern[kWords] = {};       ///< The level's bytes where `literal` is set
     std::uint64_t literal[kWords] = {};       ///< 0xFF over bytes that must equal `pattern`
     std::uint64_t digit_high[kWords] = {};    ///< 0x80 over bytes that must be digits
-    std::uint32_t last_word = 0;              ///< Offset of the third word: size - 8 (the others: 0, 8)
     /// The x86 check (SSE2) of the same bytes as two 16-byte blocks at 0 and size - 16: a byte is
     /// accepted when, plus `block_offset`, it is above `block_floor` as a signed byte (a digit:
     /// offset 0x7F - '9', floor 0x75; a literal byte c: offset 0x7F - c, floor 0x7E). One add and
@@ -291,7 +294,13 @@ class BinanceFeed {
     alignas(16) std::uint64_t up_bytes[2] = {};
     alignas(16) std::uint64_t stay_bytes[2] = {};
     std::uint64_t multiplier[2] = {1, 1};
-    std::int32_t at[2] = {};
+    /// Unit steps (x86): the multipliers (at most kMaxLaneMultiplier) as 64-bit lanes, and 10^4 times
+    /// them, for the two-lane multiply of FastReader::shaped_level(); a unit-step layout whose
+    /// multiplier is larger is not learned.
+    alignas(16) std::uint64_t lane_multiplier[2] = {1, 1};
+    alignas(16) std::uint64_t lane_multiplier_hi[2] = {10000, 10000};
+    static constexpr std::uint64_t kMaxLaneMultiplier = 100000;  ///< 10^4 times it stays below 2^32
+    std::int64_t at[2] = {};  // 64-bit: used as an address offset at every level
     /// Bytes from '[' to ']'; kUnlearned: nothing learned (larger than any frame's rest, so that one
     /// compare of the bytes left against it also says whether there is a layout)
     static constexpr std::size_t kUnlearned = ~std::size_t{0};
@@ -316,14 +325,48 @@ class BinanceFeed {
     alignas(16) std::uint64_t up_bytes[4] = {};
     alignas(16) std::uint64_t stay_bytes[4] = {};
     std::uint64_t multiplier[4] = {1, 1, 1, 1};
+    alignas(16) std::uint64_t lane_multiplier[4] = {1, 1, 1, 1};  ///< As LevelShape's, valid when `lanes`
+    alignas(16) std::uint64_t lane_multiplier_hi[4] = {10000, 10000, 10000, 10000};
+    bool lanes = false;  ///< Unit tick and lot and every multiplier at most kMaxLaneMultiplier
     std::int32_t at[4] = {};
     std::uint32_t text_at[4] = {};     ///< Each decimal's first byte in the region
     std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
     std::uint32_t size = 0;            ///< Bytes of the region; 0: nothing learned
   };
+  /// The byte layout of the head of the last depth frame the fast path read key by key for a
+  /// symbol: from the frame's first byte to the bids' `[` (`{"stream":"<name>","data":{"e":
+  /// "depthUpdate","E":<n>,"T":<n>,"s":"<S>","U":<n>,"u":<n>,"pu":<n>,"b":` or a shorter form), every
+  /// byte literal but the integers' digits. A frame whose head is laid out the same (nearly every
+  /// one: the integers keep their number of digits) is checked with one add and one compare per 16
+  /// bytes and its integers converted where they are (FastReader::shaped_head()); any other is read
+  /// key by key, and learned when two in a row missed. Only a cache. A symbol's USD-M bookTickers
+  /// have one too (Symbol::ticker_head: to the `,"b":"` of the decimals, its one integer `u`).
+  struct HeadShape {
+    static constexpr std::size_t kMax = 192;  ///< Heads of 16 to 192 bytes (USD-M combined: ~150)
+    static constexpr std::size_t kBlocks = kMax / 16;
+    static constexpr std::size_t kInts = 4;   ///< E, U, u, pu (T is checked, not read)
+    alignas(16) std::uint8_t block_offset[kBlocks][16] = {};  ///< As LevelShape's
+    alignas(16) std::uint8_t block_floor[kBlocks][16] = {};
+    std::uint32_t block_at[kBlocks] = {};     ///< Blocks at 0, 16, ..., the last at size - 16
+    std::uint32_t blocks = 0;
+    std::uint32_t size = 0;                   ///< 0: nothing learned
+    std::uint32_t int_at[kInts] = {};
+    std::uint32_t int_digits[kInts] = {};     ///< 1..19; 0: absent (spot has no pu)
+    std::uint32_t stream_at = 0;              ///< The combined stream's name, when `present` says so
+    std::uint32_t stream_len = 0;
+    std::uint32_t symbol_at = 0;
+    std::uint32_t symbol_len = 0;
+    std::uint32_t present = 0;                ///< The Fields bits the head sets
+    bool depth = true;                        ///< A depth head (E, U, u, pu); else a bookTicker's (u)
+    std::uint32_t type_at = 0;                ///< Where `depthUpdate` (`bookTicker`) is: checked first, as one word
+    std::uint64_t type_word = 0;
+    std::uint32_t misses = 0;                 ///< Frames of this symbol in a row that missed it
+  };
   struct Symbol {
     common::Instrument instrument;
     LevelShape level_shape;          ///< Fast path only: see LevelShape
+    HeadShape depth_head;            ///< Fast path only: see HeadShape
+    HeadShape ticker_head;           ///< Fast path only: a bookTicker's head to its `,"b":"` (USD-M, with "e")
     BboShape bbo_shape;              ///< Fast path only: see BboShape
     WireStep wire_tick;              ///< instrument.tick prepared for the fast path
     WireStep wire_lot;               ///< instrument.lot prepared for the fast path
@@ -376,6 +419,18 @@ class BinanceFeed {
   // Fast path's table: exact upper-case bytes to the id try_find() gives for them (power of two, <= half full).
   std::vector<FastSymbol> fast_table_;
   std::size_t fast_mask_ = 0;
+  /// The fast path's last symbol found (a frame's symbol is nearly always the last one's): its bytes
+  /// as fast_find() keys them, the masks over its bytes, and its id; size 0: none yet.
+  struct LastSymbol {
+    std::uint64_t word0 = 0;
+    std::uint64_t word1 = 0;
+    std::uint64_t mask0 = 0;
+    std::uint64_t mask1 = 0;
+    std::size_t size = 0;
+    std::uint32_t id = kNoInstrument;
+  };
+  LastSymbol last_symbol_;
+  std::uint64_t head_shape_frames_ = 0;
   EventBuffer scratch_;                  ///< Events of the frame being read.
   std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
