@@ -142,9 +142,10 @@ void* BlockPool::allocate() {
 void BlockPool::deallocate(void* block) noexcept {
   if (block == nullptr) return;
   const std::lock_guard<std::mutex> lock(mutex_);
-  assert(in_use_ > 0);
   free_ = ::new (block) FreeBlock{free_};
-  --in_use_;
+  // Not asserted: a block may come from an equal pool of another shared object (see BookSide's pool),
+  // whose count then keeps it; the count is a statistic, the free list is what matters.
+  if (in_use_ > 0) --in_use_;
   poison(block, block_bytes_);
 }
 

@@ -61,12 +61,13 @@ class BlockPool {
 
   /// A block of block_bytes() (contents unspecified). Throws std::bad_alloc.
   [[nodiscard]] void* allocate();
-  /// Returns a block from allocate() of this pool (nullptr is ignored).
+  /// Returns a block from allocate() of this pool, or of a pool with the same block size and alignment
+  /// that is never destroyed (nullptr is ignored).
   void deallocate(void* block) noexcept;
 
   /// Size of a block (the requested size rounded up to the alignment): the pool's stride.
   [[nodiscard]] std::size_t block_bytes() const noexcept { return block_bytes_; }
-  /// Blocks allocated and not yet freed.
+  /// Blocks allocated here and not yet freed (here).
   [[nodiscard]] std::size_t blocks_in_use() const noexcept;
   /// Chunks held (never shrinks before destruction).
   [[nodiscard]] std::size_t chunk_count() const noexcept;
