@@ -129,7 +129,7 @@ class BookSide {
 
   /// The process-wide pool every side's window block comes from, in transparent huge pages where the
   /// system gives them (tests read its chunks' backing).
-  // Why (fastcore/common/huge_pages.hpp): 1,000 books' ~130 MiB of windows in ~66 TLB entries instead of
+  // Why (fastcore/common/huge_pages.hpp): 1,000 books' ~135 MiB of windows in ~68 TLB entries instead of
   // ~33,000. Never destroyed (a BookSide in a static object may outlive any other static), so it keeps
   // its peak size for the process. One per shared object linking the core (hidden symbols); a block
   // freed into another one's pool is equally valid there (same size; chunks are never unmapped).
@@ -360,7 +360,7 @@ class BookSide {
   // side's best landed in 1/8 of the L2 sets and 1,000 books thrashed them. Each block is placed at one
   // of kColours line offsets inside a slightly larger allocation, picked by hashing its address. In
   // 2 MiB pages a virtual line offset is also the physical one, so the colours reach the physically
-  // indexed L2 as laid out (in 4 KiB pages only the low 12 address bits were kept).
+  // indexed L2 as laid out (in 4 KiB pages only an address's low 12 bits are the same in both).
   static constexpr std::size_t kColours = 16;
   static constexpr std::size_t kAllocationBytes = sizeof(Storage) + (kColours - 1) * 64;
   struct StorageDeleter {

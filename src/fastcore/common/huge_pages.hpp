@@ -1,10 +1,11 @@
 #pragma once
 /// Memory in 2 MiB transparent huge pages, where the system gives them: regions and a fixed-size block pool.
 ///
-/// Why: 1,000 books hold two 66 KiB window blocks each, about 130 MiB over ~33,000 4 KiB pages, far more
+/// Why: 1,000 books hold two 66 KiB window blocks each, about 135 MiB over ~33,000 4 KiB pages, far more
 /// than the L2 TLB covers (2,048 entries), so the first touch of a cold instrument's book paid a page walk
 /// (several dependent loads of page-table entries) on top of its cache misses. In 2 MiB pages the same
-/// memory is ~66 pages, which the TLB holds. Linux backs anonymous memory with huge pages only where the
+/// memory is ~68 pages, which the TLB holds (engine tick-to-decision p50 -30 %, p99 -20 to -25 % with
+/// 1,000 instruments: bench/BENCHMARKS.md, "Huge pages for per-instrument state"). Linux backs anonymous memory with huge pages only where the
 /// region is advised (THP mode `madvise`, the usual default) or always (`always`); malloc'ed blocks sit
 /// on the brk heap, which nobody advises, hence regions of their own here.
 ///
