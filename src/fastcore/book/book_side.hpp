@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "fastcore/book/far_levels.hpp"
+#include "fastcore/common/huge_pages.hpp"
 
 namespace fastcore::book {
 
@@ -125,6 +126,14 @@ class BookSide {
   }
   BookSide& operator=(BookSide&&) noexcept = default;
   ~BookSide() = default;
+
+  /// The process-wide pool every side's window block comes from, in transparent huge pages where the
+  /// system gives them (tests read its chunks' backing).
+  // Why (fastcore/common/huge_pages.hpp): 1,000 books' ~135 MiB of windows in ~68 TLB entries instead of
+  // ~33,000. Never destroyed (a BookSide in a static object may outlive any other static), so it keeps
+  // its peak size for the process. One per shared object linking the core (hidden symbols); a block
+  // freed into another one's pool is equally valid there (same size; chunks are never unmapped).
+  static common::BlockPool& storage_pool();
 
   /// Key of the best level of an empty side. No price has it: a bid's key is its price and an ask's
   /// is -price, and px INT64_MIN (whose negation does not exist) is refused.
@@ -341,26 +350,29 @@ class BookSide {
     FarLevels far;
     std::vector<KeyQty> scratch;  // reused by move_window(): no allocation once warmed up
     std::uint64_t dropped = 0;
-    void* allocation = nullptr;  // what new_storage() got from operator new (Storage sits inside it)
+    void* allocation = nullptr;  // what new_storage() got from the pool (Storage sits inside it)
     std::uint32_t max_levels = 0;
     bool is_bid = true;
   };
 
-  // Cache colouring. Blocks of the same size come from malloc at a fixed stride (16,896 bytes here:
-  // 264 lines, a multiple of 8), so the slots near every side's best landed in 1/8 of the L2 sets
-  // and 1,000 books thrashed them. Each block is placed at one of kColours line offsets inside a
-  // slightly larger allocation, picked by hashing the allocation's address.
+  // Cache colouring. Blocks of one size sit at a fixed stride (in the pool below, as they did from
+  // malloc: 16,896 bytes with a 2,048-slot window, 264 lines, a multiple of 8), so the slots near every
+  // side's best landed in 1/8 of the L2 sets and 1,000 books thrashed them. Each block is placed at one
+  // of kColours line offsets inside a slightly larger allocation, picked by hashing its address. In
+  // 2 MiB pages a virtual line offset is also the physical one, so the colours reach the physically
+  // indexed L2 as laid out (in 4 KiB pages only an address's low 12 bits are the same in both).
   static constexpr std::size_t kColours = 16;
+  static constexpr std::size_t kAllocationBytes = sizeof(Storage) + (kColours - 1) * 64;
   struct StorageDeleter {
     void operator()(Storage* storage) const noexcept {
       void* allocation = storage->allocation;
       storage->~Storage();
-      ::operator delete(allocation, std::align_val_t{alignof(Storage)});
+      storage_pool().deallocate(allocation);
     }
   };
   // A new block, empty or a copy of `from`.
   static Storage* new_storage(const Storage* from) {
-    void* allocation = ::operator new(sizeof(Storage) + (kColours - 1) * 64, std::align_val_t{alignof(Storage)});
+    void* allocation = storage_pool().allocate();
     const std::uintptr_t line = reinterpret_cast<std::uintptr_t>(allocation) >> 6;
     const std::size_t colour = static_cast<std::size_t>((line * 0x9E3779B97F4A7C15ULL) >> 60) & (kColours - 1);
     void* at = static_cast<char*>(allocation) + colour * 64;
@@ -368,7 +380,7 @@ class BookSide {
     try {
       storage = from != nullptr ? new (at) Storage(*from) : new (at) Storage();
     } catch (...) {
-      ::operator delete(allocation, std::align_val_t{alignof(Storage)});
+      storage_pool().deallocate(allocation);
       throw;
     }
     storage->allocation = allocation;
