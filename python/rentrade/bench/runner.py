@@ -433,7 +433,10 @@ def run_bench(
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
 
-    alone_note = "each level update timed alone (fenced cycle counter), timer overhead removed"
+    alone_note = (
+        "each level update of the order flow timed alone (fenced cycle counter), timer overhead removed;"
+        " opening snapshots applied untimed"
+    )
     runs_note = "runs of 16 consecutive updates timed together, divided by 16 (no fences inside a run)"
     say("core: book update, 1 book")
     one_check = _same_books_as_replay(events, [instrument])

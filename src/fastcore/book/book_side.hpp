@@ -356,8 +356,8 @@ class BookSide {
   };
 
   // Cache colouring. Blocks of one size sit at a fixed stride (in the pool below, as they did from
-  // malloc: 16,896 bytes with a 2,048-slot window, 264 lines, a multiple of 8), so the slots near every
-  // side's best landed in 1/8 of the L2 sets and 1,000 books thrashed them. Each block is placed at one
+  // malloc; with the 2,048-slot window of the time, 16,896 bytes: 264 lines, a multiple of 8), so the
+  // slots near every side's best landed in 1/8 of the L2 sets and 1,000 books thrashed them. Each block is placed at one
   // of kColours line offsets inside a slightly larger allocation, picked by hashing its address. In
   // 2 MiB pages a virtual line offset is also the physical one, so the colours reach the physically
   // indexed L2 as laid out (in 4 KiB pages only an address's low 12 bits are the same in both).

@@ -5,9 +5,10 @@
 /// than the L2 TLB covers (2,048 entries), so the first touch of a cold instrument's book paid a page walk
 /// (several dependent loads of page-table entries) on top of its cache misses. In 2 MiB pages the same
 /// memory is ~68 pages, which the TLB holds (engine tick-to-decision p50 -30 %, p99 -20 to -25 % with
-/// 1,000 instruments: bench/BENCHMARKS.md, "Huge pages for per-instrument state"). Linux backs anonymous memory with huge pages only where the
-/// region is advised (THP mode `madvise`, the usual default) or always (`always`); malloc'ed blocks sit
-/// on the brk heap, which nobody advises, hence regions of their own here.
+/// 1,000 instruments: bench/BENCHMARKS.md, "Huge pages for per-instrument state"). Linux backs anonymous
+/// memory with huge pages only where the region is advised (THP mode `madvise`, the usual default) or
+/// everywhere (`always`); malloc'ed blocks sit on the brk heap, which nobody advises, hence regions of
+/// their own here.
 ///
 /// Regions: 2 MiB-aligned anonymous mmap plus madvise(MADV_HUGEPAGE) on Linux. Elsewhere, or when mmap
 /// fails, aligned operator new (the memory is then ordinary; nothing else changes). madvise failing (THP
