@@ -17,6 +17,7 @@ mkdir -p "$out/work"
   "$root/src/fastcore/common/decimal.cpp" \
   "$root/src/fastcore/common/instrument.cpp" \
   "$root/src/fastcore/book/book.cpp" \
+  "$root/src/fastcore/common/huge_pages.cpp" \
   -o "$out/binance_fuzz"
 cd "$out"
 ./binance_fuzz -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
