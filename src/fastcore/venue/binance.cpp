@@ -1284,10 +1284,12 @@ class BinanceFeed::FastReader {
 
   // The head of a depth frame (from its first byte, at p_, to the bids' `[`) when it is laid out as
   // `head` (learned from a head of symbol `id` the key reader read): every byte the same but the
-  // integers' digits, which must be digits. Then it fills the Fields the key reader fills from
-  // the same bytes and leaves p_ at the `[`. The key reader takes the same steps through such a head:
-  // its keys, names and symbol are the same bytes, and each integer has the same number of digits
-  // between the same bytes (so the same count check and, converted here, the same value).
+  // integers' digits, which must be digits. Then it fills the Fields the key reader fills from the
+  // same bytes, all but the stream's and the symbol's texts (only learn_head(), after the key reader,
+  // and classify_and_apply(), for frames of no type, read them), and leaves p_ at the `[`. The key
+  // reader takes the same steps through such a head: its keys, names and symbol are the same bytes,
+  // and each integer has the same number of digits between the same bytes (so the same count check
+  // and, converted here, the same value).
   [[gnu::always_inline]] bool shaped_head(const HeadShape& head, std::uint32_t id) noexcept {
     const char* const b = p_;  // frame() checked the length and the type word
 #if FASTCORE_BINANCE_X86
@@ -1308,7 +1310,6 @@ class BinanceFeed::FastReader {
     }
 #endif
     f_.present = head.present;
-    if ((head.present & kHasStream) != 0) f_.stream = std::string_view(b + head.stream_at, head.stream_len);
     if (head.depth) {  // E, U, u, pu
       f_.type = EventType::kDepth;
       f_.event_time_ms = known_digits(b + head.int_at[0], head.int_digits[0]);
@@ -1319,7 +1320,6 @@ class BinanceFeed::FastReader {
       f_.type = EventType::kBookTicker;
       f_.last_id = known_digits(b + head.int_at[0], head.int_digits[0]);
     }
-    f_.symbol = std::string_view(b + head.symbol_at, head.symbol_len);
     f_.id = id;
     p_ = b + head.size;
     if (head.depth) f_.bid_levels = p_;
@@ -1354,12 +1354,6 @@ class BinanceFeed::FastReader {
       learned.int_at[k] = static_cast<std::uint32_t>(ints_[k].from - begin_);
       learned.int_digits[k] = static_cast<std::uint32_t>(ints_[k].to - ints_[k].from);
     }
-    if ((f_.present & kHasStream) != 0) {
-      learned.stream_at = static_cast<std::uint32_t>(f_.stream.data() - begin_);
-      learned.stream_len = static_cast<std::uint32_t>(f_.stream.size());
-    }
-    learned.symbol_at = static_cast<std::uint32_t>(f_.symbol.data() - begin_);
-    learned.symbol_len = static_cast<std::uint32_t>(f_.symbol.size());
     learned.present = f_.present;
     learned.depth = f_.type == EventType::kDepth;
     learned.type_at = static_cast<std::uint32_t>(type_at_ - begin_);
@@ -1865,34 +1859,50 @@ class BinanceFeed::FastReader {
   }
 
   // A bookTicker from its decimals (its head read key by key or by shaped_head()) to its `}`.
-  bool book_ticker_rest() noexcept {
+  // Nearly every bookTicker of a symbol has its decimals and its tail laid out as its last one's
+  // (98.8 % of the recorded BTCUSDT decimals, 94 % of ETHUSDT; a signed-price symbol never learns a
+  // shape: steps() refuses it); that path is inlined into its callers, the rest is out of line.
+  // The decimals' texts are not kept: with Fields::bbo_read, on_book_ticker() reads only the values.
+  [[gnu::always_inline]] bool book_ticker_rest() noexcept {
     Symbol& symbol = feed_.symbols_[f_.id];
-    const bool negative = symbol.instrument.allow_negative_price;
-    BboShape& shape = symbol.bbo_shape;
-    const char* const region = p_;
-    // Nearly every bookTicker of a symbol is laid out as its last one (98.8 % of the recorded BTCUSDT
-    // ones, 94 % of ETHUSDT); a signed-price symbol never learns a shape (steps() refuses it).
-    // The decimals' texts are not kept: with Fields::bbo_read, on_book_ticker() reads only the values.
-    if (shaped_bbo(region, end_, shape, symbol.wire_tick, symbol.wire_lot, feed_.bbo_steps_)) {
-      p_ = region + shape.size;
-    } else {
-      if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
-          !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
-          !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
-          !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
-        return false;
-      }
-      learn_bbo_shape(region, static_cast<std::size_t>(p_ - region), symbol.wire_tick, symbol.wire_lot, shape);
+    const BboShape& shape = symbol.bbo_shape;
+    if (!shaped_bbo(p_, end_, shape, symbol.wire_tick, symbol.wire_lot, feed_.bbo_steps_)) {
+      return book_ticker_decimals(symbol);
     }
+    p_ += shape.size;
+    return book_ticker_tail(symbol);
+  }
+
+  // book_ticker_rest() for decimals not laid out as the symbol's BboShape: read byte by byte, then learned.
+  [[gnu::noinline]] bool book_ticker_decimals(Symbol& symbol) noexcept {
+    const bool negative = symbol.instrument.allow_negative_price;
+    const char* const region = p_;
+    if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
+        !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
+        !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
+        !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
+      return false;
+    }
+    learn_bbo_shape(region, static_cast<std::size_t>(p_ - region), symbol.wire_tick, symbol.wire_lot, symbol.bbo_shape);
+    return book_ticker_tail(symbol);
+  }
+
+  // After the decimals: USD-M's `,"T":n,"E":n}` (nearly always laid out as the symbol's last
+  // TailShape), or spot's `}`.
+  [[gnu::always_inline]] bool book_ticker_tail(Symbol& symbol) noexcept {
     f_.present |= kHasBidPx | kHasBidQty | kHasAskPx | kHasAskQty;
     f_.bbo_read = true;
-    // USD-M's `,"T":n,"E":n}`, nearly always laid out as the symbol's last one (TailShape).
     TailShape& tail = symbol.ticker_tail;
     if (shaped_tail(tail)) {
       tail.misses = 0;
       ++feed_.tail_shape_frames_;
       return true;
     }
+    return book_ticker_tail_keys(tail);
+  }
+
+  // book_ticker_tail() for a tail not laid out as `tail`: read key by key, then learned.
+  [[gnu::noinline]] bool book_ticker_tail_keys(TailShape& tail) noexcept {
     if (lit("}")) return true;
     const char* const tail_at = p_;
     if (!lit(",\"T\":")) return false;
@@ -2173,6 +2183,29 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
   return classify_and_apply(fields, ts_local_ns);
 }
 
+[[gnu::always_inline]] inline FrameStatus BinanceFeed::emit_book_ticker(std::uint32_t id, std::uint64_t seq,
+                                                                       std::uint64_t event_time_ms,
+                                                                       const std::int64_t* values, std::int64_t ts_local_ns) noexcept {
+  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(event_time_ms) * kNsPerMs;
+  // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
+  // and a copy, and zeroing each event before filling it field by field twice the stores.
+  scratch_.clear();
+  scratch_.reserve_more(2);
+  Event* const out = scratch_.end();
+  for (int i = 0; i < 2; ++i) {
+    const EventProto proto(ts_exchange_ns, ts_local_ns, seq, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
+                           config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
+    proto.store_except_prices(out + i);
+    out[i].px_ticks = values[2 * i];
+    out[i].qty_lots = values[2 * i + 1];
+  }
+  scratch_.commit(out + 2);
+  ++counters_.book_tickers;
+  ++symbols_[id].counters.book_tickers;
+  emit(scratch_);
+  return FrameStatus::kOk;
+}
+
 FrameStatus BinanceFeed::classify_and_apply(Fields& f, std::int64_t ts_local_ns) noexcept {
   if (f.type == EventType::kNone) {
     if ((f.present & (kHasResult | kHasId | kHasError)) != 0 && (f.present & kHasData) == 0) {
@@ -2196,7 +2229,17 @@ FrameStatus BinanceFeed::classify_and_apply(Fields& f, std::int64_t ts_local_ns)
   }
   switch (f.type) {
     case EventType::kDepth: return on_depth(f, ts_local_ns);
-    case EventType::kBookTicker: return on_book_ticker(f, ts_local_ns);
+    case EventType::kBookTicker:
+      // Read by the fast path (FastReader::book_ticker_rest()): its symbol was found, u and the four
+      // decimals were there (converted into bbo_steps_), and it sets no mismatch; of on_book_ticker()'s
+      // checks only E's range is left to make.
+      if (f.bbo_read) [[likely]] {
+        if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+          return bad(BadFrameReason::kBadNumber, f.id, "bookTicker", "E", "out of range");
+        }
+        return emit_book_ticker(f.id, f.last_id, f.event_time_ms, bbo_steps_, ts_local_ns);
+      }
+      return on_book_ticker(f, ts_local_ns);
     case EventType::kTrade:
     case EventType::kAggTrade: return on_trade(f, ts_local_ns);
     default: ++counters_.ignored; return FrameStatus::kIgnored;
@@ -2301,16 +2344,8 @@ FrameStatus BinanceFeed::on_depth(Fields& f, std::int64_t ts_local_ns) noexcept 
 }
 
 FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noexcept {
+  // Only frames the Scanner read: the fast path's (Fields::bbo_read) are taken by classify_and_apply().
   const char* what = "bookTicker";
-  if (f.bbo_read) {
-    // Read by the fast path (FastReader::book_ticker_rest()): its symbol was found, u and the four
-    // decimals were there (converted into bbo_steps_), and it sets no mismatch; of the checks below
-    // only E's range is left to make.
-    if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
-      return bad(BadFrameReason::kBadNumber, f.id, what, "E", "out of range");
-    }
-    return emit_book_ticker(f.id, f.last_id, f.event_time_ms, bbo_steps_, ts_local_ns);
-  }
   if (!f.has(kHasSymbol)) return bad(BadFrameReason::kMissingField, kNoInstrument, what, "s", "");
   if (f.id == kNoInstrument) {
     ++counters_.unknown_symbol;
@@ -2335,28 +2370,6 @@ FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noe
     if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
   }
   return emit_book_ticker(id, f.last_id, f.event_time_ms, values, ts_local_ns);
-}
-
-FrameStatus BinanceFeed::emit_book_ticker(std::uint32_t id, std::uint64_t seq, std::uint64_t event_time_ms,
-                                          const std::int64_t* values, std::int64_t ts_local_ns) noexcept {
-  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(event_time_ms) * kNsPerMs;
-  // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
-  // and a copy, and zeroing each event before filling it field by field twice the stores.
-  scratch_.clear();
-  scratch_.reserve_more(2);
-  Event* const out = scratch_.end();
-  for (int i = 0; i < 2; ++i) {
-    const EventProto proto(ts_exchange_ns, ts_local_ns, seq, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
-                           config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
-    proto.store_except_prices(out + i);
-    out[i].px_ticks = values[2 * i];
-    out[i].qty_lots = values[2 * i + 1];
-  }
-  scratch_.commit(out + 2);
-  ++counters_.book_tickers;
-  ++symbols_[id].counters.book_tickers;
-  emit(scratch_);
-  return FrameStatus::kOk;
 }
 
 FrameStatus BinanceFeed::on_trade(Fields& f, std::int64_t ts_local_ns) noexcept {

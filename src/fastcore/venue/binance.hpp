@@ -353,10 +353,6 @@ class BinanceFeed {
     std::uint32_t size = 0;                   ///< 0: nothing learned
     std::uint32_t int_at[kInts] = {};
     std::uint32_t int_digits[kInts] = {};     ///< 1..19; 0: absent (spot has no pu)
-    std::uint32_t stream_at = 0;              ///< The combined stream's name, when `present` says so
-    std::uint32_t stream_len = 0;
-    std::uint32_t symbol_at = 0;
-    std::uint32_t symbol_len = 0;
     std::uint32_t present = 0;                ///< The Fields bits the head sets
     bool depth = true;                        ///< A depth head (E, U, u, pu); else a bookTicker's (u)
     std::uint32_t type_at = 0;                ///< Where `depthUpdate` (`bookTicker`) is: checked first, as one word
@@ -418,8 +414,9 @@ class BinanceFeed {
   FrameStatus classify_and_apply(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_depth(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_book_ticker(Fields& fields, std::int64_t ts_local_ns) noexcept;
-  /// A checked bookTicker's two kBbo events (b, B, a, A in `values`) to the sink.
-  FrameStatus emit_book_ticker(std::uint32_t id, std::uint64_t seq, std::uint64_t event_time_ms,
+  /// A checked bookTicker's two kBbo events (b, B, a, A in `values`) to the sink (inline: defined
+  /// and used in binance.cpp only).
+  inline FrameStatus emit_book_ticker(std::uint32_t id, std::uint64_t seq, std::uint64_t event_time_ms,
                                const std::int64_t* values, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_trade(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus bad(BadFrameReason reason, std::uint32_t id, const char* what, const char* field,
