@@ -1070,7 +1070,7 @@ class BinanceFeed::FastReader {
   // the tail follows the decimals' region (32 bytes or more) and E ends 12 bytes or more into it.
   [[gnu::always_inline]] bool shaped_tail(const TailShape& tail) noexcept {
     const char* const t = p_;
-    if (tail.size == 0 || end_ - t < static_cast<std::ptrdiff_t>(tail.size)) return false;
+    if (static_cast<std::size_t>(end_ - t) < tail.size) return false;  // also when nothing is learned
 #if FASTCORE_BINANCE_X86
     const __m128i all =
         _mm_and_si128(_mm_and_si128(block_match(t, tail.block_offset[0], tail.block_floor[0]),
@@ -1101,7 +1101,7 @@ class BinanceFeed::FastReader {
   // digits; otherwise forgets the layout.
   [[gnu::noinline]] static void learn_tail(const char* t, std::size_t size, std::size_t t_from, std::size_t t_to,
                                            std::size_t e_from, std::size_t e_to, TailShape& tail) noexcept {
-    tail.size = 0;
+    tail.size = TailShape::kUnlearned;
     if (size < TailShape::kMin || size > TailShape::kMax || e_to - e_from > 16) return;
     TailShape learned;
     learned.block_at[0] = 0;
@@ -1119,7 +1119,7 @@ class BinanceFeed::FastReader {
     learned.e_mask[0] = keep(digits > 8 ? digits - 8 : 0);
     learned.e_mask[1] = keep(std::min<std::size_t>(digits, 8));
     learned.e_end = static_cast<std::uint32_t>(e_to);
-    learned.size = static_cast<std::uint32_t>(size);
+    learned.size = size;
     tail = learned;
   }
 
@@ -1916,7 +1916,7 @@ class BinanceFeed::FastReader {
     f_.present |= kHasEventTime;
     if (!lit("}")) return false;
     // A new tail layout for the symbol when it has none, or when two of its tails in a row missed it.
-    if (tail.size == 0 || ++tail.misses >= 2) {
+    if (tail.size == TailShape::kUnlearned || ++tail.misses >= 2) {
       const auto at = [tail_at](const char* c) { return static_cast<std::size_t>(c - tail_at); };
       learn_tail(tail_at, at(p_), at(t_from), at(t_to), at(e_from), at(e_to), tail);
     }
@@ -2160,6 +2160,16 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
     if (FastReader(*this, fast, frame.data(), frame_end_, ts_local_ns).frame()) [[likely]] {
       ++counters_.fast_path_frames;
       last_id_ = fast.id;
+      // A bookTicker the fast path read (FastReader::book_ticker_rest(); USD-M's or spot's, which
+      // classify_and_apply() would type by its fields): its symbol was found, u and the four decimals
+      // were there (converted into bbo_steps_), and the fast path sets no mismatch, no control-reply
+      // field and no stream without data; of on_book_ticker()'s checks only E's range is left.
+      if (fast.bbo_read) {
+        if (fast.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+          return bad(BadFrameReason::kBadNumber, fast.id, "bookTicker", "E", "out of range");
+        }
+        return emit_book_ticker(fast.id, fast.last_id, fast.event_time_ms, bbo_steps_, ts_local_ns);
+      }
       return classify_and_apply(fast, ts_local_ns);
     }
     scratch_.clear();  // what the fast path read before it gave up
@@ -2185,7 +2195,8 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
 
 [[gnu::always_inline]] inline FrameStatus BinanceFeed::emit_book_ticker(std::uint32_t id, std::uint64_t seq,
                                                                        std::uint64_t event_time_ms,
-                                                                       const std::int64_t* values, std::int64_t ts_local_ns) noexcept {
+                                                                       const std::int64_t* values,
+                                                                       std::int64_t ts_local_ns) noexcept {
   const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(event_time_ms) * kNsPerMs;
   // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
   // and a copy, and zeroing each event before filling it field by field twice the stores.
@@ -2196,8 +2207,8 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
     const EventProto proto(ts_exchange_ns, ts_local_ns, seq, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
                            config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
     proto.store_except_prices(out + i);
-    out[i].px_ticks = values[2 * i];
-    out[i].qty_lots = values[2 * i + 1];
+    // px_ticks and qty_lots (bytes 16 to 31, see EventProto) as one 16-byte copy.
+    std::memcpy(reinterpret_cast<char*>(out + i) + offsetof(Event, px_ticks), values + 2 * i, 2 * sizeof(std::int64_t));
   }
   scratch_.commit(out + 2);
   ++counters_.book_tickers;
@@ -2229,17 +2240,7 @@ FrameStatus BinanceFeed::classify_and_apply(Fields& f, std::int64_t ts_local_ns)
   }
   switch (f.type) {
     case EventType::kDepth: return on_depth(f, ts_local_ns);
-    case EventType::kBookTicker:
-      // Read by the fast path (FastReader::book_ticker_rest()): its symbol was found, u and the four
-      // decimals were there (converted into bbo_steps_), and it sets no mismatch; of on_book_ticker()'s
-      // checks only E's range is left to make.
-      if (f.bbo_read) [[likely]] {
-        if (f.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
-          return bad(BadFrameReason::kBadNumber, f.id, "bookTicker", "E", "out of range");
-        }
-        return emit_book_ticker(f.id, f.last_id, f.event_time_ms, bbo_steps_, ts_local_ns);
-      }
-      return on_book_ticker(f, ts_local_ns);
+    case EventType::kBookTicker: return on_book_ticker(f, ts_local_ns);
     case EventType::kTrade:
     case EventType::kAggTrade: return on_trade(f, ts_local_ns);
     default: ++counters_.ignored; return FrameStatus::kIgnored;
@@ -2344,7 +2345,7 @@ FrameStatus BinanceFeed::on_depth(Fields& f, std::int64_t ts_local_ns) noexcept 
 }
 
 FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noexcept {
-  // Only frames the Scanner read: the fast path's (Fields::bbo_read) are taken by classify_and_apply().
+  // Only frames the Scanner read: the fast path's (Fields::bbo_read) are taken by on_frame().
   const char* what = "bookTicker";
   if (!f.has(kHasSymbol)) return bad(BadFrameReason::kMissingField, kNoInstrument, what, "s", "");
   if (f.id == kNoInstrument) {

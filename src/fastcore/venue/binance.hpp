@@ -372,7 +372,9 @@ class BinanceFeed {
     alignas(16) std::uint8_t block_offset[kBlocks][16] = {};  ///< As LevelShape's
     alignas(16) std::uint8_t block_floor[kBlocks][16] = {};
     std::uint32_t block_at[kBlocks] = {};     ///< At 0, min(16, size - 16), size - 16
-    std::uint32_t size = 0;                   ///< 0: nothing learned
+    /// Bytes of the tail; kUnlearned: nothing learned (larger than any frame's rest, as LevelShape's)
+    static constexpr std::size_t kUnlearned = ~std::size_t{0};
+    std::size_t size = kUnlearned;
     std::uint32_t e_end = 0;                  ///< E's digits (1 to 16) end here, at the message's `}`
     /// Over E's digits in the two words that end at e_end (the first digits, then the last 8): the
     /// bytes before the digits are masked off (leading zeros), so no branch on the digit count.
@@ -417,7 +419,7 @@ class BinanceFeed {
   /// A checked bookTicker's two kBbo events (b, B, a, A in `values`) to the sink (inline: defined
   /// and used in binance.cpp only).
   inline FrameStatus emit_book_ticker(std::uint32_t id, std::uint64_t seq, std::uint64_t event_time_ms,
-                               const std::int64_t* values, std::int64_t ts_local_ns) noexcept;
+                                      const std::int64_t* values, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_trade(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus bad(BadFrameReason reason, std::uint32_t id, const char* what, const char* field,
                   std::string_view value) noexcept;
@@ -455,7 +457,7 @@ class BinanceFeed {
   std::uint64_t head_shape_frames_ = 0;
   std::uint64_t tail_shape_frames_ = 0;
   EventBuffer scratch_;                  ///< Events of the frame being read.
-  std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
+  alignas(16) std::int64_t bbo_steps_[4] = {};  ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
   EventBuffer snapshot_;                 ///< Snapshot plus released diffs.
   std::span<const common::Event> last_events_;
