@@ -948,6 +948,112 @@ void test_shaped_heads() {
   }
 }
 
+// bookTicker tails (`,"T":n,"E":n}`) through the symbol's learned tail layout (TailShape): runs of
+// 40 USD-M bookTickers sharing a tail layout (T and E of 1 to 19 digits, some with leading zeros,
+// E now and then beyond the nanosecond range; combined or raw stream; the head with or without
+// "e"; one of two symbols per run), the decimals in one of two layouts (so that the tail follows
+// both the shaped and the byte-read decimals), and now and then one frame changed in its tail: a
+// digit of T or E for another digit (still the layout: read by it, with the new value), T or E a
+// digit longer or shorter, a digit made 'x', a key byte changed, no tail at all, a byte after the
+// message's `}`, the combined stream's `}` missing, T of 20 digits. Both readers must give the same
+// events, statuses and errors; once two frames of a learnable layout went before it, frames of that
+// layout must be read by it (accepted side) and frames of any other layout never (refused side).
+void test_shaped_tails() {
+  const std::vector<common::Instrument> instruments = {make("BTCUSDT", "0.10", "0.001"), make("ETHUSDT", "0.01", "0.001")};
+  Twin twin(instruments, BinanceMarket::kUsdm);
+  std::mt19937_64 rng(61);
+  const auto digits = [&](std::size_t count, bool leading_zero) {
+    std::string text;
+    for (std::size_t d = 0; d < count; ++d) {
+      text += static_cast<char>('0' + (d == 0 && !leading_zero ? 1 + rng() % 9 : rng() % 10));
+    }
+    return text;
+  };
+  std::size_t t_digits = 13;
+  std::size_t e_digits = 13;
+  bool combined = false;
+  std::uint32_t id = 0;
+  std::string previous_layout[2];
+  int streak[2] = {};  // frames of the symbol in a row whose tail had the previous layout
+  int by_layout = 0;
+  int expected_by_layout = 0;
+  int refused_by_layout = 0;
+  std::uint64_t u = 1'000;
+  for (int n = 0; n < 16'000; ++n) {
+    if (n % 40 == 0) {  // a new run
+      const auto count = [&]() -> std::size_t { return rng() % 2 == 0 ? 13 : 1 + rng() % 19; };
+      t_digits = count();
+      e_digits = count();
+      combined = rng() % 2 == 0;
+      id = static_cast<std::uint32_t>(rng() % 2);
+    }
+    const bool leading_zero = rng() % 16 == 0;
+    std::string t_text = digits(t_digits, leading_zero);
+    std::string e_text = digits(e_digits, leading_zero);
+    // Changes inside the tail. 0: none; 1: a digit of E for another digit (still the layout); 2: a
+    // digit of T for another digit (still the layout); 3: E a digit longer; 4: T a digit shorter; 5:
+    // a digit of E made 'x'; 6: a key byte; 7: no tail; 8: a byte after the message's `}`; 9: the
+    // combined stream's `}` missing; 10: T of 20 digits.
+    const int change = rng() % 10 == 0 ? 1 + static_cast<int>(rng() % 10) : 0;
+    switch (change) {
+      case 1: e_text.back() = e_text.back() == '9' ? '0' : static_cast<char>(e_text.back() + 1); break;
+      case 2: t_text.front() = t_text.front() == '9' ? '1' : static_cast<char>(t_text.front() + 1); break;
+      case 3: e_text += '7'; break;
+      case 4:
+        if (t_text.size() > 1) t_text.pop_back();
+        break;
+      case 5: e_text[e_text.size() / 2] = 'x'; break;
+      case 10: t_text = digits(20, false); break;
+      default: break;
+    }
+    std::string tail = ",\"T\":" + t_text + ",\"E\":" + e_text + "}";
+    if (change == 6) tail[2] = 't';
+    if (change == 7) tail = "}";
+    const std::string message_tail = tail;  // the tail a layout covers: to the message's `}`
+    if (change == 8) tail += "}";
+    u += 1 + rng() % 5;
+    const std::string decimals = rng() % 6 == 0 ? R"(,"b":"60000.1","B":"1.5","a":"60000.2","A":"2.5")"
+                                                : R"(,"b":"60000.10","B":"1.500","a":"60000.20","A":"2.500")";
+    std::string frame = std::string(rng() % 8 == 0 ? "{" : R"({"e":"bookTicker",)") + "\"u\":" + std::to_string(u) +
+                        ",\"s\":\"" + instruments[id].symbol + "\"" + decimals + tail;
+    if (combined) frame = R"({"stream":"x@bookTicker","data":)" + frame + (change == 9 ? "" : "}");
+    // The layout the fast path may learn: digits as '#', when the key reader accepts the tail and it
+    // fits TailShape (16 to 48 bytes, E of at most 16 digits).
+    std::string layout = message_tail;
+    for (char& c : layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
+    const bool same_layout = layout == previous_layout[id];
+    const bool known = streak[id] >= 2;
+    streak[id] = same_layout ? streak[id] + 1 : 1;
+    previous_layout[id] = layout;
+    const bool learnable = change != 5 && change != 6 && change != 7 && change != 10 && message_tail.size() - 1 >= 16 &&
+                           message_tail.size() - 1 <= 48 && e_text.size() <= 16;
+    if (!learnable) streak[id] = 0;
+    const std::uint64_t before = twin.left->tail_shape_frames();
+    twin.frame(frame, frame, n);
+    const bool read_by_layout = twin.left->tail_shape_frames() == before + 1;
+    if (known && same_layout) {
+      CHECK(read_by_layout);
+      ++expected_by_layout;
+    }
+    if (known && !same_layout) {
+      if (read_by_layout) std::fprintf(stderr, "read by another layout (change %d): %s\n", change, frame.c_str());
+      CHECK(!read_by_layout);
+      ++refused_by_layout;
+    }
+    by_layout += read_by_layout ? 1 : 0;
+  }
+  twin.check_end_state();
+  CHECK_EQ(twin.right->tail_shape_frames(), 0U);
+  const auto& counters = twin.left->counters();
+  std::printf("shaped tails: %llu frames, %d tails by the layout (%d expected at least), %d changed tails refused "
+              "by it, %llu bad\n",
+              static_cast<unsigned long long>(counters.frames), by_layout, expected_by_layout, refused_by_layout,
+              static_cast<unsigned long long>(counters.bad_frames));
+  CHECK(expected_by_layout > 8'000);
+  CHECK(refused_by_layout > 300);
+  CHECK(counters.bad_frames > 100);
+}
+
 }  // namespace
 
 int main() {
@@ -958,6 +1064,7 @@ int main() {
   test_shaped_levels();
   test_shaped_book_tickers();
   test_shaped_heads();
+  test_shaped_tails();
   test_recordings_fast_equals_general();
   test_reordered_keys_fall_back_to_same_result();
   test_mutations_agree();

@@ -1061,6 +1061,68 @@ class BinanceFeed::FastReader {
     return true;
   }
 
+  // Whether the bytes at p_ are a bookTicker's tail laid out as `tail` (TailShape, learned from a
+  // tail the key reader read), and then E set and p_ past the message's `}`. The key reader takes
+  // the same steps through such a tail: its first byte is `,` (so no `}` right after the decimals),
+  // its keys are the same bytes, T and E have the same number of digits (1..19: the same count
+  // check; E's value is that of the same digits) between the same bytes, and its last byte is `}`.
+  // E's two words end at its last digit and start at most 16 bytes before it, inside the frame:
+  // the tail follows the decimals' region (32 bytes or more) and E ends 12 bytes or more into it.
+  [[gnu::always_inline]] bool shaped_tail(const TailShape& tail) noexcept {
+    const char* const t = p_;
+    if (static_cast<std::size_t>(end_ - t) < tail.size) return false;  // also when nothing is learned
+#if FASTCORE_BINANCE_X86
+    const __m128i all =
+        _mm_and_si128(_mm_and_si128(block_match(t, tail.block_offset[0], tail.block_floor[0]),
+                                    block_match(t + tail.block_at[1], tail.block_offset[1], tail.block_floor[1])),
+                      block_match(t + tail.block_at[2], tail.block_offset[2], tail.block_floor[2]));
+    if (_mm_movemask_epi8(all) != 0xFFFF) return false;
+#else
+    for (std::size_t i = 0; i < TailShape::kBlocks; ++i) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const auto byte = static_cast<std::uint8_t>(t[tail.block_at[i] + j]);
+        if (static_cast<std::int8_t>(static_cast<std::uint8_t>(byte + tail.block_offset[i][j])) <=
+            static_cast<std::int8_t>(tail.block_floor[i][j])) {
+          return false;
+        }
+      }
+    }
+#endif
+    const char* const e_end = t + tail.e_end;
+    f_.event_time_ms = eight_digits_value((load_word(e_end - 16) ^ kAsciiZeros) & tail.e_mask[0]) * 100000000U +
+                       eight_digits_value((load_word(e_end - 8) ^ kAsciiZeros) & tail.e_mask[1]);
+    f_.present |= kHasEventTime;
+    p_ = t + tail.size;
+    return true;
+  }
+
+  // Learns the tail [t, t + size) the key reader just accepted (T's digits at [t_from, t_to), E's at
+  // [e_from, e_to), offsets into it) as `tail`, when it has kMin to kMax bytes and E at most 16
+  // digits; otherwise forgets the layout.
+  [[gnu::noinline]] static void learn_tail(const char* t, std::size_t size, std::size_t t_from, std::size_t t_to,
+                                           std::size_t e_from, std::size_t e_to, TailShape& tail) noexcept {
+    tail.size = TailShape::kUnlearned;
+    if (size < TailShape::kMin || size > TailShape::kMax || e_to - e_from > 16) return;
+    TailShape learned;
+    learned.block_at[0] = 0;
+    learned.block_at[1] = static_cast<std::uint32_t>(std::min<std::size_t>(16, size - 16));
+    learned.block_at[2] = static_cast<std::uint32_t>(size - 16);
+    for (std::size_t b = 0; b < TailShape::kBlocks; ++b) {
+      for (std::size_t j = 0; j < 16; ++j) {
+        const std::size_t i = learned.block_at[b] + j;
+        const bool digit = (i >= t_from && i < t_to) || (i >= e_from && i < e_to);
+        learn_block_byte(digit, static_cast<std::uint8_t>(t[i]), learned.block_offset[b][j], learned.block_floor[b][j]);
+      }
+    }
+    const std::size_t digits = e_to - e_from;
+    const auto keep = [](std::size_t n) { return n == 0 ? 0 : ~std::uint64_t{0} << (8 * (8 - n)); };  // the last n bytes
+    learned.e_mask[0] = keep(digits > 8 ? digits - 8 : 0);
+    learned.e_mask[1] = keep(std::min<std::size_t>(digits, 8));
+    learned.e_end = static_cast<std::uint32_t>(e_to);
+    learned.size = size;
+    tail = learned;
+  }
+
   bool boolean(bool& out) noexcept {
     if (lit("true")) {
       out = true;
@@ -1222,10 +1284,12 @@ class BinanceFeed::FastReader {
 
   // The head of a depth frame (from its first byte, at p_, to the bids' `[`) when it is laid out as
   // `head` (learned from a head of symbol `id` the key reader read): every byte the same but the
-  // integers' digits, which must be digits. Then it fills the Fields the key reader fills from
-  // the same bytes and leaves p_ at the `[`. The key reader takes the same steps through such a head:
-  // its keys, names and symbol are the same bytes, and each integer has the same number of digits
-  // between the same bytes (so the same count check and, converted here, the same value).
+  // integers' digits, which must be digits. Then it fills the Fields the key reader fills from the
+  // same bytes, all but the stream's and the symbol's texts (only learn_head(), after the key reader,
+  // and classify_and_apply(), for frames of no type, read them), and leaves p_ at the `[`. The key
+  // reader takes the same steps through such a head: its keys, names and symbol are the same bytes,
+  // and each integer has the same number of digits between the same bytes (so the same count check
+  // and, converted here, the same value).
   [[gnu::always_inline]] bool shaped_head(const HeadShape& head, std::uint32_t id) noexcept {
     const char* const b = p_;  // frame() checked the length and the type word
 #if FASTCORE_BINANCE_X86
@@ -1246,7 +1310,6 @@ class BinanceFeed::FastReader {
     }
 #endif
     f_.present = head.present;
-    if ((head.present & kHasStream) != 0) f_.stream = std::string_view(b + head.stream_at, head.stream_len);
     if (head.depth) {  // E, U, u, pu
       f_.type = EventType::kDepth;
       f_.event_time_ms = known_digits(b + head.int_at[0], head.int_digits[0]);
@@ -1257,7 +1320,6 @@ class BinanceFeed::FastReader {
       f_.type = EventType::kBookTicker;
       f_.last_id = known_digits(b + head.int_at[0], head.int_digits[0]);
     }
-    f_.symbol = std::string_view(b + head.symbol_at, head.symbol_len);
     f_.id = id;
     p_ = b + head.size;
     if (head.depth) f_.bid_levels = p_;
@@ -1292,12 +1354,6 @@ class BinanceFeed::FastReader {
       learned.int_at[k] = static_cast<std::uint32_t>(ints_[k].from - begin_);
       learned.int_digits[k] = static_cast<std::uint32_t>(ints_[k].to - ints_[k].from);
     }
-    if ((f_.present & kHasStream) != 0) {
-      learned.stream_at = static_cast<std::uint32_t>(f_.stream.data() - begin_);
-      learned.stream_len = static_cast<std::uint32_t>(f_.stream.size());
-    }
-    learned.symbol_at = static_cast<std::uint32_t>(f_.symbol.data() - begin_);
-    learned.symbol_len = static_cast<std::uint32_t>(f_.symbol.size());
     learned.present = f_.present;
     learned.depth = f_.type == EventType::kDepth;
     learned.type_at = static_cast<std::uint32_t>(type_at_ - begin_);
@@ -1757,8 +1813,6 @@ class BinanceFeed::FastReader {
       const std::size_t field_end = learn_field(region, size, at, k % 2 == 0 ? tick : lot, digit, literal, field);
       if (field_end == 0) return;
       set_field(learned, k, field);
-      learned.text_at[k] = static_cast<std::uint32_t>(at);
-      learned.text_len[k] = static_cast<std::uint32_t>(field_end - at);
       at = field_end + 7;  // past `","B":"`
     }
     if (at - 7 + 1 != size) return;  // the region ends with A's closing quote
@@ -1805,34 +1859,68 @@ class BinanceFeed::FastReader {
   }
 
   // A bookTicker from its decimals (its head read key by key or by shaped_head()) to its `}`.
-  bool book_ticker_rest() noexcept {
+  // Nearly every bookTicker of a symbol has its decimals and its tail laid out as its last one's
+  // (98.8 % of the recorded BTCUSDT decimals, 94 % of ETHUSDT; a signed-price symbol never learns a
+  // shape: steps() refuses it); that path is inlined into its callers, the rest is out of line.
+  // The decimals' texts are not kept: with Fields::bbo_read, on_book_ticker() reads only the values.
+  [[gnu::always_inline]] bool book_ticker_rest() noexcept {
     Symbol& symbol = feed_.symbols_[f_.id];
-    const bool negative = symbol.instrument.allow_negative_price;
-    BboShape& shape = symbol.bbo_shape;
-    const char* const region = p_;
-    // Nearly every bookTicker of a symbol is laid out as its last one (98.8 % of the recorded BTCUSDT
-    // ones, 94 % of ETHUSDT); a signed-price symbol never learns a shape (steps() refuses it).
-    if (shaped_bbo(region, end_, shape, symbol.wire_tick, symbol.wire_lot, feed_.bbo_steps_)) {
-      f_.bid_px = std::string_view(region + shape.text_at[0], shape.text_len[0]);
-      f_.bid_qty = std::string_view(region + shape.text_at[1], shape.text_len[1]);
-      f_.ask_px = std::string_view(region + shape.text_at[2], shape.text_len[2]);
-      f_.ask_qty = std::string_view(region + shape.text_at[3], shape.text_len[3]);
-      p_ = region + shape.size;
-    } else {
-      if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
-          !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
-          !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
-          !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
-        return false;
-      }
-      learn_bbo_shape(region, static_cast<std::size_t>(p_ - region), symbol.wire_tick, symbol.wire_lot, shape);
+    const BboShape& shape = symbol.bbo_shape;
+    if (!shaped_bbo(p_, end_, shape, symbol.wire_tick, symbol.wire_lot, feed_.bbo_steps_)) {
+      return book_ticker_decimals(symbol);
     }
+    p_ += shape.size;
+    return book_ticker_tail(symbol);
+  }
+
+  // book_ticker_rest() for decimals not laid out as the symbol's BboShape: read byte by byte, then learned.
+  [[gnu::noinline]] bool book_ticker_decimals(Symbol& symbol) noexcept {
+    const bool negative = symbol.instrument.allow_negative_price;
+    const char* const region = p_;
+    if (!lit(",\"b\":\"") || !decimal_field(f_.bid_px, symbol.wire_tick, negative, feed_.bbo_steps_[0]) ||
+        !lit(",\"B\":\"") || !decimal_field(f_.bid_qty, symbol.wire_lot, false, feed_.bbo_steps_[1]) ||
+        !lit(",\"a\":\"") || !decimal_field(f_.ask_px, symbol.wire_tick, negative, feed_.bbo_steps_[2]) ||
+        !lit(",\"A\":\"") || !decimal_field(f_.ask_qty, symbol.wire_lot, false, feed_.bbo_steps_[3])) {
+      return false;
+    }
+    learn_bbo_shape(region, static_cast<std::size_t>(p_ - region), symbol.wire_tick, symbol.wire_lot, symbol.bbo_shape);
+    return book_ticker_tail(symbol);
+  }
+
+  // After the decimals: USD-M's `,"T":n,"E":n}` (nearly always laid out as the symbol's last
+  // TailShape), or spot's `}`.
+  [[gnu::always_inline]] bool book_ticker_tail(Symbol& symbol) noexcept {
     f_.present |= kHasBidPx | kHasBidQty | kHasAskPx | kHasAskQty;
     f_.bbo_read = true;
+    TailShape& tail = symbol.ticker_tail;
+    if (shaped_tail(tail)) {
+      tail.misses = 0;
+      ++feed_.tail_shape_frames_;
+      return true;
+    }
+    return book_ticker_tail_keys(tail);
+  }
+
+  // book_ticker_tail() for a tail not laid out as `tail`: read key by key, then learned.
+  [[gnu::noinline]] bool book_ticker_tail_keys(TailShape& tail) noexcept {
     if (lit("}")) return true;
-    if (!lit(",\"T\":") || !skip_uint() || !lit(",\"E\":") || !uint(f_.event_time_ms)) return false;
+    const char* const tail_at = p_;
+    if (!lit(",\"T\":")) return false;
+    const char* const t_from = p_;
+    if (!skip_uint()) return false;
+    const char* const t_to = p_;
+    if (!lit(",\"E\":")) return false;
+    const char* const e_from = p_;
+    if (!uint(f_.event_time_ms)) return false;
+    const char* const e_to = p_;
     f_.present |= kHasEventTime;
-    return lit("}");
+    if (!lit("}")) return false;
+    // A new tail layout for the symbol when it has none, or when two of its tails in a row missed it.
+    if (tail.size == TailShape::kUnlearned || ++tail.misses >= 2) {
+      const auto at = [tail_at](const char* c) { return static_cast<std::size_t>(c - tail_at); };
+      learn_tail(tail_at, at(p_), at(t_from), at(t_to), at(e_from), at(e_to), tail);
+    }
+    return true;
   }
 
   bool trade() noexcept {
@@ -2072,6 +2160,16 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
     if (FastReader(*this, fast, frame.data(), frame_end_, ts_local_ns).frame()) [[likely]] {
       ++counters_.fast_path_frames;
       last_id_ = fast.id;
+      // A bookTicker the fast path read (FastReader::book_ticker_rest(); USD-M's or spot's, which
+      // classify_and_apply() would type by its fields): its symbol was found, u and the four decimals
+      // were there (converted into bbo_steps_), and the fast path sets no mismatch, no control-reply
+      // field and no stream without data; of on_book_ticker()'s checks only E's range is left.
+      if (fast.bbo_read) {
+        if (fast.event_time_ms > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / kNsPerMs)) {
+          return bad(BadFrameReason::kBadNumber, fast.id, "bookTicker", "E", "out of range");
+        }
+        return emit_book_ticker(fast.id, fast.last_id, fast.event_time_ms, bbo_steps_, ts_local_ns);
+      }
       return classify_and_apply(fast, ts_local_ns);
     }
     scratch_.clear();  // what the fast path read before it gave up
@@ -2093,6 +2191,30 @@ FrameStatus BinanceFeed::on_frame(std::string_view frame, std::int64_t ts_local_
   }
   last_id_ = fields.id;
   return classify_and_apply(fields, ts_local_ns);
+}
+
+[[gnu::always_inline]] inline FrameStatus BinanceFeed::emit_book_ticker(std::uint32_t id, std::uint64_t seq,
+                                                                       std::uint64_t event_time_ms,
+                                                                       const std::int64_t* values,
+                                                                       std::int64_t ts_local_ns) noexcept {
+  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(event_time_ms) * kNsPerMs;
+  // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
+  // and a copy, and zeroing each event before filling it field by field twice the stores.
+  scratch_.clear();
+  scratch_.reserve_more(2);
+  Event* const out = scratch_.end();
+  for (int i = 0; i < 2; ++i) {
+    const EventProto proto(ts_exchange_ns, ts_local_ns, seq, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
+                           config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
+    proto.store_except_prices(out + i);
+    // px_ticks and qty_lots (bytes 16 to 31, see EventProto) as one 16-byte copy.
+    std::memcpy(reinterpret_cast<char*>(out + i) + offsetof(Event, px_ticks), values + 2 * i, 2 * sizeof(std::int64_t));
+  }
+  scratch_.commit(out + 2);
+  ++counters_.book_tickers;
+  ++symbols_[id].counters.book_tickers;
+  emit(scratch_);
+  return FrameStatus::kOk;
 }
 
 FrameStatus BinanceFeed::classify_and_apply(Fields& f, std::int64_t ts_local_ns) noexcept {
@@ -2223,6 +2345,7 @@ FrameStatus BinanceFeed::on_depth(Fields& f, std::int64_t ts_local_ns) noexcept 
 }
 
 FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noexcept {
+  // Only frames the Scanner read: the fast path's (Fields::bbo_read) are taken by on_frame().
   const char* what = "bookTicker";
   if (!f.has(kHasSymbol)) return bad(BadFrameReason::kMissingField, kNoInstrument, what, "s", "");
   if (f.id == kNoInstrument) {
@@ -2238,37 +2361,16 @@ FrameStatus BinanceFeed::on_book_ticker(Fields& f, std::int64_t ts_local_ns) noe
     return bad(BadFrameReason::kBadNumber, id, what, "E", "out of range");
   }
   std::int64_t values[4];
-  if (f.bbo_read) {
-    std::memcpy(values, bbo_steps_, sizeof values);  // converted by the fast path
-  } else {
-    const common::Instrument& instrument = symbols_[id].instrument;
-    const std::string_view texts[4] = {f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
-    const char* names[4] = {"b", "B", "a", "A"};
-    for (int i = 0; i < 4; ++i) {
-      const bool price = (i % 2) == 0;
-      const DecimalError error = field_to_steps(texts[i], price ? instrument.tick : instrument.lot,
-                                                price && instrument.allow_negative_price, values[i]);
-      if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
-    }
+  const common::Instrument& instrument = symbols_[id].instrument;
+  const std::string_view texts[4] = {f.bid_px, f.bid_qty, f.ask_px, f.ask_qty};
+  const char* names[4] = {"b", "B", "a", "A"};
+  for (int i = 0; i < 4; ++i) {
+    const bool price = (i % 2) == 0;
+    const DecimalError error = field_to_steps(texts[i], price ? instrument.tick : instrument.lot,
+                                              price && instrument.allow_negative_price, values[i]);
+    if (error != DecimalError::kOk) return bad_decimal(error, id, what, names[i], texts[i], price);
   }
-  const std::int64_t ts_exchange_ns = static_cast<std::int64_t>(f.event_time_ms) * kNsPerMs;
-  // Written in place, as the depth events are (EventProto): a local Event[2] costs a 128-byte memset
-  // and a copy, and zeroing each event before filling it field by field twice the stores.
-  scratch_.clear();
-  scratch_.reserve_more(2);
-  Event* const out = scratch_.end();
-  for (int i = 0; i < 2; ++i) {
-    const EventProto proto(ts_exchange_ns, ts_local_ns, f.last_id, id, EventKind::kBbo, i == 0 ? Side::kBid : Side::kAsk,
-                           config_.venue_id, i == 1 ? common::kFlagLastInMessage : std::uint8_t{0});
-    proto.store_except_prices(out + i);
-    out[i].px_ticks = values[2 * i];
-    out[i].qty_lots = values[2 * i + 1];
-  }
-  scratch_.commit(out + 2);
-  ++counters_.book_tickers;
-  ++symbols_[id].counters.book_tickers;
-  emit(scratch_);
-  return FrameStatus::kOk;
+  return emit_book_ticker(id, f.last_id, f.event_time_ms, values, ts_local_ns);
 }
 
 FrameStatus BinanceFeed::on_trade(Fields& f, std::int64_t ts_local_ns) noexcept {

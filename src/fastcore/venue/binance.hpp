@@ -177,6 +177,9 @@ class BinanceFeed {
   /// fast path read by its learned layout (HeadShape) rather than key by key; diagnostics for tests
   /// and benchmarks.
   [[nodiscard]] std::uint64_t head_shape_frames() const noexcept { return head_shape_frames_; }
+  /// bookTickers whose tail (`,"T":n,"E":n}`) the fast path read by its learned layout (TailShape);
+  /// diagnostics for tests and benchmarks.
+  [[nodiscard]] std::uint64_t tail_shape_frames() const noexcept { return tail_shape_frames_; }
   [[nodiscard]] BinanceMarket market() const noexcept { return config_.market; }
   [[nodiscard]] const BinanceFeedConfig& config() const noexcept { return config_; }
   /// Instrument id of the symbol the last frame was about, or UINT32_MAX when it named none.
@@ -329,8 +332,6 @@ class BinanceFeed {
     alignas(16) std::uint64_t lane_multiplier_hi[4] = {10000, 10000, 10000, 10000};
     bool lanes = false;  ///< Unit tick and lot and every multiplier at most kMaxLaneMultiplier
     std::int32_t at[4] = {};
-    std::uint32_t text_at[4] = {};     ///< Each decimal's first byte in the region
-    std::uint32_t text_len[4] = {};    ///< and its length (to the closing quote)
     std::uint32_t size = 0;            ///< Bytes of the region; 0: nothing learned
   };
   /// The byte layout of the head of the last depth frame the fast path read key by key for a
@@ -352,15 +353,33 @@ class BinanceFeed {
     std::uint32_t size = 0;                   ///< 0: nothing learned
     std::uint32_t int_at[kInts] = {};
     std::uint32_t int_digits[kInts] = {};     ///< 1..19; 0: absent (spot has no pu)
-    std::uint32_t stream_at = 0;              ///< The combined stream's name, when `present` says so
-    std::uint32_t stream_len = 0;
-    std::uint32_t symbol_at = 0;
-    std::uint32_t symbol_len = 0;
     std::uint32_t present = 0;                ///< The Fields bits the head sets
     bool depth = true;                        ///< A depth head (E, U, u, pu); else a bookTicker's (u)
     std::uint32_t type_at = 0;                ///< Where `depthUpdate` (`bookTicker`) is: checked first, as one word
     std::uint64_t type_word = 0;
     std::uint32_t misses = 0;                 ///< Frames of this symbol in a row that missed it
+  };
+  /// The byte layout of the tail of the last USD-M bookTicker the fast path read key by key for a
+  /// symbol: after A's closing quote, `,"T":<n>,"E":<n>}` (the message's `}`; a combined stream's
+  /// own `}` is not part of it), every byte literal but the two integers' digits. A tail laid out the
+  /// same (nearly every one: the timestamps keep their 13 digits) is checked with one add and one
+  /// compare per 16 bytes and E converted where it is (FastReader::shaped_tail()); any other is read
+  /// key by key, and learned when two in a row missed. Only a cache.
+  struct TailShape {
+    static constexpr std::size_t kMin = 16;   ///< Tails of 16 to 48 bytes (USD-M: 38)
+    static constexpr std::size_t kMax = 48;
+    static constexpr std::size_t kBlocks = 3;
+    alignas(16) std::uint8_t block_offset[kBlocks][16] = {};  ///< As LevelShape's
+    alignas(16) std::uint8_t block_floor[kBlocks][16] = {};
+    std::uint32_t block_at[kBlocks] = {};     ///< At 0, min(16, size - 16), size - 16
+    /// Bytes of the tail; kUnlearned: nothing learned (larger than any frame's rest, as LevelShape's)
+    static constexpr std::size_t kUnlearned = ~std::size_t{0};
+    std::size_t size = kUnlearned;
+    std::uint32_t e_end = 0;                  ///< E's digits (1 to 16) end here, at the message's `}`
+    /// Over E's digits in the two words that end at e_end (the first digits, then the last 8): the
+    /// bytes before the digits are masked off (leading zeros), so no branch on the digit count.
+    std::uint64_t e_mask[2] = {};
+    std::uint32_t misses = 0;                 ///< Tails of this symbol in a row that missed it
   };
   struct Symbol {
     common::Instrument instrument;
@@ -368,6 +387,7 @@ class BinanceFeed {
     HeadShape depth_head;            ///< Fast path only: see HeadShape
     HeadShape ticker_head;           ///< Fast path only: a bookTicker's head to its `,"b":"` (USD-M, with "e")
     BboShape bbo_shape;              ///< Fast path only: see BboShape
+    TailShape ticker_tail;           ///< Fast path only: see TailShape
     WireStep wire_tick;              ///< instrument.tick prepared for the fast path
     WireStep wire_lot;               ///< instrument.lot prepared for the fast path
     SyncState state = SyncState::kSyncing;
@@ -396,6 +416,10 @@ class BinanceFeed {
   FrameStatus classify_and_apply(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_depth(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_book_ticker(Fields& fields, std::int64_t ts_local_ns) noexcept;
+  /// A checked bookTicker's two kBbo events (b, B, a, A in `values`) to the sink (inline: defined
+  /// and used in binance.cpp only).
+  inline FrameStatus emit_book_ticker(std::uint32_t id, std::uint64_t seq, std::uint64_t event_time_ms,
+                                      const std::int64_t* values, std::int64_t ts_local_ns) noexcept;
   FrameStatus on_trade(Fields& fields, std::int64_t ts_local_ns) noexcept;
   FrameStatus bad(BadFrameReason reason, std::uint32_t id, const char* what, const char* field,
                   std::string_view value) noexcept;
@@ -431,8 +455,9 @@ class BinanceFeed {
   };
   LastSymbol last_symbol_;
   std::uint64_t head_shape_frames_ = 0;
+  std::uint64_t tail_shape_frames_ = 0;
   EventBuffer scratch_;                  ///< Events of the frame being read.
-  std::int64_t bbo_steps_[4] = {};       ///< bookTicker b, B, a, A as read by the fast path.
+  alignas(16) std::int64_t bbo_steps_[4] = {};  ///< bookTicker b, B, a, A as read by the fast path.
   const char* frame_end_ = nullptr;      ///< End of the frame being read (for levels read late).
   EventBuffer snapshot_;                 ///< Snapshot plus released diffs.
   std::span<const common::Event> last_events_;
