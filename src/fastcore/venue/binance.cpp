@@ -1079,13 +1079,7 @@ class BinanceFeed::FastReader {
     if (_mm_movemask_epi8(all) != 0xFFFF) return false;
 #else
     for (std::size_t i = 0; i < TailShape::kBlocks; ++i) {
-      for (std::size_t j = 0; j < 16; ++j) {
-        const auto byte = static_cast<std::uint8_t>(t[tail.block_at[i] + j]);
-        if (static_cast<std::int8_t>(static_cast<std::uint8_t>(byte + tail.block_offset[i][j])) <=
-            static_cast<std::int8_t>(tail.block_floor[i][j])) {
-          return false;
-        }
-      }
+      if (!block_matches(t + tail.block_at[i], tail.block_offset[i], tail.block_floor[i])) return false;
     }
 #endif
     const char* const e_end = t + tail.e_end;
@@ -1300,13 +1294,7 @@ class BinanceFeed::FastReader {
     if (_mm_movemask_epi8(all) != 0xFFFF) return false;
 #else
     for (std::uint32_t i = 0; i < head.blocks; ++i) {
-      for (std::size_t j = 0; j < 16; ++j) {
-        const auto byte = static_cast<std::uint8_t>(b[head.block_at[i] + j]);
-        if (static_cast<std::int8_t>(static_cast<std::uint8_t>(byte + head.block_offset[i][j])) <=
-            static_cast<std::int8_t>(head.block_floor[i][j])) {
-          return false;
-        }
-      }
+      if (!block_matches(b + head.block_at[i], head.block_offset[i], head.block_floor[i])) return false;
     }
 #endif
     f_.present = head.present;
@@ -1554,6 +1542,17 @@ class BinanceFeed::FastReader {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
     return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_load_si128(reinterpret_cast<const __m128i*>(offset))),
                           _mm_load_si128(reinterpret_cast<const __m128i*>(floor)));
+  }
+#else
+  // The portable form of block_match(): whether all 16 bytes at `at` fit the learned layout.
+  static bool block_matches(const char* at, const std::uint8_t* offset, const std::uint8_t* floor) noexcept {
+    for (std::size_t j = 0; j < 16; ++j) {
+      const auto byte = static_cast<std::uint8_t>(at[j]);
+      if (static_cast<std::int8_t>(static_cast<std::uint8_t>(byte + offset[j])) <= static_cast<std::int8_t>(floor[j])) {
+        return false;
+      }
+    }
+    return true;
   }
 #endif
 
