@@ -213,10 +213,13 @@ class FlowTakerStrategy:
 
     def on_events(self, events: npt.NDArray[np.void]) -> npt.NDArray[np.void] | None:
         """Sees a span of events; returns at most one intent."""
-        trades = events[(events["kind"] == KIND_TRADE) & (events["instrument_id"] == self.instrument_id)]
-        if len(trades) == 0:
+        # Positions of this instrument's trades, not a copy of their records: copying the 64-byte
+        # records out cost more than the rest of the call (a span's work took ~25 us that way, ~11 now).
+        mine = (events["kind"] == KIND_TRADE) & (events["instrument_id"] == self.instrument_id)
+        trades = np.flatnonzero(mine)
+        if trades.size == 0:
             return None
-        self._last_px = int(trades["px_ticks"][-1])
+        self._last_px = int(events["px_ticks"][trades[-1]])
         if self._working != 0:
             return None
         now = int(events["ts_local_ns"][-1])
@@ -224,8 +227,9 @@ class FlowTakerStrategy:
             if now - self.entered_local_ns < self.hold_ns:
                 return None
             return self._order(self.position_lots < 0, now, abs(self.position_lots))
-        qty = trades["qty_lots"]
-        flow = int(qty[trades["side"] == SIDE_BID].sum()) - int(qty[trades["side"] != SIDE_BID].sum())
+        qty = events["qty_lots"][trades]
+        sold = int(qty[events["side"][trades] != SIDE_BID].sum())
+        flow = int(qty.sum()) - 2 * sold
         if abs(flow) < self.threshold_lots:
             return None
         return self._order(flow > 0, now, self.qty_lots)

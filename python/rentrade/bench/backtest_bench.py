@@ -2,8 +2,9 @@
 
 ``python -m rentrade.bench.backtest_bench [--data PATH ...] [--events N] [--repeat 3]`` runs the same
 events through :func:`rentrade.backtest.run_backtest` with no strategy (venue and loop only), with the
-engine's built-in bracket strategy (C++), with the engine alone (no venue: what the engine costs), and
-with the example Python callback strategy at the default span and at a 100 ms span. Each is repeated;
+engine's built-in bracket strategy (C++), with the engine alone (no venue: what the engine costs), with
+a Python callback that does nothing (what calling Python once per span costs), and with the example
+Python callback strategy at the default span and at a 100 ms span. Each is repeated;
 the median and the spread (lowest, highest) are printed. Not a timed test: figures go to
 ``bench/BENCHMARKS.md``.
 """
@@ -22,6 +23,16 @@ import numpy.typing as npt
 from rentrade import Engine
 from rentrade._fastcore import Instrument
 from rentrade.backtest import FlowTakerStrategy, load_market, run_backtest
+
+
+class IdleStrategy:
+    """A Python callback strategy that never trades: the loop's cost of calling Python per span."""
+
+    def on_events(self, events: npt.NDArray[np.void]) -> None:
+        """Sees a span; sends nothing."""
+
+    def on_reports(self, reports: npt.NDArray[np.void]) -> None:
+        """Never called: no order, no report."""
 
 
 def _engine(instruments: Sequence[Instrument]) -> Engine:
@@ -65,6 +76,7 @@ def measure(
     stage("no strategy (venue + loop)", backtest(lambda: None))
     stage("built-in strategy (Engine + bracket, C++)", backtest(lambda: _engine(instruments)))
     stage("engine alone (no venue, for reference)", engine_alone)
+    stage("Python callback that does nothing, default span", backtest(IdleStrategy))
     stage("Python callback (FlowTakerStrategy), default span", backtest(FlowTakerStrategy))
     stage("Python callback (FlowTakerStrategy), 100 ms span", backtest(FlowTakerStrategy, 100_000_000))
     return results
