@@ -271,13 +271,65 @@ static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_n
   return times;
 }
 
+// Whether at[0..7] each have the local and exchange time of the event before them (at[-1..6]). The
+// two times are an event's first 16 bytes: compared in vector registers with one branch.
+[[gnu::always_inline]] inline bool same_times8(const Event* at) noexcept {
+  Times x = times_of(at[0]) ^ times_of(at[-1]);
+  for (std::size_t j = 1; j < 8; ++j) x |= times_of(at[j]) ^ times_of(at[j - 1]);
+  return (x[0] | x[1]) == 0;
+}
+
+// note_applied() for each of the first `applied` events of a run, in order, with the clock and the last
+// recorded message's times in registers (a histogram write may alias them: as members they were
+// reloaded and stored per message; -3 % venue instructions on the synthetic market, whose messages are
+// 1.1 events). The events of one message share their times: an event with the same local and exchange
+// time as the one before it has the same t, finds the clock already at t or later, and would record the
+// feed latency only where the one before it did not (same test on the same fields): nothing to do for
+// it. Eight events are tested at a time (same_times8(): a depth frame is tens of events with the same
+// times); eight that are not all alike go one at a time (a retry after each would test a group that
+// ends in a message start up to 8 times: +10 % venue instructions on the synthetic market).
+void SimulatedExchange::note_run(const Event* first, std::size_t applied) noexcept {
+  if (applied == 0) return;
+  std::int64_t clock = clock_ns_;
+  std::int64_t feed_local = feed_local_ns_;
+  std::int64_t feed_exchange = feed_exchange_ns_;
+  const std::int64_t offset = config_.clock_offset_ns;
+  const auto note = [&](const Event& event) noexcept {  // note_applied() with the state in locals
+    const std::int64_t exchange = event.ts_exchange_ns;
+    const std::int64_t local = event.ts_local_ns;
+    const std::int64_t t = exchange != 0 ? saturating_add(exchange, offset) : local;
+    clock = std::max(clock, t);
+    if (exchange != 0 && local >= t && (local != feed_local || exchange != feed_exchange)) {
+      feed_local = local;
+      feed_exchange = exchange;
+      feed_latency_.record(static_cast<std::uint64_t>(local - t));
+    }
+  };
+  note(first[0]);
+  std::size_t k = 1;
+  while (k < applied) {
+    if (k + 8 <= applied && same_times8(first + k)) {
+      k += 8;
+      continue;
+    }
+    for (const std::size_t end = std::min(k + 8, applied); k < end; ++k) {
+      if (first[k].ts_local_ns != first[k - 1].ts_local_ns || first[k].ts_exchange_ns != first[k - 1].ts_exchange_ns) {
+        note(first[k]);
+      }
+    }
+  }
+  clock_ns_ = clock;
+  feed_local_ns_ = feed_local;
+  feed_exchange_ns_ = feed_exchange;
+}
+
 // What apply_one() does to a run of events of one instrument, none of them later than the next
 // intent's arrival and none touching a resting order (passes_orders(); every event does when nothing
 // rests): no arrival is processed, on_market() changes nothing (the old level it would read is not
 // needed), so only the book, the clock, the feed latency and the event count change. The book gets
 // the run in one try_apply_batch() call (same book, sequence and timestamps as per event), then the
-// clock and feed latency are brought up to date over the events it applied, in order. Orders cannot
-// change inside a run (no arrival, no fill), so their bounds hold for all of it.
+// clock and feed latency are brought up to date over the events it applied, in order (note_run()).
+// Orders cannot change inside a run (no arrival, no fill), so their bounds hold for all of it.
 std::size_t SimulatedExchange::apply_run(std::span<const Event> events, ExchangeError& error) noexcept {
   // 16 K of 64-byte events: the scan, the batch and the clock pass reread them from L1.
   constexpr std::size_t kRunEvents = 256;
@@ -294,31 +346,8 @@ std::size_t SimulatedExchange::apply_run(std::span<const Event> events, Exchange
   // The batch stops at the first event of another instrument (kUnknownBook: the run ends there, it is
   // not applied) or at a refused event (the per-event path's kBookRefused on that same event).
   const book::BatchResult result = books_[id].try_apply_batch(events.first(count), id);
-  // The events of one message share their times: an event with the same local and exchange time as the
-  // one before it has the same t, finds the clock already at t or later, and would record the feed
-  // latency only where the one before it did not (same test on the same fields): nothing to do for it.
   const std::size_t applied = result.applied;
-  if (applied != 0) note_applied(first[0], event_time(first[0]));
-  // An event with the same times as the one before it needs nothing (above). The two times are an
-  // event's first 16 bytes: eight events are compared with their predecessors in vector registers with
-  // one branch (a depth frame is tens of events with the same times); eight that are not all alike go
-  // one at a time (a retry after each would test a group that ends in a message start up to 8 times).
-  std::size_t k = 1;
-  while (k < applied) {
-    if (k + 8 <= applied) {
-      Times x = times_of(first[k]) ^ times_of(first[k - 1]);
-      for (std::size_t j = 1; j < 8; ++j) x |= times_of(first[k + j]) ^ times_of(first[k + j - 1]);
-      if ((x[0] | x[1]) == 0) {
-        k += 8;
-        continue;
-      }
-    }
-    for (const std::size_t end = std::min(k + 8, applied); k < end; ++k) {
-      if (first[k].ts_local_ns != first[k - 1].ts_local_ns || first[k].ts_exchange_ns != first[k - 1].ts_exchange_ns) {
-        note_applied(first[k], event_time(first[k]));
-      }
-    }
-  }
+  note_run(first, applied);
   stats_.events += applied;
   stats_.batched_events += applied;
   if (result.error != book::ApplyError::kOk && first[result.applied].instrument_id == id) [[unlikely]] {

@@ -207,6 +207,8 @@ class SimulatedExchange {
   [[nodiscard, gnu::always_inline]] std::int64_t event_time(const common::Event& event) const noexcept;
   /// The clock and the feed latency after an applied event at venue time t.
   [[gnu::always_inline]] void note_applied(const common::Event& event, std::int64_t t) noexcept;
+  /// note_applied() for each of the first `applied` events of a run, in order.
+  void note_run(const common::Event* first, std::size_t applied) noexcept;
   /// Applies the longest run (at most 256) of events from events[0] that one-at-a-time application
   /// would apply without touching an order: returns how many it applied (0: events[0] needs
   /// apply_one()), and on a book refusal sets `error` (the refused event is events[returned]).
