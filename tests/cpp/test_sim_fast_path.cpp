@@ -256,17 +256,44 @@ void test_clock_offset_and_missing_exchange_times() {
   CHECK(differential(events, config, 47) > 100);
 }
 
-// A refused event in the middle of a run (negative quantity), an unknown instrument, and a clear:
-// both paths stop at the same event with the same error and leave the same state.
+// Messages of many events with the same times (depth frames of 1-70 levels between single-event
+// messages, like a recording's): the batch's clock pass skips such events eight at a time and must
+// still note every message start, at any position in a group of eight, with the same clock and feed
+// latency samples as one event at a time.
+void test_long_messages() {
+  auto events = synthetic_support::events(2, 80'000, 13);
+  Rng rng(23);
+  std::size_t i = 0;
+  while (i < events.size()) {
+    const std::size_t len = 1 + rng.below(rng.below(2) == 0 ? 3 : 70);
+    for (std::size_t k = i + 1; k < std::min(i + len, events.size()); ++k) {
+      events[k].ts_local_ns = events[i].ts_local_ns;
+      events[k].ts_exchange_ns = events[i].ts_exchange_ns;
+    }
+    i += len;
+  }
+  ExchangeConfig config = base_config(2);
+  config.clock_offset_ns = -700;
+  CHECK(differential(events, config, 53) > 100);
+}
+
+// A refused event in the middle of a run (negative quantity, an unknown instrument, an unknown kind, a
+// level with no valid side), and a clear: both paths stop at the same event with the same error and
+// leave the same state; also while an order rests far from the touch (the run's scan lets the event
+// through by its price, the batch refuses it where apply_one() would).
 void test_refusals_inside_a_run() {
-  for (const int variant : {0, 1, 2}) {
+  for (const int variant : {0, 1, 2, 3}) {
     auto events = synthetic_support::events(1, 5'000, 11);
     Event& bad = events[3'000];
     if (variant == 0) bad.qty_lots = -1;
     if (variant == 1) bad.instrument_id = 5;
     if (variant == 2) bad.kind = static_cast<EventKind>(9);
+    if (variant == 3) {
+      bad.kind = EventKind::kDelta;
+      bad.side = static_cast<Side>(2);
+    }
     events[2'000].kind = EventKind::kClear;  // a clear inside a run is applied, not refused
-    for (const bool with_order : {false, true}) {
+    for (const int with_order : {0, 1, 2}) {
       ExchangeConfig config = base_config(1);
       config.batch_runs = true;
       SimulatedExchange fast(config);
@@ -277,11 +304,23 @@ void test_refusals_inside_a_run() {
       const std::span<const Event> all(events);
       CHECK_EQ(fast.on_events(all.first(1'000), ea), 1'000U);
       CHECK_EQ(slow.on_events(all.first(1'000), eb), 1'000U);
-      if (with_order) {  // a cancel on its way: the run is cut at its arrival, before the bad event
+      if (with_order == 1) {  // a cancel on its way: the run is cut at its arrival, before the bad event
         OrderIntent intent{};
         intent.ts_ns = events[999].ts_local_ns;
         intent.order_id = 5;
         intent.kind = IntentKind::kCancel;
+        fast.submit(intent);
+        slow.submit(intent);
+      }
+      if (with_order == 2) {  // a bid resting at 1 tick: every later run is scanned against it
+        OrderIntent intent{};
+        intent.ts_ns = events[999].ts_local_ns;
+        intent.order_id = 6;
+        intent.kind = IntentKind::kNew;
+        intent.side = Side::kBid;
+        intent.px_ticks = 1;
+        intent.qty_lots = 1;
+        intent.tif = TimeInForce::kGtc;
         fast.submit(intent);
         slow.submit(intent);
       }
@@ -291,6 +330,9 @@ void test_refusals_inside_a_run() {
       CHECK_EQ(db, 2'000U);
       CHECK(ea == (variant == 1 ? ExchangeError::kUnknownInstrument : ExchangeError::kBookRefused));
       CHECK(ea == eb);
+      CHECK(fast.book_error() == slow.book_error());
+      if (variant == 3) CHECK(fast.book_error() == fastcore::book::ApplyError::kBadSide);
+      if (with_order == 2) CHECK_EQ(fast.open_orders(), 1U);
       compare(fast, slow, kEnd);
     }
   }
@@ -405,6 +447,7 @@ int main() {
   test_synthetic_one_instrument();
   test_synthetic_three_instruments_probabilistic();
   test_clock_offset_and_missing_exchange_times();
+  test_long_messages();
   test_refusals_inside_a_run();
   test_arrival_at_an_event_time();
   test_engine_backtest_same_trips();

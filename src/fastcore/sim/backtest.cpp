@@ -117,6 +117,8 @@ void Backtest::submit_all(std::int64_t lo_ns, std::int64_t hi_ns, std::int64_t f
 }
 
 void Backtest::deliver_reports(std::int64_t until_local_ns) {
+  // Nearly every span finds no report due: one inline compare instead of a drain call.
+  if (exchange_.next_report_local_ns() > until_local_ns) return;
   for (;;) {
     const std::size_t count = exchange_.drain_reports(reports_, until_local_ns);
     if (count == 0) return;
@@ -146,13 +148,13 @@ ExchangeError Backtest::try_run(std::span<const common::Event> events, std::size
     const std::size_t limit = std::min(n, i + config_.max_span);
     std::size_t j = i + 1;
     // Four events per test while all four are before the bound (the same end as one at a time: the
-    // first event at or after the bound, whatever order the times are in), then one at a time.
-    const auto before_bound = [&events, bound](std::size_t k) noexcept {
-      return static_cast<unsigned>(events[k].ts_local_ns < bound);
+    // first event at or after the bound, whatever order the times are in), then one at a time. The
+    // latest of the four against the bound: three cmov-maxima and one compare and branch.
+    const auto latest_of_four = [&events](std::size_t k) noexcept {
+      return std::max(std::max(events[k].ts_local_ns, events[k + 1].ts_local_ns),
+                      std::max(events[k + 2].ts_local_ns, events[k + 3].ts_local_ns));
     };
-    while (j + 4 <= limit && (before_bound(j) & before_bound(j + 1) & before_bound(j + 2) & before_bound(j + 3)) != 0) {
-      j += 4;
-    }
+    while (j + 4 <= limit && latest_of_four(j) < bound) j += 4;
     while (j < limit && events[j].ts_local_ns < bound) ++j;
     const std::span<const common::Event> span = events.subspan(i, j - i);
     // Two clock reads per span (a read costs ~0.1 us on the VMs we run on, a third of a span's

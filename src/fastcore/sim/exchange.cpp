@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
+#include <cstring>
 
 namespace fastcore::sim {
 namespace {
@@ -229,13 +231,111 @@ SimulatedExchange::OrderBounds SimulatedExchange::order_bounds(std::uint32_t ins
   return true;
 }
 
+// How many of the first `count` events (at most) apply_run() may batch: the events before the first
+// one later than the next intent's arrival (kDue: an intent is on its way; apply_one() would match it
+// before that event; arrivals are non-decreasing, so the first bounds all) or touching a resting order
+// (passes_orders()). Ending a run early is always safe (the next event goes one at a time), so the
+// tests may be stricter than needed, never looser. Events of another instrument need no test here:
+// the batch stops at the first of them.
+template <bool kDue>
+std::size_t SimulatedExchange::scan_run(const Event* first, std::size_t count, std::uint32_t id) const noexcept {
+  const std::int64_t due = kDue ? inbound_[inbound_head_].arrival_ns : kMaxTime;
+  const OrderBounds b = order_bounds(id);
+  // Prices strictly between our highest bid and our lowest ask pass passes_orders() whatever the
+  // event (a level of either side is off our prices and does not cross them, a trade there fills
+  // nothing), so most events take one unsigned range compare. With no bid (ask) the bound is INT64_MIN
+  // (MAX). The one event passes_orders() refuses there, a level event with an invalid side, is refused
+  // by the book (kBadSide) in the batch as it would be by apply_one(): same index, error and state.
+  const std::uint64_t inside_lo = static_cast<std::uint64_t>(b.bid_hi) + 1;
+  const std::uint64_t inside_width =
+      b.ask_lo > b.bid_hi ? static_cast<std::uint64_t>(b.ask_lo) - static_cast<std::uint64_t>(b.bid_hi) - 1 : 0;
+  std::size_t k = 0;
+  for (; k < count; ++k) {
+    const Event& event = first[k];
+    if constexpr (kDue) {
+      if (event_time(event) > due) break;
+    }
+    if (static_cast<std::uint64_t>(event.px_ticks) - inside_lo < inside_width) [[likely]] continue;
+    if (!passes_orders(event, b.bid_lo, b.bid_hi, b.ask_lo, b.ask_hi)) break;
+  }
+  return k;
+}
+
+// An event's exchange and local times (its first 16 bytes) as one vector: GCC and Clang vector
+// extensions, SSE2 / NEON registers on the targets we build for.
+using Times = std::int64_t __attribute__((vector_size(16)));
+static_assert(offsetof(Event, ts_exchange_ns) == 0 && offsetof(Event, ts_local_ns) == 8);
+[[gnu::always_inline]] inline Times times_of(const Event& event) noexcept {
+  Times times;
+  std::memcpy(&times, &event, sizeof times);
+  return times;
+}
+
+// Whether at[0..7] each have the local and exchange time of the event before them (at[-1..6]). The
+// two times are an event's first 16 bytes: compared in vector registers with one branch.
+[[gnu::always_inline]] inline bool same_times8(const Event* at) noexcept {
+  Times x = times_of(at[0]) ^ times_of(at[-1]);
+  for (std::size_t j = 1; j < 8; ++j) x |= times_of(at[j]) ^ times_of(at[j - 1]);
+  return (x[0] | x[1]) == 0;
+}
+
+// note_applied() for each of the first `applied` events of a run, in order, with the clock and the last
+// recorded message's times in registers (a histogram write may alias them: as members they were
+// reloaded and stored per message; -3 % venue instructions on the synthetic market, whose messages are
+// 1.1 events). The events of one message share their times: an event with the same local and exchange
+// time as the one before it has the same t, finds the clock already at t or later, and would record the
+// feed latency only where the one before it did not (same test on the same fields): nothing to do for
+// it. Eight events are tested at a time (same_times8(): a depth frame is tens of events with the same
+// times); eight that are not all alike go one at a time (a retry after each would test a group that
+// ends in a message start up to 8 times: +10 % venue instructions on the synthetic market), and after
+// eight with two or more message starts (short messages: trades, the synthetic market's 1.1 events per
+// message) the next eight go one at a time without the group test, which would fail.
+void SimulatedExchange::note_run(const Event* first, std::size_t applied) noexcept {
+  if (applied == 0) return;
+  std::int64_t clock = clock_ns_;
+  std::int64_t feed_local = feed_local_ns_;
+  std::int64_t feed_exchange = feed_exchange_ns_;
+  const std::int64_t offset = config_.clock_offset_ns;
+  const auto note = [&](const Event& event) noexcept {  // note_applied() with the state in locals
+    const std::int64_t exchange = event.ts_exchange_ns;
+    const std::int64_t local = event.ts_local_ns;
+    const std::int64_t t = exchange != 0 ? saturating_add(exchange, offset) : local;
+    clock = std::max(clock, t);
+    if (exchange != 0 && local >= t && (local != feed_local || exchange != feed_exchange)) {
+      feed_local = local;
+      feed_exchange = exchange;
+      feed_latency_.record(static_cast<std::uint64_t>(local - t));
+    }
+  };
+  note(first[0]);
+  std::size_t k = 1;
+  bool long_messages = true;  // the last eight held at most one message start: worth a group test
+  while (k < applied) {
+    if (long_messages && k + 8 <= applied && same_times8(first + k)) {
+      k += 8;
+      continue;
+    }
+    std::size_t starts = 0;
+    for (const std::size_t end = std::min(k + 8, applied); k < end; ++k) {
+      if (first[k].ts_local_ns != first[k - 1].ts_local_ns || first[k].ts_exchange_ns != first[k - 1].ts_exchange_ns) {
+        note(first[k]);
+        ++starts;
+      }
+    }
+    long_messages = starts < 2;
+  }
+  clock_ns_ = clock;
+  feed_local_ns_ = feed_local;
+  feed_exchange_ns_ = feed_exchange;
+}
+
 // What apply_one() does to a run of events of one instrument, none of them later than the next
 // intent's arrival and none touching a resting order (passes_orders(); every event does when nothing
 // rests): no arrival is processed, on_market() changes nothing (the old level it would read is not
 // needed), so only the book, the clock, the feed latency and the event count change. The book gets
 // the run in one try_apply_batch() call (same book, sequence and timestamps as per event), then the
-// clock and feed latency are brought up to date over the events it applied, in order. Orders cannot
-// change inside a run (no arrival, no fill), so their bounds hold for all of it.
+// clock and feed latency are brought up to date over the events it applied, in order (note_run()).
+// Orders cannot change inside a run (no arrival, no fill), so their bounds hold for all of it.
 std::size_t SimulatedExchange::apply_run(std::span<const Event> events, ExchangeError& error) noexcept {
   // 16 K of 64-byte events: the scan, the batch and the clock pass reread them from L1.
   constexpr std::size_t kRunEvents = 256;
@@ -246,33 +346,16 @@ std::size_t SimulatedExchange::apply_run(std::span<const Event> events, Exchange
   const bool has_orders = head_[id] != kNone;
   const bool has_inbound = inbound_head_ < inbound_.size();
   if (has_orders || has_inbound) {
-    // An intent on its way ends the run before the first event after its arrival (apply_one() would
-    // match the intent before that event); arrivals are non-decreasing, so the first bounds all.
-    const std::int64_t due = has_inbound ? inbound_[inbound_head_].arrival_ns : kMaxTime;
-    const OrderBounds b = has_orders ? order_bounds(id) : OrderBounds{};
-    std::size_t k = 0;
-    while (k < count && first[k].instrument_id == id && event_time(first[k]) <= due &&
-           passes_orders(first[k], b.bid_lo, b.bid_hi, b.ask_lo, b.ask_hi)) {
-      ++k;
-    }
-    count = k;
+    count = has_inbound ? scan_run<true>(first, count, id) : scan_run<false>(first, count, id);
     if (count == 0) return 0;
   }
   // The batch stops at the first event of another instrument (kUnknownBook: the run ends there, it is
   // not applied) or at a refused event (the per-event path's kBookRefused on that same event).
   const book::BatchResult result = books_[id].try_apply_batch(events.first(count), id);
-  // The events of one message share their times: an event with the same local and exchange time as the
-  // one before it has the same t, finds the clock already at t or later, and would record the feed
-  // latency only where the one before it did not (same test on the same fields): nothing to do for it.
-  if (result.applied != 0) note_applied(first[0], event_time(first[0]));
-  for (std::size_t k = 1; k < result.applied; ++k) {
-    if (first[k].ts_local_ns == first[k - 1].ts_local_ns && first[k].ts_exchange_ns == first[k - 1].ts_exchange_ns) {
-      continue;
-    }
-    note_applied(first[k], event_time(first[k]));
-  }
-  stats_.events += result.applied;
-  stats_.batched_events += result.applied;
+  const std::size_t applied = result.applied;
+  note_run(first, applied);
+  stats_.events += applied;
+  stats_.batched_events += applied;
   if (result.error != book::ApplyError::kOk && first[result.applied].instrument_id == id) [[unlikely]] {
     book_error_ = result.error;
     error = ExchangeError::kBookRefused;
@@ -331,10 +414,6 @@ std::size_t SimulatedExchange::drain_reports(std::span<ExecutionReport> out, std
     report_head_ = 0;
   }
   return count;
-}
-
-std::int64_t SimulatedExchange::next_report_local_ns() const noexcept {
-  return report_head_ < reports_.size() ? reports_[report_head_].ts_local_ns : kMaxTime;
 }
 
 std::int64_t SimulatedExchange::queue_ahead(std::uint64_t order_id) const noexcept {

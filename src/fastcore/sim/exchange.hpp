@@ -148,7 +148,9 @@ class SimulatedExchange {
   /// Reports waiting to be drained.
   [[nodiscard]] std::size_t pending_reports() const noexcept { return reports_.size() - report_head_; }
   /// ts_local_ns of the oldest waiting report, or INT64_MAX when none.
-  [[nodiscard]] std::int64_t next_report_local_ns() const noexcept;
+  [[nodiscard]] std::int64_t next_report_local_ns() const noexcept {
+    return report_head_ < reports_.size() ? reports_[report_head_].ts_local_ns : std::numeric_limits<std::int64_t>::max();
+  }
   /// Intents queued that have not arrived yet.
   [[nodiscard]] std::size_t pending_intents() const noexcept { return inbound_.size() - inbound_head_; }
 
@@ -205,10 +207,15 @@ class SimulatedExchange {
   [[nodiscard, gnu::always_inline]] std::int64_t event_time(const common::Event& event) const noexcept;
   /// The clock and the feed latency after an applied event at venue time t.
   [[gnu::always_inline]] void note_applied(const common::Event& event, std::int64_t t) noexcept;
+  /// note_applied() for each of the first `applied` events of a run, in order.
+  void note_run(const common::Event* first, std::size_t applied) noexcept;
   /// Applies the longest run (at most 256) of events from events[0] that one-at-a-time application
   /// would apply without touching an order: returns how many it applied (0: events[0] needs
   /// apply_one()), and on a book refusal sets `error` (the refused event is events[returned]).
   std::size_t apply_run(std::span<const common::Event> events, ExchangeError& error) noexcept;
+  /// How many of the first `count` events apply_run() may batch (see the definition).
+  template <bool kDue>
+  [[nodiscard]] std::size_t scan_run(const common::Event* first, std::size_t count, std::uint32_t id) const noexcept;
   struct OrderBounds;
   /// Lowest and highest price of the instrument's resting orders per side.
   [[nodiscard]] OrderBounds order_bounds(std::uint32_t instrument_id) const noexcept;
