@@ -273,7 +273,8 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     // the same book as one try_apply per event. The run ends before any event the signal must see, and the
     // answer of ignores_level changes only through such events, so it holds for the whole run. Not with
     // many books: their loop prefetches per event (below), which a batch would skip.
-    if (!prefetch && is_inner_level_of(event, id) && features.ignores_level(event)) {
+    const bool last = (event.flags & common::kFlagLastInMessage) != 0;
+    if (!last && !prefetch && is_inner_level_of(event, id) && features.ignores_level(event)) {
       std::size_t end = i + 1;
       while (end < n && is_inner_level_of(events[end], id) && features.ignores_level(events[end])) ++end;
       const book::BatchResult batch = book.try_apply_batch(events.subspan(i, end - i), id);
@@ -299,7 +300,6 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
       return result;
     }
     ++counters_.events;
-    const bool last = (event.flags & common::kFlagLastInMessage) != 0;
     if (event.kind == common::EventKind::kTrade) {
       InstrumentHot& hot = hot_[id];
       hot.last_trade_px = event.px_ticks;
