@@ -145,6 +145,36 @@ class alignas(64) Book {
     return BatchResult{static_cast<std::size_t>(at - begin), error};
   }
 
+  /// Applies the events at the front of `events` while each is a level update try_apply() accepts, of
+  /// `instrument_id`, for which `keep(event, side, key)` is true (`side` 0 bids / 1 asks, `key` the price's
+  /// key on that side: price for bids, -price for asks). Stops before the first event that is not: that
+  /// one is the caller's (e.g. through try_apply(), which also reports a refusal). Returns how many were
+  /// applied; same book, sequence, timestamps and updates() as try_apply() per event.
+  // For a caller that must see some events of a stream one by one and not others (the engine: level
+  // updates below its signal's top N): one pass that tests, keys and applies each event once, where a
+  // scan for the run followed by try_apply_batch() read and tested every event twice.
+  template <class Keep>
+  [[nodiscard, gnu::always_inline]] std::size_t apply_levels_while(std::span<const Event> events,
+                                                                   std::uint32_t instrument_id, Keep&& keep) noexcept {
+    const Event* const begin = events.data();
+    const Event* const end = begin + events.size();
+    const Event* at = begin;
+    for (; at != end; ++at) {
+      if (!is_valid_level_of(*at, instrument_id)) break;
+      const auto index = static_cast<std::size_t>(at->side);
+      const std::int64_t key = BookSide::to_key(at->px_ticks, -static_cast<std::int64_t>(index));
+      if (!keep(*at, index, key)) break;
+      const BookSide::Left left = sides_[index].set_key_fast(key, at->qty_lots);
+      if (left != BookSide::Left::kNothing) [[unlikely]] finish_level(*at, left);
+    }
+    const auto applied = static_cast<std::size_t>(at - begin);
+    if (applied != 0) {
+      record(at[-1]);
+      updates_ += applied;
+    }
+    return applied;
+  }
+
   /// Sets one level directly (the per-call path); same rules as a kDelta event.
   [[nodiscard]] ApplyError try_set_level(Side side, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
     const ApplyError error = set_checked(side, px_ticks, qty_lots);

@@ -1,7 +1,6 @@
 #include "fastcore/engine/engine.hpp"
 
 #include <bit>
-#include <cstring>
 #include <limits>
 
 #include "fastcore/risk/book_view.hpp"
@@ -14,27 +13,6 @@ constexpr std::int64_t clamp_to_int64(__int128 value) noexcept {
   constexpr auto kMax = static_cast<__int128>(std::numeric_limits<std::int64_t>::max());
   constexpr auto kMin = static_cast<__int128>(std::numeric_limits<std::int64_t>::min());
   return static_cast<std::int64_t>(value > kMax ? kMax : value < kMin ? kMin : value);
-}
-
-// A level update (kSnapshotLevel or kDelta, side kBid or kAsk) of instrument `id` that does not end its
-// message. The id, kind, side and flags are tested as one 8-byte word (instrument_id, kind, side, flags,
-// venue_id; the kind's and side's low bits, the other flags and venue_id masked off), as the book's batch
-// test does, so the run scan costs a load, an and and a compare per event before the price test.
-[[gnu::always_inline]] inline bool is_inner_level_of(const common::Event& event, std::uint32_t id) noexcept {
-  if constexpr (std::endian::native == std::endian::little) {
-    static_assert(offsetof(common::Event, kind) == offsetof(common::Event, instrument_id) + 4 &&
-                  offsetof(common::Event, side) == offsetof(common::Event, instrument_id) + 5 &&
-                  offsetof(common::Event, flags) == offsetof(common::Event, instrument_id) + 6);
-    std::uint64_t word = 0;
-    std::memcpy(&word, reinterpret_cast<const unsigned char*>(&event) + offsetof(common::Event, instrument_id),
-                sizeof word);
-    constexpr std::uint64_t kMask = 0x0000'FEFE'FFFF'FFFFULL | std::uint64_t{common::kFlagLastInMessage} << 48;
-    return (word & kMask) == (std::uint64_t{id} | std::uint64_t{2} << 32);
-  } else {
-    const auto kind = static_cast<unsigned>(event.kind);
-    return event.instrument_id == id && (kind == 2U || kind == 3U) && static_cast<unsigned>(event.side) <= 1U &&
-           (event.flags & common::kFlagLastInMessage) == 0;
-  }
 }
 
 }  // namespace
@@ -217,6 +195,13 @@ void Engine::run_strategy(std::uint32_t id, const common::Event& trigger,
   strategy_->on_decision(*this, point);
 }
 
+std::size_t Engine::apply_quiet_levels(book::Book& book, const signal::FeatureState& features,
+                                       std::span<const common::Event> events, std::uint32_t id) noexcept {
+  return book.apply_levels_while(events, id, [&features](const common::Event& level, std::size_t side, std::int64_t key) {
+    return (level.flags & common::kFlagLastInMessage) == 0 && features.ignores_level(side, key);
+  });
+}
+
 ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcept {
   ApplyResult result;
   const std::size_t count = books_->size();
@@ -268,26 +253,20 @@ ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcep
     signal::FeatureState& features = signals_[id];
     // Inside a message, a level update below the top N of its side changes only the book: the signal's
     // note ignores it (FeatureState::ignores_level) and nothing else reads it before the message ends. Most
-    // events of a depth feed are such (BTCUSDT: ~68 events per depth message, nearly all deep), so a run of
-    // them goes to the book as one batch: no per-event note, previous-size lookup or sequence bookkeeping,
-    // the same book as one try_apply per event. The run ends before any event the signal must see, and the
-    // answer of ignores_level changes only through such events, so it holds for the whole run. Not with
-    // many books: their loop prefetches per event (below), which a batch would skip.
+    // events of a depth feed are such (BTCUSDT: ~68 events per depth message, nearly all deep), so the book
+    // applies a run of them in one pass (Book::apply_levels_while): no per-event note, previous-size lookup
+    // or sequence bookkeeping, the same book as one try_apply per event. The run ends before any event the
+    // signal must see, and ignores_level changes only through such events, so it holds for the whole run.
+    // Not with many books: their loop prefetches per event (below), which the run would skip.
     const bool last = (event.flags & common::kFlagLastInMessage) != 0;
-    if (!last && !prefetch && is_inner_level_of(event, id) && features.ignores_level(event)) {
-      std::size_t end = i + 1;
-      while (end < n && is_inner_level_of(events[end], id) && features.ignores_level(events[end])) ++end;
-      const book::BatchResult batch = book.try_apply_batch(events.subspan(i, end - i), id);
-      counters_.events += batch.applied;
-      result.applied += batch.applied;
-      if (batch.error != book::ApplyError::kOk) [[unlikely]] {
-        result.book_error = batch.error;
-        result.error = EngineError::kBadEvent;
-        in_message_ = false;
-        return result;
+    if (!last && !prefetch && static_cast<unsigned>(event.kind) - 2U < 2U) {  // kSnapshotLevel, kDelta
+      const std::size_t run = apply_quiet_levels(book, features, events.subspan(i), id);
+      if (run != 0) {
+        counters_.events += run;
+        result.applied += run;
+        i += run - 1;
+        continue;
       }
-      i = end - 1;
-      continue;
     }
     // The level's size before the event, for the signal's incremental top-N sums, reported by the update
     // (no second lookup; -1 for events that are not level updates).
