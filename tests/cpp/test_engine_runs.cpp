@@ -246,9 +246,13 @@ void apply_levels_while_matches_try_apply() {
       if (rng.below(150) == 0) e.px_ticks = std::numeric_limits<std::int64_t>::min();
       if (rng.below(150) == 0) e.side = static_cast<Side>(2);
       e.seq = static_cast<std::uint64_t>(round) * 100 + rng.below(100);
+      if (rng.below(20) == 0) e.flags = common::kFlagLastInMessage;
+      if (rng.below(20) == 0) e.venue_id = 3;  // not part of the test
       e.ts_exchange_ns = static_cast<std::int64_t>(rng.next() >> 2);
       e.ts_local_ns = static_cast<std::int64_t>(rng.next() >> 2);
     }
+    // Stop flags: none, or the last-in-message bit (set on some events above).
+    const auto stop_flags = static_cast<std::uint8_t>(rng.below(2) == 0 ? 0 : common::kFlagLastInMessage);
     // The test: keys at least `floor` away from the centre on their side (bids: px <= centre - floor).
     const auto floor = static_cast<std::int64_t>(rng.below(400));
     std::size_t expected = 0;
@@ -261,10 +265,10 @@ void apply_levels_while_matches_try_apply() {
       const bool level = (e.kind == EventKind::kDelta || e.kind == EventKind::kSnapshotLevel) && e.instrument_id == 0 &&
                          e.qty_lots >= 0 && e.px_ticks != std::numeric_limits<std::int64_t>::min() &&
                          static_cast<unsigned>(e.side) <= 1U;
-      if (!level || !(e.side == Side::kBid ? e.px_ticks <= centre - floor : e.px_ticks >= centre + 1 + floor)) break;
+      if (!level || (e.flags & stop_flags) != 0 || !(e.side == Side::kBid ? e.px_ticks <= centre - floor : e.px_ticks >= centre + 1 + floor)) break;
       ++expected;
     }
-    const std::size_t applied = run_book.apply_levels_while(batch, 0, keep);
+    const std::size_t applied = run_book.apply_levels_while(batch, 0, stop_flags, keep);
     CHECK_EQ(applied, expected);
     for (std::size_t i = 0; i < applied; ++i) CHECK(plain.try_apply(batch[i]) == book::ApplyError::kOk);
     // The rest one by one in both books, so the next round starts from the same state.

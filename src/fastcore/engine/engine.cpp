@@ -197,9 +197,10 @@ void Engine::run_strategy(std::uint32_t id, const common::Event& trigger,
 
 std::size_t Engine::apply_quiet_levels(book::Book& book, const signal::FeatureState& features,
                                        std::span<const common::Event> events, std::uint32_t id) noexcept {
-  return book.apply_levels_while(events, id, [&features](const common::Event& level, std::size_t side, std::int64_t key) {
-    return (level.flags & common::kFlagLastInMessage) == 0 && features.ignores_level(side, key);
-  });
+  return book.apply_levels_while(events, id, common::kFlagLastInMessage,
+                                 [&features](const common::Event&, std::size_t side, std::int64_t key) {
+                                   return features.ignores_level(side, key);
+                                 });
 }
 
 ApplyResult Engine::try_on_events(std::span<const common::Event> events) noexcept {
