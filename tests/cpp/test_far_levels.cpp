@@ -38,16 +38,34 @@ void random_operations(std::uint64_t seed, std::uint64_t key_range) {
   for (int step = 0; step < 300'000; ++step) {
     const auto key = static_cast<std::int64_t>(rng.below(key_range)) - static_cast<std::int64_t>(key_range / 2);
     const std::uint64_t action = rng.below(100);
+    // Half of the updates and erases through locate() and the positional calls (BookSide's path).
+    const bool positional = rng.below(2) == 0;
     if (action < 55) {
       const auto qty = 1 + static_cast<std::int64_t>(rng.below(1000));
-      if (std::int64_t* stored = far.find(key)) {
+      if (positional) {
+        const FarLevels::Position position = far.locate(key);
+        CHECK_EQ(position.found, reference.count(key) == 1);
+        if (position.found) {
+          CHECK_EQ(far.qty_at(position), reference[key]);
+          far.qty_at(position) = qty;
+        } else {
+          far.insert_at(position, key, qty);
+        }
+      } else if (std::int64_t* stored = far.find(key)) {
         *stored = qty;
       } else {
         far.insert(key, qty);
       }
       reference[key] = qty;
     } else if (action < 95) {
-      CHECK_EQ(far.erase(key), reference.erase(key) == 1);
+      if (positional) {
+        const FarLevels::Position position = far.locate(key);
+        CHECK_EQ(position.found, reference.count(key) == 1);
+        if (position.found) far.erase_at(position);
+        reference.erase(key);
+      } else {
+        CHECK_EQ(far.erase(key), reference.erase(key) == 1);
+      }
     } else if (action < 98 && !reference.empty()) {
       const FarLevels::Entry best = far.pop_front();
       CHECK(best.key == reference.begin()->first && best.qty == reference.begin()->second);
@@ -73,6 +91,13 @@ void ordered_fill_and_drain() {
   CHECK(far.size() == 10000 && far.front().key == 5000 && far.back().key == -4999);
   for (std::int64_t key = 5000; key > -5000; --key) CHECK(far.pop_front().key == key);
   CHECK(far.empty() && far.worse_than_all(0));
+  // The same through locate() and insert_at(): appends past the worst, prepends, splits of full blocks.
+  FarLevels positional;
+  for (std::int64_t key = 0; key > -5000; --key) positional.insert_at(positional.locate(key), key, 1);
+  for (std::int64_t key = 1; key <= 5000; ++key) positional.insert_at(positional.locate(key), key, 2);
+  CHECK(positional.size() == 10000 && positional.front().key == 5000 && positional.back().key == -4999);
+  for (std::int64_t key = 5000; key > -5000; --key) CHECK(positional.pop_front().key == key);
+  CHECK(positional.empty());
 }
 
 }  // namespace

@@ -145,6 +145,38 @@ class alignas(64) Book {
     return BatchResult{static_cast<std::size_t>(at - begin), error};
   }
 
+  /// Applies the events at the front of `events` while each is a level update try_apply() accepts, of
+  /// `instrument_id`, with none of the `stop_flags` bits in its flags, for which `keep(event, side, key)` is
+  /// true (`side` 0 bids / 1 asks, `key` the price's key on that side: price for bids, -price for asks).
+  /// Stops before the first event that is not: that one is the caller's (e.g. through try_apply(), which
+  /// also reports a refusal). Returns how many were applied; same book, sequence, timestamps and updates()
+  /// as try_apply() per event.
+  // For a caller that must see some events of a stream one by one and not others (the engine: level
+  // updates below its signal's top N): one pass that tests, keys and applies each event once, where a
+  // scan for the run followed by try_apply_batch() read and tested every event twice.
+  template <class Keep>
+  [[nodiscard, gnu::always_inline]] std::size_t apply_levels_while(std::span<const Event> events,
+                                                                   std::uint32_t instrument_id, std::uint8_t stop_flags,
+                                                                   Keep&& keep) noexcept {
+    const Event* const begin = events.data();
+    const Event* const end = begin + events.size();
+    const Event* at = begin;
+    for (; at != end; ++at) {
+      if (!is_valid_level_of(*at, instrument_id, stop_flags)) break;
+      const auto index = static_cast<std::size_t>(at->side);
+      const std::int64_t key = BookSide::to_key(at->px_ticks, -static_cast<std::int64_t>(index));
+      if (!keep(*at, index, key)) break;
+      const BookSide::Left left = sides_[index].set_key_fast(key, at->qty_lots);
+      if (left != BookSide::Left::kNothing) [[unlikely]] finish_level(*at, left);
+    }
+    const auto applied = static_cast<std::size_t>(at - begin);
+    if (applied != 0) {
+      record(at[-1]);
+      updates_ += applied;
+    }
+    return applied;
+  }
+
   /// Sets one level directly (the per-call path); same rules as a kDelta event.
   [[nodiscard]] ApplyError try_set_level(Side side, std::int64_t px_ticks, std::int64_t qty_lots) noexcept {
     const ApplyError error = set_checked(side, px_ticks, qty_lots);
@@ -245,16 +277,19 @@ class alignas(64) Book {
   }
 
   // is_valid_level() and instrument_id == id, the id, kind and side tested as one 8-byte word
-  // (instrument_id, kind, side, flags, venue_id; flags and venue_id masked off).
-  [[gnu::always_inline]] static bool is_valid_level_of(const Event& event, std::uint32_t id) noexcept {
+  // (instrument_id, kind, side, flags, venue_id; venue_id and the flags but `stop_flags` masked off, and
+  // those must be clear).
+  [[gnu::always_inline]] static bool is_valid_level_of(const Event& event, std::uint32_t id,
+                                                       std::uint8_t stop_flags = 0) noexcept {
     if constexpr (std::endian::native == std::endian::little) {
+      static_assert(offsetof(Event, flags) == offsetof(Event, instrument_id) + 6);
       std::uint64_t word = 0;
       std::memcpy(&word, reinterpret_cast<const unsigned char*>(&event) + offsetof(Event, instrument_id), sizeof word);
-      constexpr std::uint64_t kMask = 0x0000'FEFE'FFFF'FFFFULL;
-      return (word & kMask) == (std::uint64_t{id} | std::uint64_t{2} << 32) && event.qty_lots >= 0 &&
+      const std::uint64_t mask = 0x0000'FEFE'FFFF'FFFFULL | std::uint64_t{stop_flags} << 48;
+      return (word & mask) == (std::uint64_t{id} | std::uint64_t{2} << 32) && event.qty_lots >= 0 &&
              has_key(event.px_ticks);
     } else {
-      return event.instrument_id == id && is_valid_level(event);
+      return event.instrument_id == id && (event.flags & stop_flags) == 0 && is_valid_level(event);
     }
   }
 

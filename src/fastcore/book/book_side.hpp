@@ -550,12 +550,15 @@ class BookSide {
 
   LevelChange set_far(std::int64_t key, std::int64_t qty) {
     FarLevels& far = store_->far;
-    if (std::int64_t* stored = far.find(key); stored != nullptr) {
+    // One search for the update, the erase or the insert (deep levels of a depth feed come here: a tenth
+    // of BTCUSDT's updates).
+    const FarLevels::Position position = far.locate(key);
+    if (position.found) {
       if (qty != 0) {
-        *stored = qty;
+        far.qty_at(position) = qty;
         return LevelChange::kUpdated;
       }
-      far.erase(key);
+      far.erase_at(position);
       ++room_;
       return LevelChange::kErased;
     }
@@ -565,9 +568,12 @@ class BookSide {
         ++store_->dropped;
         return LevelChange::kDroppedByCap;
       }
-      drop_worst();  // far's last level, worse than `key`
+      drop_worst();  // far's last level, worse than `key`: the position may have moved, so search again
+      far.insert(key, qty);
+      --room_;
+      return LevelChange::kInserted;
     }
-    far.insert(key, qty);
+    far.insert_at(position, key, qty);
     --room_;
     return LevelChange::kInserted;
   }

@@ -52,6 +52,47 @@ class FarLevels {
     return const_cast<std::int64_t*>(std::as_const(*this).find(key));  // same lookup, mutable result
   }
 
+  /// Where `key` is or would go: one search for a caller that then updates, erases or inserts there
+  /// (find() followed by erase() or insert() searched twice).
+  struct Position {
+    std::size_t index;  ///< Block index in key order (== the block count when `key` is worse than every level).
+    std::uint32_t at;   ///< Place in that block.
+    bool found;         ///< `key` is stored there.
+  };
+  [[nodiscard]] Position locate(std::int64_t key) const noexcept {
+    const std::size_t index = block_for(key);
+    if (index == order_.size()) return Position{index, 0, false};
+    const Block& block = pool_[order_[index]];
+    const std::uint32_t at = position_in(block, key);
+    return Position{index, at, at < block.count && block.key[at] == key};
+  }
+  /// The stored quantity at a found position (locate(key).found); valid until the next insert or erase.
+  [[nodiscard]] std::int64_t& qty_at(const Position& position) noexcept {
+    return pool_[order_[position.index]].qty[position.at];
+  }
+  /// erase(key) at locate(key) when found (no insert or erase in between).
+  void erase_at(const Position& position) noexcept { remove_at(position.index, position.at); }
+  /// insert(key, qty) at locate(key) when not found (no insert or erase in between): the same levels and
+  /// blocks. A full block (a split) or an empty overflow take insert() itself.
+  void insert_at(const Position& position, std::int64_t key, std::int64_t qty) {
+    std::size_t index = position.index;
+    std::uint32_t at = position.at;
+    if (index == order_.size()) {  // worse than everything: append to the last block, as insert() does
+      if (order_.empty()) {
+        insert(key, qty);
+        return;
+      }
+      index = order_.size() - 1;
+      at = pool_[order_[index]].count;
+    }
+    Block& block = pool_[order_[index]];
+    if (block.count == kBlock) {
+      insert(key, qty);
+      return;
+    }
+    place(index, block, at, key, qty);
+  }
+
   /// True when `key` is worse than every stored level (or there are none).
   [[nodiscard]] bool worse_than_all(std::int64_t key) const noexcept { return empty() || key < last_key_.back(); }
 
@@ -79,15 +120,7 @@ class FarLevels {
       if (key < last_key_[index]) ++index;  // the key belongs to the second half
     }
     Block& block = pool_[order_[index]];
-    const std::uint32_t at = position_in(block, key);
-    const std::size_t tail = block.count - at;
-    std::memmove(&block.key[at + 1], &block.key[at], tail * sizeof(std::int64_t));
-    std::memmove(&block.qty[at + 1], &block.qty[at], tail * sizeof(std::int64_t));
-    block.key[at] = key;
-    block.qty[at] = qty;
-    ++block.count;
-    last_key_[index] = block.key[block.count - 1];
-    ++size_;
+    place(index, block, position_in(block, key), key, qty);
   }
 
   /// Removes the level at `key` if stored; returns whether it was.
@@ -173,6 +206,18 @@ class FarLevels {
     pool_.emplace_back();
     free_.reserve(pool_.size());  // so returning blocks (noexcept paths) never allocates
     return static_cast<std::uint32_t>(pool_.size() - 1);
+  }
+
+  // Puts a new level at `at` of block order_[index] (`block`, not full).
+  void place(std::size_t index, Block& block, std::uint32_t at, std::int64_t key, std::int64_t qty) noexcept {
+    const std::size_t tail = block.count - at;
+    std::memmove(&block.key[at + 1], &block.key[at], tail * sizeof(std::int64_t));
+    std::memmove(&block.qty[at + 1], &block.qty[at], tail * sizeof(std::int64_t));
+    block.key[at] = key;
+    block.qty[at] = qty;
+    ++block.count;
+    last_key_[index] = block.key[block.count - 1];
+    ++size_;
   }
 
   // Moves the second half of full block order_[index] into a new block right after it.

@@ -227,6 +227,12 @@ class Engine final : public common::EventSink {
         static_cast<std::uint64_t>(static_cast<double>(t1 - t0) * ns_per_tick_ + 0.5));
   }
 
+  /// Applies the level updates at the front of `events` (instrument `id`) that do not end their message and
+  /// lie below the signal's top N (FeatureState::ignores_level) to `book`; returns how many. Out of line: in
+  /// the message loop the run's update had too few registers (five values spilled per event).
+  [[gnu::noinline]] static std::size_t apply_quiet_levels(book::Book& book, const signal::FeatureState& features,
+                                                          std::span<const common::Event> events,
+                                                          std::uint32_t id) noexcept;
   void decide(std::uint32_t id, const common::Event& trigger, const signal::CompositeValue& composite) noexcept;
   /// Whether the strategy's gate for `id` lets this decision point through.
   [[nodiscard]] bool gate_open(std::uint32_t id, const signal::CompositeValue& composite) const noexcept;

@@ -175,6 +175,15 @@ class alignas(64) FeatureState {
     if ((old_qty | qty) == 0) return;  // a cancel where no level rests: nothing changed
     note_levels_changed(side, key, old_qty, qty, book);
   }
+  /// Whether note_level() ignores a level update (kDelta or kSnapshotLevel) on `side` (0 bids, 1 asks) at
+  /// `key` (the price's key on that side, as Book keys it: price for bids, -price for asks): true when it
+  /// is below the N-th level of its side, where nothing the signal keeps changes (whatever the sizes).
+  /// Lets a caller apply runs of such events to the book without notes (the engine); the answer changes
+  /// only through notes of other events and book updates (on_book_tracked), so it holds for a whole run
+  /// between those.
+  [[nodiscard]] bool ignores_level(std::size_t side, std::int64_t key) const noexcept {
+    return key < depth_edge_key_[side & 1U];
+  }
   /// note_level() without the level's previous quantity: any change inside the top N walks the side again.
   void note_level(const common::Event& event) noexcept;
   /// Adds a kTrade event to the trade flow (aggressor kBid = buy); other kinds are ignored.
