@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import time
 from typing import Any
 
@@ -282,6 +283,18 @@ def test_round_trip_measurement_runs_and_checks_its_work() -> None:
     assert result.venue_stats["accepted"] == 35 and result.venue_stats["rejected"] == 0
     assert 0 < result.wire_to_order["p50"] <= result.wire_to_order["p99"]
     assert result.order_bytes > 300 and result.frame_bytes > 100
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU pinning is Linux-only")
+def test_round_trip_measurement_pins_and_restores_affinity() -> None:
+    allowed = os.sched_getaffinity(0)
+    client, venue = max(allowed), min(allowed)
+    result = measure_wire_order(rounds=20, warmup=2, gap_s=0.001, cpus=(client, venue))
+    assert result.cpus == (client, venue) and result.orders == 22
+    assert result.venue_stats["accepted"] == 22
+    assert os.sched_getaffinity(0) == allowed  # the client's affinity is given back
+    with pytest.raises(ValueError, match="cpus must be"):
+        measure_wire_order(rounds=1, cpus=(max(allowed) + 1, venue))
 
 
 def test_bench_runner_reports_the_wire_order_stages() -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -62,6 +63,7 @@ class WireOrderResult:
     venue_stats: dict[str, Any] = field(default_factory=dict)
     loop: str = ""
     busy_poll: bool = False
+    cpus: tuple[int, int] | None = None
 
 
 def _price(ticks: int, tick: str) -> str:
@@ -329,6 +331,7 @@ def measure_wire_order(
     gap_s: float = 0.0002,
     use_uvloop: bool = True,
     busy_poll: bool = False,
+    cpus: tuple[int, int] | None = None,
 ) -> WireOrderResult:
     """Run the wire-to-order measurement once (venue in a spawned process).
 
@@ -344,23 +347,51 @@ def measure_wire_order(
     busy_poll : bool
         Keep the client's loop spinning (:class:`~rentrade.wire.busy_poll.BusyPoll`) while the frames
         come: it never sleeps in ``epoll_wait`` between them, at the price of a whole core at 100 %.
+    cpus : tuple of two ints, optional
+        ``(client, venue)``: pin this process to CPU ``client`` and the venue's process to CPU
+        ``venue`` for the run (Linux, ``os.sched_setaffinity``); this process's affinity is restored
+        afterwards. None (default): the scheduler places both.
+
+    Raises
+    ------
+    ValueError
+        Bad counts, or a CPU this process may not run on.
     """
     if rounds < 1 or warmup < 0 or gap_s < 0:
         raise ValueError("need rounds >= 1, warmup >= 0, gap_s >= 0")
+    previous_cpus: set[int] | None = None
+    if cpus is not None:
+        if not hasattr(os, "sched_setaffinity"):
+            raise ValueError("cpus: pinning needs os.sched_setaffinity (Linux)")
+        previous_cpus = os.sched_getaffinity(0)
+        if len(cpus) != 2 or not set(cpus) <= previous_cpus:
+            raise ValueError(
+                f"cpus must be (client, venue) among the CPUs this process may use "
+                f"{sorted(previous_cpus)}, got {cpus!r}"
+            )
     context = mp.get_context("spawn")
     parent, child = context.Pipe()
     process = context.Process(target=_venue_main, args=(child, rounds, warmup, gap_s), daemon=True)
     process.start()
     try:
+        if cpus is not None:
+            assert process.pid is not None
+            os.sched_setaffinity(process.pid, {cpus[1]})
+            os.sched_setaffinity(0, {cpus[0]})
         if not parent.poll(120):
             raise RuntimeError("the simulated venue process did not start")
         info = parent.recv()
         if use_uvloop:
             import uvloop
 
-            return uvloop.run(_client(parent, info, busy_poll))
-        return asyncio.run(_client(parent, info, busy_poll))
+            result = uvloop.run(_client(parent, info, busy_poll))
+        else:
+            result = asyncio.run(_client(parent, info, busy_poll))
+        result.cpus = cpus
+        return result
     finally:
+        if previous_cpus is not None:
+            os.sched_setaffinity(0, previous_cpus)
         parent.send("stop")
         process.join(10)
         if process.is_alive():
