@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <tuple>
 #include <vector>
 
@@ -800,6 +801,29 @@ void test_shaped_book_tickers() {
   CHECK(counters.bad_frames > 0);
 }
 
+// Frames in a row whose head or tail had one layout (digits as '#'): whether the fast path must read the
+// next frame by its learned layout. `needed`: frames of one layout that must go before.
+struct LayoutStreak {
+  explicit LayoutStreak(int needed_frames) : needed(needed_frames) {}
+  int needed;
+  int streak = 0;
+  std::string previous;
+  struct Seen {
+    bool known;  ///< A layout is learned: the frame is read by it exactly when `same`.
+    bool same;   ///< The frame has the previous frames' layout.
+  };
+  // `counts` false: the frame cannot extend a streak (another symbol's frames interleave).
+  Seen see(const std::string& text, bool counts = true) {
+    std::string layout = text;
+    for (char& c : layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
+    const bool same = layout == previous;
+    const bool known = counts && streak >= needed;
+    streak = same && counts ? streak + 1 : 1;
+    previous = std::move(layout);
+    return {known, same};
+  }
+};
+
 // Depth frames through the symbol's learned head layout (HeadShape): runs of frames sharing a head
 // layout (combined or raw stream, with and without "T", USD-M with "pu" and spot without, update
 // ids of 1 to 19 digits), symbols alternating in some runs, bookTickers of the same symbol in
@@ -826,10 +850,8 @@ void test_shaped_heads() {
     int by_layout = 0;
     int expected_by_layout = 0;
     int refused_by_layout = 0;
-    int streak = 0;  // depth frames in a row with the same head layout (digits as '#'), one symbol
-    std::string previous_layout;
-    int ticker_streak = 0;  // the same for the bookTickers between them
-    std::string previous_ticker_layout;
+    LayoutStreak heads{3};    // depth frames in a row with the same head layout, one symbol
+    LayoutStreak tickers{3};  // the same for the bookTickers between them
     int tickers_by_layout = 0;
     int tickers_refused = 0;
     for (int n = 0; n < 12'000; ++n) {
@@ -844,7 +866,7 @@ void test_shaped_heads() {
         for (std::uint32_t id = 0; id < 2; ++id) {
           twin.snapshot(id, "{\"lastUpdateId\":" + std::to_string(id_base) + R"(,"E":1,"T":1,"bids":[],"asks":[]})", 1);
         }
-        streak = 0;
+        heads.streak = 0;
       }
       const std::uint32_t id = alternate ? static_cast<std::uint32_t>(n % 2) : 0;
       std::string symbol = instruments[id].symbol;
@@ -886,12 +908,7 @@ void test_shaped_heads() {
       // Once three frames of one head layout went before it (a layout is relearned after two misses in
       // a row, and the first of them may have been tried against another symbol's layout), a frame is
       // read by the layout exactly when its head has that layout too.
-      std::string layout = head;
-      for (char& c : layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
-      const bool same_layout = layout == previous_layout;
-      const bool known = !alternate && streak >= 3;
-      streak = same_layout && !alternate ? streak + 1 : 1;
-      previous_layout = layout;
+      const auto [known, same_layout] = heads.see(head, !alternate);
       const std::uint64_t before = twin.left->head_shape_frames();
       twin.frame(frame, frame, n);
       const bool read_by_layout = twin.left->head_shape_frames() == before + 1;
@@ -914,12 +931,7 @@ void test_shaped_heads() {
           default: break;
         }
         if (combined) ticker = "{\"stream\":\"" + lower + "@bookTicker\",\"data\":" + ticker + "}";
-        std::string ticker_layout = ticker.substr(0, ticker.find(",\"b\":"));
-        for (char& c : ticker_layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
-        const bool same_ticker_layout = ticker_layout == previous_ticker_layout;
-        const bool ticker_known = !alternate && ticker_streak >= 3;
-        ticker_streak = same_ticker_layout && !alternate ? ticker_streak + 1 : 1;
-        previous_ticker_layout = ticker_layout;
+        const auto [ticker_known, same_ticker_layout] = tickers.see(ticker.substr(0, ticker.find(",\"b\":")), !alternate);
         const std::uint64_t ticker_before = twin.left->head_shape_frames();
         twin.frame(ticker, ticker, n);
         const bool ticker_by_layout = twin.left->head_shape_frames() == ticker_before + 1;
@@ -973,8 +985,7 @@ void test_shaped_tails() {
   std::size_t e_digits = 13;
   bool combined = false;
   std::uint32_t id = 0;
-  std::string previous_layout[2];
-  int streak[2] = {};  // frames of the symbol in a row whose tail had the previous layout
+  LayoutStreak tails[2] = {LayoutStreak(2), LayoutStreak(2)};  // frames of each symbol in a row whose tail had one layout
   int by_layout = 0;
   int expected_by_layout = 0;
   int refused_by_layout = 0;
@@ -1019,15 +1030,10 @@ void test_shaped_tails() {
     if (combined) frame = R"({"stream":"x@bookTicker","data":)" + frame + (change == 9 ? "" : "}");
     // The layout the fast path may learn: digits as '#', when the key reader accepts the tail and it
     // fits TailShape (16 to 48 bytes, E of at most 16 digits).
-    std::string layout = message_tail;
-    for (char& c : layout) c = std::isdigit(static_cast<unsigned char>(c)) != 0 ? '#' : c;
-    const bool same_layout = layout == previous_layout[id];
-    const bool known = streak[id] >= 2;
-    streak[id] = same_layout ? streak[id] + 1 : 1;
-    previous_layout[id] = layout;
+    const auto [known, same_layout] = tails[id].see(message_tail);
     const bool learnable = change != 5 && change != 6 && change != 7 && change != 10 && message_tail.size() - 1 >= 16 &&
                            message_tail.size() - 1 <= 48 && e_text.size() <= 16;
-    if (!learnable) streak[id] = 0;
+    if (!learnable) tails[id].streak = 0;
     const std::uint64_t before = twin.left->tail_shape_frames();
     twin.frame(frame, frame, n);
     const bool read_by_layout = twin.left->tail_shape_frames() == before + 1;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "book_support.hpp"
 #include "check.hpp"
 #include "fastcore/book/book_set.hpp"
 #include "fastcore/perf/book_latency.hpp"
@@ -203,20 +204,7 @@ void capped_random_walk_against_reference(std::uint64_t seed, std::uint32_t cap)
 template <class Fn>
 bool same_books(const book::BookSet& a, const book::BookSet& b, Fn&& describe_failure) {
   for (std::size_t id = 0; id < a.size(); ++id) {
-    const Book& x = a[id];
-    const Book& y = b[id];
-    bool same = x.seq() == y.seq() && x.ts_exchange_ns() == y.ts_exchange_ns() && x.ts_local_ns() == y.ts_local_ns() &&
-                x.updates() == y.updates() && x.bids().size() == y.bids().size() && x.asks().size() == y.asks().size();
-    for (const Side side : {Side::kBid, Side::kAsk}) {
-      std::vector<Level> left;
-      std::vector<Level> right;
-      x.side(side).for_each_level([&](Level level) { left.push_back(level); return true; });
-      y.side(side).for_each_level([&](Level level) { right.push_back(level); return true; });
-      same = same && left.size() == right.size() &&
-             std::equal(left.begin(), left.end(), right.begin(), [](Level l, Level r) {
-               return l.px_ticks == r.px_ticks && l.qty_lots == r.qty_lots;
-             });
-    }
+    const bool same = book_support::same_book(a[id], b[id]);
     if (!same) {
       describe_failure(id);
       return false;

@@ -7,35 +7,20 @@
 #include <limits>
 #include <vector>
 
+#include "book_support.hpp"
 #include "check.hpp"
 #include "fastcore/book/book.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
 using namespace fastcore;
 using book::Book;
-using book::Level;
+using book_support::levels_of;
+using book_support::same_levels;
 using common::Event;
 using common::EventKind;
 using common::Side;
 
 namespace {
-
-std::vector<Level> levels_of(const book::BookSide& side) {
-  std::vector<Level> out;
-  side.for_each_level([&](Level level) {
-    out.push_back(level);
-    return true;
-  });
-  return out;
-}
-
-bool same_levels(const std::vector<Level>& a, const std::vector<Level>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].px_ticks != b[i].px_ticks || a[i].qty_lots != b[i].qty_lots) return false;
-  }
-  return true;
-}
 
 // `jump`: how far prices wander (beyond the 8,192-tick window, levels go to the overflow and the
 // window moves); `cap`: levels kept per side.

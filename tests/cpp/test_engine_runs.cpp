@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "book_support.hpp"
 #include "check.hpp"
 #include "fastcore/book/book.hpp"
 #include "fastcore/common/decimal.hpp"
@@ -24,34 +25,12 @@
 
 using namespace fastcore;
 using book::Book;
-using book::Level;
+using book_support::same_book;
 using common::Event;
 using common::EventKind;
 using common::Side;
 
 namespace {
-
-std::vector<Level> levels_of(const book::BookSide& side) {
-  std::vector<Level> out;
-  side.for_each_level([&](Level level) {
-    out.push_back(level);
-    return true;
-  });
-  return out;
-}
-
-bool same_book(const Book& a, const Book& b) {
-  const auto same_side = [](const std::vector<Level>& x, const std::vector<Level>& y) {
-    if (x.size() != y.size()) return false;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      if (x[i].px_ticks != y[i].px_ticks || x[i].qty_lots != y[i].qty_lots) return false;
-    }
-    return true;
-  };
-  return same_side(levels_of(a.bids()), levels_of(b.bids())) && same_side(levels_of(a.asks()), levels_of(b.asks())) &&
-         a.seq() == b.seq() && a.ts_exchange_ns() == b.ts_exchange_ns() && a.ts_local_ns() == b.ts_local_ns() &&
-         a.updates() == b.updates() && a.dropped_levels() == b.dropped_levels();
-}
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
@@ -145,18 +124,23 @@ struct Reference {
   }
 };
 
-void engine_matches_per_event_reference(std::uint64_t seed, std::uint64_t max_message, std::uint32_t depth) {
-  const std::vector<Event> flow = make_flow(seed, 60'000, max_message);
+// `engine` on one instrument, BTCUSDT (tick 0.1, lot 0.001); the engine keeps its own copy.
+void init_btcusdt(engine::Engine& engine, const engine::EngineConfig& config) {
   common::Instrument instrument;
   common::InstrumentField failed{};
   CHECK(common::try_make_instrument("BTCUSDT", "binance", "0.1", "0.001", "0.001", "0", "1", false, instrument,
                                     failed) == common::DecimalError::kOk);
+  CHECK(engine.try_init(std::span<const common::Instrument>(&instrument, 1), config, nullptr) ==
+        engine::EngineError::kOk);
+}
+
+void engine_matches_per_event_reference(std::uint64_t seed, std::uint64_t max_message, std::uint32_t depth) {
+  const std::vector<Event> flow = make_flow(seed, 60'000, max_message);
   engine::EngineConfig config;
   config.timing = false;
   config.features.depth_levels = depth;
   engine::Engine engine;
-  CHECK(engine.try_init(std::span<const common::Instrument>(&instrument, 1), config, nullptr) ==
-        engine::EngineError::kOk);
+  init_btcusdt(engine, config);
   Reference reference(config.features);
   sim::Rng rng(seed ^ 0x5151);
   std::size_t at = 0;
@@ -190,15 +174,10 @@ void engine_matches_per_event_reference(std::uint64_t seed, std::uint64_t max_me
 // applied (as one try_apply per event would leave them), and goes on from the next call.
 void refused_event_inside_a_run() {
   std::vector<Event> flow = make_flow(7, 2'000, 60);
-  common::Instrument instrument;
-  common::InstrumentField failed{};
-  CHECK(common::try_make_instrument("BTCUSDT", "binance", "0.1", "0.001", "0.001", "0", "1", false, instrument,
-                                    failed) == common::DecimalError::kOk);
   engine::EngineConfig config;
   config.timing = false;
   engine::Engine engine;
-  CHECK(engine.try_init(std::span<const common::Instrument>(&instrument, 1), config, nullptr) ==
-        engine::EngineError::kOk);
+  init_btcusdt(engine, config);
   Reference reference(config.features);
   // Warm up so the signal has its top N, then break a deep level in the middle of a long message.
   const std::size_t warm = 1'500;

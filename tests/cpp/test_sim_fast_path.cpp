@@ -10,6 +10,7 @@
 #include <limits>
 #include <vector>
 
+#include "book_support.hpp"
 #include "check.hpp"
 #include "synthetic_support.hpp"
 #include "fastcore/engine/bracket_strategy.hpp"
@@ -19,6 +20,7 @@
 
 namespace {
 
+using book_support::same_book;
 using fastcore::common::Event;
 using fastcore::common::EventKind;
 using fastcore::common::Side;
@@ -39,30 +41,6 @@ constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
 bool same_histogram(const fastcore::common::Histogram& a, const fastcore::common::Histogram& b) {
   return a.count() == b.count() && a.min() == b.min() && a.max() == b.max() && a.mean() == b.mean() &&
          a.counts() == b.counts();
-}
-
-bool same_book(const fastcore::book::Book& a, const fastcore::book::Book& b) {
-  if (a.seq() != b.seq() || a.ts_exchange_ns() != b.ts_exchange_ns() || a.ts_local_ns() != b.ts_local_ns() ||
-      a.updates() != b.updates() || a.bids().size() != b.bids().size() || a.asks().size() != b.asks().size()) {
-    return false;
-  }
-  for (const Side side : {Side::kBid, Side::kAsk}) {
-    std::vector<fastcore::book::Level> left;
-    std::vector<fastcore::book::Level> right;
-    a.side(side).for_each_level([&](fastcore::book::Level level) {
-      left.push_back(level);
-      return true;
-    });
-    b.side(side).for_each_level([&](fastcore::book::Level level) {
-      right.push_back(level);
-      return true;
-    });
-    if (left.size() != right.size()) return false;
-    for (std::size_t i = 0; i < left.size(); ++i) {
-      if (left[i].px_ticks != right[i].px_ticks || left[i].qty_lots != right[i].qty_lots) return false;
-    }
-  }
-  return true;
 }
 
 // Everything observable of the two venues is equal; the reports due by `until` are drained from both

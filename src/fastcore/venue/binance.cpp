@@ -942,7 +942,7 @@ class BinanceFeed::FastReader {
       HeadShape& head = feed_.symbols_[last].depth_head;
       if (head.size != 0) {
         if (static_cast<std::size_t>(end_ - p_) >= head.size + 8 && load_word(p_ + head.type_at) == head.type_word) {
-          const HeadResult result = shaped_depth_frame(head, last);
+          const HeadResult result = shaped_frame<true>(head, last);
           if (result != HeadResult::kMiss) return result == HeadResult::kRead;
         }
         tried_head_ = last;  // a miss, if this is a depth frame of that symbol (depth() counts it)
@@ -952,7 +952,7 @@ class BinanceFeed::FastReader {
       if (ticker.size != 0) {
         if (static_cast<std::size_t>(end_ - p_) >= ticker.size + 8 &&
             load_word(p_ + ticker.type_at) == ticker.type_word) {
-          const HeadResult result = shaped_ticker_frame(ticker, last);
+          const HeadResult result = shaped_frame<false>(ticker, last);
           if (result != HeadResult::kMiss) return result == HeadResult::kRead;
         }
         tried_ticker_ = last;  // a miss, if this is a bookTicker of that symbol (book_ticker() counts it)
@@ -1256,23 +1256,15 @@ class BinanceFeed::FastReader {
 
   enum class HeadResult : std::uint8_t { kMiss, kRead, kRefused };
 
-  // A depth frame whose head has the layout `head` of symbol `id` (see shaped_head()), read whole;
-  // kMiss (nothing read) when its head does not have it.
-  [[gnu::noinline]] HeadResult shaped_depth_frame(HeadShape& head, std::uint32_t id) noexcept {
+  // A depth frame (kDepth) or a bookTicker whose head has the layout `head` of symbol `id` (see
+  // shaped_head()), read whole; kMiss (nothing read) when its head does not have it.
+  template <bool kDepth>
+  [[gnu::noinline]] HeadResult shaped_frame(HeadShape& head, std::uint32_t id) noexcept {
     if (!shaped_head(head, id)) return HeadResult::kMiss;
     head.misses = 0;
     ++feed_.head_shape_frames_;
-    const bool read = depth_levels() && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
-    return read ? HeadResult::kRead : HeadResult::kRefused;
-  }
-
-  // A bookTicker whose head has the layout `head` of symbol `id` (see shaped_head()), read whole;
-  // kMiss (nothing read) when its head does not have it.
-  [[gnu::noinline]] HeadResult shaped_ticker_frame(HeadShape& head, std::uint32_t id) noexcept {
-    if (!shaped_head(head, id)) return HeadResult::kMiss;
-    head.misses = 0;
-    ++feed_.head_shape_frames_;
-    const bool read = book_ticker_rest() && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
+    const bool body = kDepth ? depth_levels() : book_ticker_rest();
+    const bool read = body && ((head.present & kHasStream) == 0 || lit("}")) && p_ == end_;
     return read ? HeadResult::kRead : HeadResult::kRefused;
   }
 
