@@ -126,6 +126,13 @@ def test_python_strategy_round_trips_and_report(market: npt.NDArray[np.void], tm
     assert report.slippage > 0
     assert report.edge_bps_at_mid is not None and report.edge_bps_net is not None
     assert report.edge_bps_net < report.edge_bps_at_mid
+    # The summary says which latencies are the simulation's settings, and its columns line up.
+    latency_lines = [line for line in report.summary().splitlines() if line.startswith("latency ")]
+    labels = [line.split("  p50 ")[0].removeprefix("latency ").strip() for line in latency_lines]
+    assert sorted(labels) == sorted(
+        ["feed", "order (simulated)", "response (simulated)", "decision (simulated)", "strategy call (wall)"]
+    )
+    assert len({line.index(" p50 ") for line in latency_lines}) == 1
 
     json_path = tmp_path / "report.json"
     png_path = tmp_path / "report.png"

@@ -56,6 +56,16 @@ __all__ = [
     "write_png",
 ]
 
+# Summary labels of the latency stages whose figures are the simulation's settings, not measurements: the
+# order and response latencies are drawn from the venue's latency model and the decision delay is
+# `decision_latency_ns`, so a reader does not take "order p50 1,000,000 ns" for a measured 1 ms.
+_STAGE_LABELS: Final = {
+    "order": "order (simulated)",
+    "response": "response (simulated)",
+    "decision": "decision (simulated)",
+    "strategy_call_wall": "strategy call (wall)",
+}
+
 TRIP_DTYPE: Final = np.dtype(
     [
         ("ts_open_ns", "<i8"),
@@ -349,12 +359,17 @@ class BacktestReport:
             f" max drawdown {self.max_drawdown:.4f}",
             f"Kelly           {self.kelly_note}",
         ]
-        for stage, numbers in self.latency_ns.items():
-            if numbers.get("count", 0):
-                lines.append(
-                    f"latency {stage:<16} p50 {numbers['p50']:>10,.0f} ns  p99 {numbers['p99']:>10,.0f} ns"
-                    f"  p99.9 {numbers['p99.9']:>10,.0f} ns"
-                )
+        shown = {
+            _STAGE_LABELS.get(stage, stage): numbers
+            for stage, numbers in self.latency_ns.items()
+            if numbers.get("count", 0)
+        }
+        width = max((len(label) for label in shown), default=0)
+        for label, numbers in shown.items():
+            lines.append(
+                f"latency {label:<{width}}  p50 {numbers['p50']:>10,.0f} ns  p99 {numbers['p99']:>10,.0f} ns"
+                f"  p99.9 {numbers['p99.9']:>10,.0f} ns"
+            )
         return "\n".join(lines)
 
 
