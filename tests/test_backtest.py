@@ -133,6 +133,8 @@ def test_python_strategy_round_trips_and_report(market: npt.NDArray[np.void], tm
         ["feed", "order (simulated)", "response (simulated)", "decision (simulated)", "strategy call (wall)"]
     )
     assert len({line.index(" p50 ") for line in latency_lines}) == 1
+    feed_line = next(line for line in latency_lines if line.startswith("latency feed "))
+    assert feed_line.endswith(f"({report.latency_ns['feed']['count']:,.0f} samples)")
 
     json_path = tmp_path / "report.json"
     png_path = tmp_path / "report.png"

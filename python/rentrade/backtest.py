@@ -368,7 +368,7 @@ class BacktestReport:
         for label, numbers in shown.items():
             lines.append(
                 f"latency {label:<{width}}  p50 {numbers['p50']:>10,.0f} ns  p99 {numbers['p99']:>10,.0f} ns"
-                f"  p99.9 {numbers['p99.9']:>10,.0f} ns"
+                f"  p99.9 {numbers['p99.9']:>10,.0f} ns  ({numbers['count']:,.0f} samples)"
             )
         return "\n".join(lines)
 
