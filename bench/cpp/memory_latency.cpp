@@ -145,11 +145,12 @@ int main(int argc, char** argv) {
   }
   std::fill_n(reinterpret_cast<unsigned char*>(lines), kMaxBytes, 0);
   const common::CycleClock clock;
-  std::printf("\nheader, then a word of the line it points to (runs of 16, p50, ns per update; medians of %d)\n", repeats);
+  std::printf("\nheader, then a word of the line it points to (runs of 16, p50; medians of %d)\n", repeats);
+  std::printf("%8s %8s %15s\n", "books", "sides", "ns per update");
   for (const std::size_t books : {std::size_t{1}, std::size_t{10}, std::size_t{100}, std::size_t{1000}}) {
     std::vector<double> ns;
     for (int r = 0; r < repeats; ++r) ns.push_back(header_then_line_ns(static_cast<unsigned char*>(region.data), 2 * books, clock));
-    std::printf("%6zu books, %5zu sides: %5.1f\n", books, 2 * books, median(ns));
+    std::printf("%8zu %8zu %15.1f\n", books, 2 * books, median(ns));
   }
   common::release_huge_region(region);
   return 0;
