@@ -11,16 +11,11 @@
 #include "fastcore/perf/book_latency.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
+#include "bench_support.hpp"
+
+using bench_support::median;
+
 using namespace fastcore;
-
-namespace {
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const auto books = static_cast<std::uint32_t>(argc > 1 ? std::atoi(argv[1]) : 1);

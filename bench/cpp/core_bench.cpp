@@ -20,6 +20,10 @@
 #include "fastcore/perf/signal_latency.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
+#include "bench_support.hpp"
+
+using bench_support::median;
+
 namespace {
 
 using fastcore::common::Event;
@@ -278,11 +282,6 @@ EngineFigures engine_run(const std::vector<Event>& events, std::size_t snapshot_
     std::exit(13);  // the harness must make the engine trade, or the figures measure nothing
   }
   return f;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace

@@ -22,16 +22,11 @@
 
 #include "fastcore/perf/binance_latency.hpp"
 
+#include "bench_support.hpp"
+
+using bench_support::median;
+
 using namespace fastcore;
-
-namespace {
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0.0 : values[values.size() / 2];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {

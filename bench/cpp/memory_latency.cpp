@@ -19,6 +19,10 @@
 #include "fastcore/common/clock.hpp"
 #include "fastcore/common/huge_pages.hpp"
 
+#include "bench_support.hpp"
+
+using bench_support::median;
+
 using namespace fastcore;
 
 namespace {
@@ -114,11 +118,6 @@ double header_then_line_ns(unsigned char* memory, std::size_t sides, const commo
   }
   std::nth_element(runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(runs.size() / 2), runs.end());
   return runs[runs.size() / 2];
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
 }
 
 }  // namespace

@@ -28,6 +28,10 @@
 #include "fastcore/sim/exchange.hpp"
 #include "fastcore/sim/synthetic_market.hpp"
 
+#include "bench_support.hpp"
+
+using bench_support::median;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -147,11 +151,6 @@ double backtest_run(const std::vector<Event>& events, bool with_engine, std::uin
                 static_cast<unsigned long long>(digest));
   }
   return std::chrono::duration<double, std::nano>(t1 - t0).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
 }
 
 }  // namespace
